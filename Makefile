@@ -1,0 +1,31 @@
+# trygg — the two commands of the quick start, and the rest of the chores.
+#   make demo   set up, create the database, load the Härnösand agreement, show its status
+#   make test   set up and run the tests (PostgreSQL tests skip without a server, except under CI)
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+AGREEMENT ?= config/agreements/harnosand-2012-2013.yaml
+
+.PHONY: demo test venv bench clean
+
+# The virtual environment is made or refreshed whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/trygg db upgrade
+	$(BIN)/trygg load $(AGREEMENT)
+	$(BIN)/trygg status
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf var .pytest_cache .hypothesis build dist *.egg-info

@@ -1,0 +1,1 @@
+"""The agreement: its parties, people, council and schedules, read from a YAML file."""

@@ -1,0 +1,233 @@
+"""The agreement file's format (config/agreements/*.yaml), validated field by field."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from workflow.agreement.models import Body, OrganisationKind, Role
+
+Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=100)]
+Text = Annotated[str, Field(min_length=1)]
+# Coordinators write `when: 2012` without quotes; it is still the phrase "2012".
+Phrase = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+MonthDay = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Signed(Strict):
+    date: date
+    place: str | None = None
+
+
+class Period(Strict):
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Period:
+        if self.end < self.start:
+            raise ValueError(f"perioden slutar ({self.end}) innan den börjar ({self.start})")
+        return self
+
+
+class OrganisationSpec(Strict):
+    id: Key
+    name: Text
+    kind: OrganisationKind
+    parent: Key | None = None
+    description: str | None = None
+    aliases: list[Text] = []
+
+
+class PersonSpec(Strict):
+    id: Key
+    name: Text
+    email: EmailStr
+    organisation: Key
+    title: str | None = None
+    language: Literal["sv", "en"] = "sv"
+    roles: list[Role] = []
+    contact: bool = False  # the organisation's contact for its activities (gets reminders)
+
+
+class SignatorySpec(Strict):
+    person: Key
+    party: Key
+    title: Text
+
+
+class MembershipSpec(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    person: Key
+    mandate: Text
+    valid_from: date = Field(alias="from")
+    valid_to: date | None = Field(default=None, alias="to")
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> MembershipSpec:
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError(f"mandatet slutar ({self.valid_to}) innan det börjar ({self.valid_from})")
+        return self
+
+
+class ReferenceGroupSpec(Strict):
+    name: Text
+    members: list[MembershipSpec] = []
+
+
+class CouncilSpec(Strict):
+    name: Text
+    convened_by: Key
+    members: list[MembershipSpec] = Field(min_length=1)
+    secretary: Key | None = None
+    reference_group: ReferenceGroupSpec | None = None
+
+
+class Window(Strict):
+    start: MonthDay
+    end: MonthDay
+
+
+class StepSpec(Strict):
+    number: int = Field(ge=1, le=5)
+    key: Literal["facts", "situation_picture", "action_plan", "operations", "evaluation"]
+    title: Text
+    owners: list[Key] = []
+    window: Window
+
+
+class Recurring(Strict):
+    """A meeting rule: the n:th weekday of given months, at a local time."""
+
+    weekday: Weekday
+    week_of_month: int = Field(ge=1, le=5)
+    time: ClockTime
+    duration_minutes: int = Field(gt=0, le=24 * 60)
+    location: str | None = None
+
+
+class CouncilMeetings(Recurring):
+    months: list[Annotated[int, Field(ge=1, le=12)]] = Field(min_length=1)
+
+
+class CheckIns(Recurring):
+    months: list[Annotated[int, Field(ge=1, le=12)]] = Field(min_length=2, max_length=2)
+    parties: list[Key] = Field(min_length=2)
+
+
+class YearlyReview(Recurring):
+    month: int = Field(ge=1, le=12)
+    by: Literal["council"] = "council"
+
+
+class Evaluation(Recurring):
+    month: int = Field(ge=1, le=12)
+    report_to: list[Key] = Field(min_length=1)
+
+
+class CycleSpec(Strict):
+    steps: list[StepSpec] = Field(min_length=5, max_length=5)
+    council_meetings: CouncilMeetings
+    check_ins: CheckIns
+    yearly_review: YearlyReview
+    evaluation: Evaluation
+
+    @field_validator("steps")
+    @classmethod
+    def _five_in_order(cls, steps: list[StepSpec]) -> list[StepSpec]:
+        if [s.number for s in steps] != [1, 2, 3, 4, 5]:
+            raise ValueError("stegen ska vara numrerade 1–5 i ordning")
+        return steps
+
+
+class ActivitySpec(Strict):
+    id: Key
+    activity: Text
+    when: Phrase | None = None  # När, exactly as written
+    responsible: Text  # Ansvarig, exactly as written
+    timing: dict[str, Any] | None = None  # a structured timing instead of (or overriding) `when`
+    footnotes: list[str] = []
+
+    @model_validator(mode="after")
+    def _when_or_timing(self) -> ActivitySpec:
+        if self.when is None and self.timing is None:
+            raise ValueError("ange `when` (När) eller `timing`")
+        return self
+
+
+class GoalSpec(Strict):
+    id: Key | None = None
+    title: Text
+    activities: list[ActivitySpec] = Field(min_length=1)
+
+
+class AreaSpec(Strict):
+    id: Key
+    title: Text
+    priority: int | None = Field(default=None, ge=1)
+    background: str | None = None
+    footnotes: list[str] = []
+    goals: list[GoalSpec] = Field(min_length=1)
+
+
+class PlanSpec(Strict):
+    title: Text
+    year: int = Field(ge=1900, le=2200)
+    areas: list[AreaSpec] = Field(min_length=1)
+
+
+class AgreementSpec(Strict):
+    id: Key
+    title: Text
+    subtitle: str | None = None
+    signed: Signed | None = None
+    period: Period
+    timezone: str = "Europe/Stockholm"
+    language: Literal["sv", "en"] = "sv"
+    preamble: str | None = None
+    organisations: list[OrganisationSpec] = Field(min_length=2)
+    people: list[PersonSpec] = Field(min_length=1)
+    signatories: list[SignatorySpec] = []
+    council: CouncilSpec
+    cycle: CycleSpec
+    plan: PlanSpec
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"okänd tidszon {value!r}") from exc
+        return value
+
+
+def slug(text: str) -> str:
+    """A stable key from a title: 'Drogrfria miljöer' -> 'drogrfria-miljoer'."""
+    table = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u"})
+    return re.sub(r"[^a-z0-9]+", "-", text.lower().translate(table)).strip("-")[:100] or "x"
+
+
+__all__ = [
+    "AgreementSpec", "AreaSpec", "ActivitySpec", "Body", "CycleSpec", "GoalSpec",
+    "OrganisationSpec", "PersonSpec", "PlanSpec", "slug",
+]

@@ -1,0 +1,234 @@
+"""Reading an agreement file: syntax, fields, references and the plan language, all located."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from workflow.agreement.schema import AgreementSpec, slug
+from workflow.plan.responsibility import ResponsibilityError, parse_responsible
+from workflow.plan.timing import TimingContext, TimingError, parse_timing_spec, parse_when
+from workflow.source import InputError, Problem, YamlDocument, read_yaml
+
+
+@dataclass(frozen=True)
+class ActivityPlan:
+    """One activity row as read: the raw text, and what trygg made of it."""
+
+    area_key: str
+    goal_key: str
+    goal_title: str
+    key: str
+    title: str
+    when_text: str | None
+    responsible_text: str
+    leads: tuple[str, ...]
+    partners: tuple[str, ...]
+    timing: dict[str, Any]
+    footnotes: tuple[str, ...] = ()
+
+
+@dataclass
+class AgreementFile:
+    """A validated agreement: the spec, the parsed plan, and where it came from."""
+
+    spec: AgreementSpec
+    document: YamlDocument
+    activities: list[ActivityPlan] = field(default_factory=list)
+
+    @property
+    def timing_context(self) -> TimingContext:
+        return timing_context(self.spec)
+
+
+def timing_context(spec: AgreementSpec) -> TimingContext:
+    return TimingContext(
+        period_start=spec.period.start, period_end=spec.period.end, tz=spec.timezone
+    )
+
+
+def read_agreement(path: str | Path) -> AgreementFile:
+    """Validate an agreement file completely, or raise InputError listing every problem."""
+    doc = read_yaml(path)
+    try:
+        spec = AgreementSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputError(doc.problems_from_validation(exc)) from None
+    problems = _check_references(spec, doc)
+    activities, plan_problems = _read_plan(spec, doc)
+    problems += plan_problems
+    if problems:
+        raise InputError(problems)
+    return AgreementFile(spec, doc, activities)
+
+
+def alias_table(spec: AgreementSpec) -> dict[str, str]:
+    """Casefolded word -> organisation key: each organisation's id, name and aliases."""
+    table: dict[str, str] = {}
+    for org in spec.organisations:
+        for word in (org.id, org.name, *org.aliases):
+            table.setdefault(word.casefold(), org.id)
+    return table
+
+
+def _duplicates(keys: list[str]) -> set[str]:
+    return {k for k, n in Counter(keys).items() if n > 1}
+
+
+def _check_references(spec: AgreementSpec, doc: YamlDocument) -> list[Problem]:
+    problems: list[Problem] = []
+    org_ids = {o.id for o in spec.organisations}
+    person_ids = {p.id for p in spec.people}
+
+    def dup(section: str, keys: list[str]) -> None:
+        twice = _duplicates(keys)
+        for i, key in enumerate(keys):
+            if key in twice:
+                problems.append(doc.problem((section, i, "id"), f"id {key!r} förekommer flera gånger"))
+
+    def ref(loc: tuple, key: str | None, known: set[str], what: str) -> None:
+        if key is not None and key not in known:
+            problems.append(doc.problem(loc, f"okänd {what} {key!r}"))
+
+    dup("organisations", [o.id for o in spec.organisations])
+    dup("people", [p.id for p in spec.people])
+    owners_of_alias: dict[str, str] = {}
+    for i, org in enumerate(spec.organisations):
+        ref(("organisations", i, "parent"), org.parent, org_ids, "organisation")
+        for j, word in enumerate(org.aliases):
+            other = owners_of_alias.setdefault(word.casefold(), org.id)
+            if other != org.id:
+                problems.append(
+                    doc.problem(
+                        ("organisations", i, "aliases", j),
+                        f"aliaset {word!r} används redan av organisationen {other!r}",
+                    )
+                )
+    for i, person in enumerate(spec.people):
+        ref(("people", i, "organisation"), person.organisation, org_ids, "organisation")
+    for i, sig in enumerate(spec.signatories):
+        ref(("signatories", i, "person"), sig.person, person_ids, "person")
+        ref(("signatories", i, "party"), sig.party, org_ids, "organisation")
+    council = spec.council
+    ref(("council", "convened_by"), council.convened_by, org_ids, "organisation")
+    ref(("council", "secretary"), council.secretary, person_ids, "person")
+    for i, m in enumerate(council.members):
+        ref(("council", "members", i, "person"), m.person, person_ids, "person")
+    if council.reference_group:
+        for i, m in enumerate(council.reference_group.members):
+            ref(("council", "reference_group", "members", i, "person"), m.person, person_ids, "person")
+    cycle = spec.cycle
+    for i, step in enumerate(cycle.steps):
+        for j, owner in enumerate(step.owners):
+            ref(("cycle", "steps", i, "owners", j), owner, org_ids, "organisation")
+    for j, party in enumerate(cycle.check_ins.parties):
+        ref(("cycle", "check_ins", "parties", j), party, org_ids, "organisation")
+    for j, person in enumerate(cycle.evaluation.report_to):
+        ref(("cycle", "evaluation", "report_to", j), person, person_ids, "person")
+    areas = spec.plan.areas
+    dup_areas = _duplicates([a.id for a in areas])
+    dup_titles = _duplicates([a.title.casefold() for a in areas])
+    for i, area in enumerate(areas):
+        if area.id in dup_areas:
+            problems.append(doc.problem(("plan", "areas", i, "id"), f"id {area.id!r} förekommer flera gånger"))
+        if area.title.casefold() in dup_titles:
+            problems.append(
+                doc.problem(("plan", "areas", i, "title"), f"området {area.title!r} förekommer flera gånger")
+            )
+    activity_keys = [
+        (a.id, (i, g, k))
+        for i, area in enumerate(areas)
+        for g, goal in enumerate(area.goals)
+        for k, a in enumerate(goal.activities)
+    ]
+    twice = _duplicates([key for key, _ in activity_keys])
+    for key, (i, g, k) in activity_keys:
+        if key in twice:
+            problems.append(
+                doc.problem(
+                    ("plan", "areas", i, "goals", g, "activities", k, "id"),
+                    f"aktivitetens id {key!r} förekommer flera gånger",
+                )
+            )
+    return problems
+
+
+def contacts_by_organisation(spec: AgreementSpec) -> dict[str, list[str]]:
+    """Organisation -> its contact people; an organisation without one borrows its parent's."""
+    own: dict[str, list[str]] = {}
+    for person in spec.people:
+        if person.contact:
+            own.setdefault(person.organisation, []).append(person.id)
+    parents = {o.id: o.parent for o in spec.organisations}
+    resolved: dict[str, list[str]] = {}
+    for org in parents:
+        seen, cur = set(), org
+        while cur and cur not in own and cur not in seen:
+            seen.add(cur)
+            cur = parents.get(cur)
+        resolved[org] = own.get(cur, []) if cur else []
+    return resolved
+
+
+def _read_plan(spec: AgreementSpec, doc: YamlDocument) -> tuple[list[ActivityPlan], list[Problem]]:
+    problems: list[Problem] = []
+    activities: list[ActivityPlan] = []
+    aliases = alias_table(spec)
+    contacts = contacts_by_organisation(spec)
+    ctx = timing_context(spec)
+    for i, area in enumerate(spec.plan.areas):
+        goal_keys: list[str] = []
+        for g, goal in enumerate(area.goals):
+            goal_key = goal.id or slug(goal.title)
+            if goal_key in goal_keys:
+                problems.append(
+                    doc.problem(("plan", "areas", i, "goals", g), f"målet {goal.title!r} förekommer flera gånger i området")
+                )
+            goal_keys.append(goal_key)
+            for k, act in enumerate(goal.activities):
+                loc = ("plan", "areas", i, "goals", g, "activities", k)
+                try:
+                    resp = parse_responsible(act.responsible, aliases)
+                except ResponsibilityError as exc:
+                    problems.append(doc.problem((*loc, "responsible"), str(exc)))
+                    continue
+                for org in (*resp.leads, *resp.partners):
+                    if not contacts.get(org):
+                        problems.append(
+                            doc.problem(
+                                (*loc, "responsible"),
+                                f"organisationen {org!r} har ingen kontaktperson (contact: true) "
+                                "som kan få påminnelser",
+                            )
+                        )
+                try:
+                    timing = (
+                        parse_timing_spec(act.timing)
+                        if act.timing is not None
+                        else parse_when(act.when or "", ctx)
+                    )
+                except TimingError as exc:
+                    field_name = "timing" if act.timing is not None else "when"
+                    problems.append(doc.problem((*loc, field_name), str(exc)))
+                    continue
+                activities.append(
+                    ActivityPlan(
+                        area_key=area.id,
+                        goal_key=goal_key,
+                        goal_title=goal.title,
+                        key=act.id,
+                        title=act.activity,
+                        when_text=act.when,
+                        responsible_text=act.responsible,
+                        leads=resp.leads,
+                        partners=resp.partners,
+                        timing=timing.model_dump(mode="json"),
+                        footnotes=tuple(act.footnotes),
+                    )
+                )
+    return activities, problems
+

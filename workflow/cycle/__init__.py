@@ -1,0 +1,1 @@
+"""The five-step cycle: facts, joint situation picture, action plans, operational work, evaluation."""

@@ -1,0 +1,1 @@
+"""Meetings: council meetings, check-ins, yearly reviews and evaluation presentations."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of trygg's schema (run with `trygg db upgrade`)."""

@@ -1,0 +1,32 @@
+"""Every table of trygg, imported in one place so that the metadata (and Alembic) sees them all."""
+
+from workflow.agreement.models import (
+    Agreement,
+    CouncilMembership,
+    Organisation,
+    Person,
+    PersonRole,
+    Signatory,
+)
+from workflow.audit import AuditEntry
+from workflow.cycle.models import Cycle, CycleStep
+from workflow.db import Base
+from workflow.meetings.models import AgendaItem, Invitee, Meeting, MinutesRevision
+from workflow.outbox.models import Mail, Notice
+from workflow.plan.models import (
+    Activity,
+    ActivityOwner,
+    ActivityStatusChange,
+    Goal,
+    PlanVersion,
+    PriorityArea,
+)
+
+metadata = Base.metadata
+
+__all__ = [
+    "ActivityOwner", "Activity", "ActivityStatusChange", "AgendaItem", "Agreement", "AuditEntry",
+    "Base", "CouncilMembership", "Cycle", "CycleStep", "Goal", "Invitee", "Mail", "Meeting",
+    "MinutesRevision", "Notice", "Organisation", "Person", "PersonRole", "PlanVersion",
+    "PriorityArea", "Signatory", "metadata",
+]

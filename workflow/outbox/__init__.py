@@ -1,0 +1,1 @@
+"""The outbox: notices (deduplicated by key) and the mails that carry them."""

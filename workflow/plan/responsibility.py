@@ -1,0 +1,60 @@
+"""The plan language's Ansvarig column: 'X i samverkan med Y, Z och W' -> lead and partners."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# "X i samverkan med Y": X leads, Y takes part. The other phrasings mean the same.
+_PARTNERSHIP = re.compile(
+    r"\s+(?:i\s+samverkan\s+med|i\s+samarbete\s+med|tillsammans\s+med|med\s+stöd\s+av)\s+",
+    re.IGNORECASE,
+)
+_LIST_SEPARATOR = re.compile(r"\s*(?:,|\s+och\s+|\s+samt\s+|\s*&\s*|\s*/\s*)\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Responsibility:
+    leads: tuple[str, ...]  # organisation keys, in the order written
+    partners: tuple[str, ...] = field(default=())
+
+
+class ResponsibilityError(ValueError):
+    """A word of the Ansvarig text that names no organisation of the agreement."""
+
+    def __init__(self, text: str, word: str, known: list[str]) -> None:
+        self.text = text
+        self.word = word
+        hint = ", ".join(sorted(known)[:12])
+        super().__init__(
+            f"{word!r} i Ansvarig {text!r} motsvarar ingen organisation i överenskommelsen "
+            f"(lägg till det som alias till en organisation; kända: {hint}, …)"
+        )
+
+
+def split_names(part: str) -> list[str]:
+    return [name for name in _LIST_SEPARATOR.split(part.strip()) if name]
+
+
+def parse_responsible(text: str, aliases: Mapping[str, str]) -> Responsibility:
+    """Leads and partners of an Ansvarig text; `aliases` maps casefolded words to org keys."""
+    cleaned = " ".join(text.split()).strip(" .")
+    if not cleaned:
+        raise ResponsibilityError(text, text, list(aliases))
+    lead_part, *rest = _PARTNERSHIP.split(cleaned, maxsplit=1)
+    leads = _resolve(text, split_names(lead_part), aliases)
+    partners = _resolve(text, split_names(rest[0]), aliases) if rest else []
+    partners = [p for p in partners if p not in leads]
+    return Responsibility(tuple(leads), tuple(partners))
+
+
+def _resolve(text: str, names: list[str], aliases: Mapping[str, str]) -> list[str]:
+    keys: list[str] = []
+    for name in names:
+        key = aliases.get(name.casefold())
+        if key is None:
+            raise ResponsibilityError(text, name, list(aliases))
+        if key not in keys:
+            keys.append(key)
+    return keys

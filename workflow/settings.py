@@ -1,0 +1,82 @@
+"""Runtime settings of trygg, read from TRYGG_-prefixed environment variables (or a .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The embedded default keeps its state under ./var of the working directory: one folder to
+# inspect, back up or throw away.
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Everything that differs between a laptop, CI and production."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRYGG_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default=f"sqlite:///{VAR_DIR / 'trygg.db'}",
+        description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg://… in production",
+    )
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker (redis://…); unset runs the same task functions in-process",
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://user:password@host:port (or smtps://); unset writes .eml files",
+    )
+    mail_dir: Path = Field(default=VAR_DIR / "mail", description="where the file transport writes .eml")
+    timezone: str = Field(default="Europe/Stockholm", description="default zone of new agreements")
+    base_url: str = Field(default="http://localhost:8000", description="links in mails point here")
+    secret_key: SecretStr = Field(
+        default=SecretStr("change-me"), description="signs links in mails; set it in production"
+    )
+    language: Literal["sv", "en"] = Field(default="sv", description="language of CLI output")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    def redacted(self) -> dict[str, str | None]:
+        """The settings as shown to a person: secrets and passwords in URLs masked."""
+        from sqlalchemy.engine import make_url
+
+        def hide_password(url: str | None) -> str | None:
+            if not url:
+                return url
+            try:
+                return make_url(url).render_as_string(hide_password=True)
+            except Exception:  # not an SQLAlchemy-style URL: show nothing of it
+                return "***"
+
+        smtp = self.smtp_url.get_secret_value() if self.smtp_url else None
+        return {
+            "database_url": hide_password(self.database_url),
+            "broker_url": hide_password(self.broker_url),
+            "smtp_url": hide_password(smtp),
+            "mail_dir": str(self.mail_dir),
+            "timezone": self.timezone,
+            "base_url": self.base_url,
+            "secret_key": "***",
+            "language": self.language,
+        }
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests build their own Settings instead)."""
+    return Settings()

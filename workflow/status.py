@@ -1,0 +1,113 @@
+"""The status of agreements: per priority area, each activity with owners, deadline and state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from workflow.agreement.models import Agreement, Organisation, Person
+from workflow.plan.models import Activity, ActivityOwner, Goal, OwnerRole, PriorityArea
+
+
+class UnknownAgreement(LookupError):
+    pass
+
+
+def resolve_agreement(session: Session, key: str | None) -> Agreement:
+    """The agreement named by --agreement, or the only one loaded when it is left out."""
+    if key is not None:
+        agreement = session.scalar(select(Agreement).where(Agreement.key == key))
+        if agreement is None:
+            known = ", ".join(session.scalars(select(Agreement.key))) or "inga"
+            raise UnknownAgreement(f"okänd överenskommelse {key!r} (inlästa: {known})")
+        return agreement
+    agreements = list(session.scalars(select(Agreement).order_by(Agreement.key).limit(2)))
+    if not agreements:
+        raise UnknownAgreement("ingen överenskommelse är inläst (kör `trygg load FIL`)")
+    if len(agreements) > 1:
+        raise UnknownAgreement("flera överenskommelser är inlästa: ange --agreement ID")
+    return agreements[0]
+
+
+def agreement_status(session: Session, agreement: Agreement) -> dict[str, Any]:
+    """One agreement as plain data: areas in plan order, each activity listed once."""
+    contacts: dict[int, list[Person]] = {}
+    for person in session.scalars(
+        select(Person).where(Person.agreement_id == agreement.id, Person.is_contact, Person.active)
+    ):
+        contacts.setdefault(person.organisation_id, []).append(person)
+    parents = {
+        o.id: o.parent_id
+        for o in session.scalars(select(Organisation).where(Organisation.agreement_id == agreement.id))
+    }
+
+    def contact_people(org_id: int) -> list[Person]:
+        cur: int | None = org_id
+        while cur is not None and cur not in contacts:
+            cur = parents.get(cur)
+        return contacts.get(cur, []) if cur is not None else []
+
+    areas = session.scalars(
+        select(PriorityArea)
+        .where(PriorityArea.agreement_id == agreement.id, PriorityArea.active)
+        .order_by(PriorityArea.plan_position)
+        .options(
+            selectinload(PriorityArea.goals)
+            .selectinload(Goal.activities)
+            .selectinload(Activity.owners)
+            .selectinload(ActivityOwner.organisation)
+        )
+    )
+    out_areas = []
+    for area in areas:
+        activities = []
+        for goal in area.goals:
+            for act in goal.activities:
+                if act.state == "withdrawn":
+                    continue
+                leads = [o for o in act.owners if o.role == OwnerRole.LEAD]
+                partners = [o for o in act.owners if o.role == OwnerRole.PARTNER]
+                people = {p.key: p for o in act.owners for p in contact_people(o.organisation_id)}
+                activities.append(
+                    {
+                        "id": act.key,
+                        "title": act.title,
+                        "goal": goal.title,
+                        "owners": [{"id": o.organisation.key, "name": o.organisation.name} for o in leads],
+                        "partners": [{"id": o.organisation.key, "name": o.organisation.name} for o in partners],
+                        "contacts": [
+                            {"id": p.key, "name": p.name, "email": p.email} for p in people.values()
+                        ],
+                        "when": act.when_text,
+                        "responsible": act.responsible_text,
+                        "timing": act.timing,
+                        "starts_on": act.starts_on.isoformat() if act.starts_on else None,
+                        "deadline": act.deadline.isoformat() if act.deadline else None,
+                        "state": act.state,
+                    }
+                )
+        out_areas.append(
+            {
+                "id": area.key,
+                "title": area.title,
+                "priority": area.priority_rank,
+                "activities": activities,
+            }
+        )
+    return {
+        "id": agreement.key,
+        "title": agreement.title,
+        "period": {"start": agreement.period_start.isoformat(), "end": agreement.period_end.isoformat()},
+        "areas": out_areas,
+    }
+
+
+def status(session: Session, agreement_key: str | None = None) -> dict[str, Any]:
+    """`trygg status --json`: every loaded agreement, or the one asked for."""
+    if agreement_key is not None:
+        agreements = [resolve_agreement(session, agreement_key)]
+    else:
+        agreements = list(session.scalars(select(Agreement).order_by(Agreement.key)))
+    return {"agreements": [agreement_status(session, a) for a in agreements]}
