@@ -51,6 +51,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    def __repr_args__(self):
+        shown = self.redacted()
+        for name, value in super().__repr_args__():
+            yield name, shown.get(name, value) if name in ("database_url", "broker_url") else value
+
     def redacted(self) -> dict[str, str | None]:
         """The settings as shown to a person: secrets and passwords in URLs masked."""
         from sqlalchemy.engine import make_url

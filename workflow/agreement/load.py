@@ -91,7 +91,7 @@ class _Sync:
         create: Callable[[str], Any],
         *,
         setters: dict[str, tuple[Callable[[Any], Any], Setter]] | None = None,
-        retire: Callable[[Any], bool] | None = None,
+        retire: Callable[[Any], tuple[dict, dict | None] | None] | None = None,
     ) -> dict[str, Any]:
         """Create, update (and retire) rows of one entity; returns key -> row for all desired."""
         setters = setters or {}
@@ -112,10 +112,8 @@ class _Sync:
             out[key] = row
         if retire is not None:
             for key, row in existing.items():
-                if key not in desired:
-                    before = self._snapshot(row, {"active": None}, {})
-                    if retire(row):
-                        self.audit("retire", entity, key, before=before)
+                if key not in desired and (change := retire(row)) is not None:
+                    self.audit("retire", entity, key, before=change[0], after=change[1])
         self.session.flush()
         return out
 
@@ -136,11 +134,22 @@ class _Sync:
                 setattr(row, name, value)
 
 
-def _deactivate(row: Any) -> bool:
-    if row.active:
-        row.active = False
-        return True
-    return False
+def _deactivate(row: Any) -> tuple[dict, dict] | None:
+    """Retire a row that left the file but may be referenced: it stays, inactive."""
+    if not row.active:
+        return None
+    row.active = False
+    return {"active": True}, {"active": False}
+
+
+def _delete(session: Session) -> Callable[[Any], tuple[dict, None]]:
+    """Retire a row that only describes a relation (a signature, a membership): it goes."""
+
+    def retire(row: Any) -> tuple[dict, None]:
+        session.delete(row)
+        return {"id": row.id}, None
+
+    return retire
 
 
 def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: str) -> LoadResult:
@@ -283,10 +292,6 @@ def _load_signatories(session: Session, sync: _Sync, spec, aid: int, orgs, peopl
     org_key = {o.id: k for k, o in orgs.items()}
     desired = {s.person: {"party": s.party, "title": s.title} for s in spec.signatories}
 
-    def remove(row: Signatory) -> bool:
-        session.delete(row)
-        return True
-
     sync.rows(
         "signatory",
         existing,
@@ -298,7 +303,7 @@ def _load_signatories(session: Session, sync: _Sync, spec, aid: int, orgs, peopl
                 lambda row, value: setattr(row, "party_id", orgs[value].id),
             )
         },
-        retire=remove,
+        retire=_delete(session),
     )
 
 
@@ -322,10 +327,6 @@ def _load_memberships(session: Session, sync: _Sync, spec, aid: int, people) -> 
             makers[k] = (body.value, m.person, m.valid_from)
     secretary = spec.council.secretary
 
-    def remove(row: CouncilMembership) -> bool:
-        session.delete(row)
-        return True
-
     sync.rows(
         "council_membership",
         existing,
@@ -336,7 +337,7 @@ def _load_memberships(session: Session, sync: _Sync, spec, aid: int, people) -> 
             person_id=people[makers[k][1]].id,
             valid_from=makers[k][2],
         ),
-        retire=remove,
+        retire=_delete(session),
     )
     if secretary is not None:
         person = people[secretary]
@@ -420,11 +421,12 @@ def _load_plan(session: Session, sync: _Sync, af: AgreementFile, agreement: Agre
     for a in existing_acts.values():
         goal_key.setdefault(a.goal_id, f"{a.goal.area.key}/{a.goal.key}")
 
-    def withdraw(row: Activity) -> bool:
+    def withdraw(row: Activity) -> tuple[dict, dict] | None:
         if row.state == ActivityState.WITHDRAWN:
-            return False
+            return None
+        before = {"state": row.state}
         _change_state(row, ActivityState.WITHDRAWN, sync, "borttagen ur handlingsplanen")
-        return True
+        return before, {"state": row.state}
 
     acts = sync.rows(
         "activity",

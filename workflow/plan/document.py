@@ -1,0 +1,399 @@
+"""Reading an action plan as a coordinator has it (Word text copy, CSV, XLSX) into located rows.
+
+- text: the agreement copied out of Word. The plan starts at "Handlingsplan för …" (else at the
+  first area or table); each numbered heading ("1. Trafik") opens an area with "Bakgrund"
+  paragraphs, a tab-separated table under "Mål, Aktivitet, När, Ansvarig" and footnotes (¹ …).
+- CSV (";", "," or tab) and XLSX: one row per activity under the columns Område, Mål,
+  Aktivitet, När, Ansvarig and optionally Id, Bakgrund (or their English names).
+An empty Mål continues the goal above, as a merged Word or Excel cell reads.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from workflow.source import InputError, Problem
+
+FIELDS = ("goal", "activity", "when", "responsible")
+SWEDISH = {"area": "Område", "goal": "Mål", "activity": "Aktivitet", "when": "När",
+           "responsible": "Ansvarig"}
+HEADER_TEXT = "Mål, Aktivitet, När, Ansvarig"
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One activity of the plan, with the goal it serves and where it stands in the file."""
+
+    goal: str
+    activity: str
+    when: str
+    responsible: str
+    line: int
+    columns: dict[str, int]
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanArea:
+    """A numbered priority area of the plan: its background, footnotes and table rows."""
+
+    title: str
+    number: int | None
+    background: str | None
+    footnotes: tuple[str, ...]
+    rows: tuple[PlanRow, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class PlanDocument:
+    """A plan file read: its areas in the file's order, and a hash of its bytes."""
+
+    file: str
+    title: str | None
+    areas: tuple[PlanArea, ...]
+    sha256: str
+
+
+@dataclass
+class _Draft:
+    """An area while it is being read; frozen into a PlanArea at the end."""
+
+    heading: str
+    line: int
+    background: list[str] = field(default_factory=list)
+    footnotes: list[str] = field(default_factory=list)
+    rows: list[PlanRow] = field(default_factory=list)
+
+    def freeze(self) -> PlanArea:
+        number, title = _split_heading(self.heading)
+        background = "\n\n".join(self.background) or None
+        footnotes, rows = tuple(self.footnotes), tuple(self.rows)
+        return PlanArea(title, number, background, footnotes, rows, self.line)
+
+
+def read_plan(path: str | Path) -> PlanDocument:
+    """Read a plan file, choosing the format by suffix: .csv, .xlsx, anything else as text."""
+    file = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise _fail(file, None, None, f"kan inte läsas: {exc.strerror}") from exc
+    if not raw:
+        raise _fail(file, 1, 1, "filen är tom")
+    suffix = Path(path).suffix.lower()
+    title = None
+    if suffix == ".xlsx":
+        areas = _areas_from_records(file, _xlsx_records(file, raw))
+    elif suffix == ".csv":
+        areas = _areas_from_records(file, _csv_records(file, _decode(file, raw)))
+    else:
+        title, areas = _read_text(file, _decode(file, raw))
+    return PlanDocument(file, title, areas, hashlib.sha256(raw).hexdigest())
+
+
+def _fail(file: str, line: int | None, column: int | None, message: str) -> InputError:
+    return InputError([Problem(file, line, column, "", message)])
+
+
+def _decode(file: str, raw: bytes) -> str:
+    """Bytes to text: UTF-8 (with or without BOM), else cp1252 as Windows Excel saves CSV."""
+    if raw.startswith(b"PK\x03\x04"):
+        raise _fail(file, 1, 1, "filen är en Word- eller Excel-fil; spara den som .txt eller .csv, "
+                    "eller använd filändelsen .xlsx för Excel")
+    if b"\x00" in raw:
+        raise _fail(file, *_place(raw, raw.index(b"\x00")), "filen är inte text (binärt innehåll)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError:
+            raise _fail(file, *_place(raw, exc.start),
+                        "filen är varken UTF-8 eller Windows-1252 (binärt innehåll?)") from exc
+    if not text.strip():
+        raise _fail(file, 1, 1, "filen är tom")
+    return text
+
+
+def _place(raw: bytes, offset: int) -> tuple[int, int]:
+    """1-based (line, byte column) of a byte offset."""
+    return raw.count(b"\n", 0, offset) + 1, offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+
+
+# --- the text format: a copy of the Word document -------------------------------------------
+
+_TITLE = re.compile(r"handlingsplan\s+för\s+\S.*", re.IGNORECASE)
+_HEADING = re.compile(r"([0-9]{1,2})[.)]\s*([^\d\s].*)")
+_BACKGROUND = re.compile(r"bakgrund:?", re.IGNORECASE)
+_FOOTNOTE = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+\s*\S.*")
+_HEADER = ["mål", "aktivitet", "när", "ansvarig"]
+
+
+def _read_text(file: str, text: str) -> tuple[str | None, tuple[PlanArea, ...]]:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    start, title = _plan_start(lines)
+    headings = [i for i in range(start, len(lines)) if _is_heading(lines[i])]
+    bounds = list(zip(headings, [*headings[1:], len(lines)], strict=False))
+    with_table = [b for b in bounds if any(_is_header(lines[i]) for i in range(*b))]
+    problems: list[Problem] = []
+    _check_before_areas(file, lines, start, headings[0] if headings else len(lines), problems)
+    drafts = []
+    # Areas after the last one with a table are trailing material (contact details and such).
+    for begin, end in bounds[: bounds.index(with_table[-1]) + 1] if with_table else []:
+        drafts.append(_read_area(file, lines, begin, end, (begin, end) == with_table[-1], problems))
+    if problems:
+        raise InputError(problems)
+    if not any(d.rows for d in drafts):
+        raise _fail(file, start if title else 1, 1,
+                    f"ingen handlingsplan hittades: ingen tabell med rubrikraden {HEADER_TEXT}")
+    return title, tuple(d.freeze() for d in drafts)
+
+
+def _plan_start(lines: list[str]) -> tuple[int, str | None]:
+    """Index where the plan begins, and its title; without a title, at the first area or table.
+
+    The agreement before the plan has numbered lists of its own (the five steps, the priority
+    areas), so without a title only a numbered line that opens a "Bakgrund" or table counts."""
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if "\t" not in line and len(text) <= 100 and _TITLE.fullmatch(text) and text[-1] != ".":
+            return i + 1, text
+    for i, line in enumerate(lines):
+        if _is_header(line) or (_is_heading(line) and _opens_section(lines, i)):
+            return i, None
+    return len(lines), None
+
+
+def _opens_section(lines: list[str], index: int) -> bool:
+    following = next((line for line in lines[index + 1 :] if line.strip()), "")
+    return bool(_BACKGROUND.fullmatch(following.strip())) or _is_header(following)
+
+
+def _is_heading(line: str) -> bool:
+    return "\t" not in line and bool(_HEADING.fullmatch(line.strip()))
+
+
+def _is_header(line: str) -> bool:
+    cells = [c.strip().lower() for c in line.split("\t")]
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells == _HEADER
+
+
+def _split_heading(heading: str) -> tuple[int | None, str]:
+    match = _HEADING.fullmatch(heading.strip())
+    return (int(match[1]), match[2].strip()) if match else (None, heading.strip())
+
+
+def _check_before_areas(
+    file: str, lines: list[str], start: int, end: int, out: list[Problem]
+) -> None:
+    """A table or row between the plan's start and its first area heading has no area."""
+    for i in range(start, end):
+        if _is_header(lines[i]):
+            out.append(Problem(file, i + 1, 1, "", "tabellen saknar områdesrubrik ovanför "
+                               '(t.ex. "1. Förebyggande arbete ungdomar")'))
+            return
+        if "\t" in lines[i] and lines[i].strip():
+            out.append(Problem(file, i + 1, 1, "", _before_header_message(lines[i])))
+            return
+
+
+def _before_header_message(line: str) -> str:
+    if line.split("\t")[0].strip().lower() == "mål":
+        return f"rubrikraden ska vara {HEADER_TEXT} (fyra kolumner, tabbseparerade)"
+    return f"tabellrad före tabellens rubrikrad ({HEADER_TEXT})"
+
+
+def _read_area(file: str, lines: list[str], begin: int, end: int, last: bool,
+               out: list[Problem]) -> _Draft:
+    """One area: heading, background paragraphs, then the table and its footnotes."""
+    draft = _Draft(lines[begin].strip(), begin + 1)
+    paragraph: list[str] = []
+    in_table, ended_at = False, None  # ended_at: index of the text line that ended the table
+    for i in range(begin + 1, end):
+        line, text = lines[i], lines[i].strip()
+        if not text or _is_header(line):
+            _flush(paragraph, draft.background)
+            if text:
+                in_table, ended_at = True, None
+        elif "\t" in line:
+            if not in_table:
+                out.append(Problem(file, i + 1, 1, "", _before_header_message(line)))
+            elif ended_at is None:
+                previous = draft.rows[-1].goal if draft.rows else None
+                row = _text_row(file, i + 1, line, previous, out)
+                draft.rows += [row] if row else []
+            elif last and i > ended_at + 1:
+                break  # what follows the last table is not the plan
+            else:
+                # A row right after a stray line is usually a cell with a line break in it.
+                out.append(Problem(file, i + 1, 1, "", f"tabellrad efter att tabellen avbrutits "
+                                   f"av texten på rad {ended_at + 1} (har en cell en radbrytning? "
+                                   "varje tabellrad ska stå på en rad)"))
+        elif _FOOTNOTE.fullmatch(text):
+            draft.footnotes.append(text)
+        elif in_table:
+            ended_at = i if ended_at is None else ended_at
+        elif not _BACKGROUND.fullmatch(text):
+            paragraph.append(text)
+    _flush(paragraph, draft.background)
+    if not in_table:
+        out.append(Problem(file, begin + 1, 1, "", f'området "{draft.heading}" har ingen tabell '
+                           f"({HEADER_TEXT})"))
+    return draft
+
+
+def _flush(paragraph: list[str], into: list[str]) -> None:
+    if paragraph:
+        into.append("\n".join(paragraph))
+        paragraph.clear()
+
+
+def _text_row(file: str, line_no: int, line: str, previous_goal: str | None,
+              out: list[Problem]) -> PlanRow | None:
+    cells, starts, column = [], [], 1
+    for part in line.split("\t"):
+        cells.append(part.strip())
+        starts.append(column)
+        column += len(part) + 1
+    while len(cells) > 4 and not cells[-1]:  # trailing tabs after the last cell
+        cells.pop()
+    if len(cells) != 4:
+        where = starts[4] if len(cells) > 4 else len(line) + 1
+        out.append(Problem(file, line_no, where, "",
+                           f"raden har {len(cells)} kolumner, väntade 4 ({HEADER_TEXT})"))
+        return None
+    return _make_row(file, line_no, dict(zip(FIELDS, cells, strict=True)),
+                     dict(zip(FIELDS, starts, strict=False)), None, previous_goal, out)
+
+
+def _make_row(file: str, line: int, values: dict[str, str], columns: dict[str, int],
+              row_id: str | None, previous_goal: str | None, out: list[Problem]) -> PlanRow | None:
+    """A row from its cells; an empty Mål continues the goal above."""
+    if not values["activity"]:
+        out.append(Problem(file, line, columns["activity"], "Aktivitet", "Aktivitet saknas"))
+        return None
+    goal = values["goal"] or previous_goal
+    if not goal:
+        out.append(Problem(file, line, columns["goal"], "Mål",
+                           "Mål saknas och det finns inget mål ovanför att fortsätta"))
+        return None
+    return PlanRow(goal, values["activity"], values["when"], values["responsible"], line,
+                   columns, row_id or None)
+
+
+# --- tables: CSV and XLSX with one row per activity -----------------------------------------
+
+_ALIASES = {
+    "område": "area", "omrade": "area", "area": "area",
+    "mål": "goal", "mal": "goal", "goal": "goal",
+    "aktivitet": "activity", "activity": "activity",
+    "när": "when", "nar": "when", "when": "when",
+    "ansvarig": "responsible", "responsible": "responsible",
+    "id": "id", "bakgrund": "background", "background": "background",
+}
+_REQUIRED = ("area", *FIELDS)
+
+Record = tuple[int, list[str]]  # (line or row number, stripped cell texts)
+
+
+def _areas_from_records(file: str, records: Iterable[Record]) -> tuple[PlanArea, ...]:
+    """Areas from a table whose first non-empty row names the columns."""
+    rows = iter(records)
+    header = next(((line, cells) for line, cells in rows if any(cells)), None)
+    if header is None:
+        raise _fail(file, 1, 1, "filen är tom")
+    header_line, names = header
+    where: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if key := _ALIASES.get(name.strip().lower()):
+            where.setdefault(key, index)  # other columns (comments, status) are not ours
+    missing = [f for f in _REQUIRED if f not in where]
+    if missing:
+        found = ", ".join(n for n in names if n) or "inga"
+        raise InputError(Problem(file, header_line, None, SWEDISH[f], f'kolumnen "{SWEDISH[f]}" '
+                                 f"saknas i rubrikraden (hittade: {found})") for f in missing)
+    problems: list[Problem] = []
+    drafts: dict[str, _Draft] = {}
+    current: str | None = None
+    for line, cells in rows:
+        if any(cells):
+            value = {f: cells[i] if i < len(cells) else "" for f, i in where.items()}
+            current = value["area"] or current  # an empty Område continues, like a merged cell
+            if current is None:
+                problems.append(Problem(file, line, where["area"] + 1, "Område", "Område saknas "
+                                        "och det finns inget område ovanför att fortsätta"))
+                continue
+            _add_record(file, line, value, where, drafts.setdefault(current, _Draft(current, line)),
+                        problems)
+    if problems:
+        raise InputError(problems)
+    if not any(d.rows for d in drafts.values()):
+        raise _fail(file, header_line, 1, "inga aktiviteter under rubrikraden")
+    return tuple(d.freeze() for d in drafts.values())
+
+
+def _add_record(file: str, line: int, value: dict[str, str], where: dict[str, int],
+                draft: _Draft, out: list[Problem]) -> None:
+    if value.get("background") and not draft.background:
+        draft.background.append(value["background"])
+    previous = draft.rows[-1].goal if draft.rows else None
+    columns = {f: where[f] + 1 for f in FIELDS}
+    row = _make_row(file, line, value, columns, value.get("id"), previous, out)
+    draft.rows += [row] if row else []
+
+
+def _csv_records(file: str, text: str) -> Iterator[Record]:
+    """CSV records with the physical line each starts on (a quoted cell may span lines)."""
+    first = next(line for line in text.splitlines() if line.strip())
+    delimiter = max(";,\t", key=first.count)  # Swedish Excel writes ";", others "," or tab
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = 1
+    try:
+        for cells in reader:
+            yield start, [c.strip() for c in cells]
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise _fail(file, reader.line_num, None, f"felaktig CSV: {exc}") from exc
+
+
+def _xlsx_records(file: str, raw: bytes) -> list[Record]:
+    """Rows of the sheet "Handlingsplan", else of the first sheet, numbered as Excel shows them."""
+    book = None
+    # A damaged file fails as a zip, XML, key or index error, when opened or only while the
+    # sheet is read; either way the coordinator needs one clear sentence, not a traceback.
+    try:
+        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+        named = [s for s in book.worksheets if s.title.strip().lower() == "handlingsplan"]
+        sheet = (named or book.worksheets)[0]
+        cells = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
+        return [(n, [_cell_text(v) for v in row]) for n, row in enumerate(cells, start=1)]
+    except Exception as exc:
+        raise _fail(file, None, None, f"kan inte läsas som Excel-arbetsbok (.xlsx): {exc}") from exc
+    finally:
+        if book is not None:
+            book.close()
+
+
+def _cell_text(value: object) -> str:
+    """A cell as the coordinator sees it: 3 not 3.0, a date without a midnight time."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value).strip()
