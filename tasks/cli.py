@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from workflow import migrate
 from workflow.agreement.load import load_agreement
-from workflow.agreement.validate import read_agreement
+from workflow.agreement.validate import AgreementFile, read_agreement
 from workflow.clock import SystemClock
 from workflow.db import make_engine, session_factory, transaction
 from workflow.resources import find_agreement_file, shipped_agreements
@@ -99,14 +99,19 @@ def report_problems(exc: InputError, as_json: bool) -> None:
         )
 
 
-@app.command()
-def check(file: FileArg, as_json: JsonFlag = False) -> None:
-    """Validera en överenskommelse utan att skriva något / validate, write nothing."""
+def read_or_exit(file: Path, as_json: bool) -> AgreementFile:
+    """The validated agreement file, or its problems reported and exit 2."""
     try:
-        af = read_agreement(find_agreement_file(file))
+        return read_agreement(find_agreement_file(file))
     except InputError as exc:
         report_problems(exc, as_json)
         raise typer.Exit(EXIT_INPUT) from None
+
+
+@app.command()
+def check(file: FileArg, as_json: JsonFlag = False) -> None:
+    """Validera en överenskommelse utan att skriva något / validate, write nothing."""
+    af = read_or_exit(file, as_json)
     summary = {
         "ok": True,
         "agreement": af.spec.id,
@@ -133,11 +138,7 @@ def check(file: FileArg, as_json: JsonFlag = False) -> None:
 @app.command()
 def load(file: FileArg, as_json: JsonFlag = False) -> None:
     """Läs in (eller uppdatera) en överenskommelse i en transaktion / load or update, atomically."""
-    try:
-        af = read_agreement(find_agreement_file(file))
-    except InputError as exc:
-        report_problems(exc, as_json)
-        raise typer.Exit(EXIT_INPUT) from None
+    af = read_or_exit(file, as_json)
     eng = engine()
     require_schema(eng)
     with transaction(session_factory(eng)) as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class Clock(Protocol):
@@ -34,3 +35,12 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self.instant += delta
+
+
+def known_zone(name: str) -> str:
+    """`name` if it is an IANA time zone this machine knows, else ValueError."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"okänd tidszon / unknown time zone {name!r}") from exc
+    return name

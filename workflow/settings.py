@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workflow.clock import known_zone
 
 # The embedded default keeps its state under ./var of the working directory: one folder to
 # inspect, back up or throw away.
@@ -42,14 +43,7 @@ class Settings(BaseSettings):
     )
     language: Literal["sv", "en"] = Field(default="sv", description="language of CLI output")
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+    _known_zone = field_validator("timezone")(staticmethod(known_zone))
 
     def __repr_args__(self):
         shown = self.redacted()

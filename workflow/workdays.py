@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -89,4 +89,4 @@ class WorkCalendar:
     def _local_slot(self, d: date, hour: int, minute: int) -> datetime:
         # Going through UTC normalises a wall time that a DST change skips.
         local = datetime.combine(d, time(hour, minute), tzinfo=self.tz)
-        return local.astimezone(timezone.utc)
+        return local.astimezone(UTC)

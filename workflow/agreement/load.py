@@ -442,7 +442,7 @@ def _load_plan(session: Session, sync: _Sync, af: AgreementFile, agreement: Agre
         },
         retire=withdraw,
     )
-    for key, row in acts.items():
+    for row in acts.values():
         if not row.history:
             row.history.append(
                 ActivityStatusChange(at=sync.clock.now(), actor=sync.actor, from_state=None, to_state=row.state)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -18,6 +17,7 @@ from pydantic import (
 )
 
 from workflow.agreement.models import Body, OrganisationKind, Role
+from workflow.clock import known_zone
 
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=100)]
 Text = Annotated[str, Field(min_length=1)]
@@ -211,14 +211,7 @@ class AgreementSpec(Strict):
     cycle: CycleSpec
     plan: PlanSpec
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"okänd tidszon {value!r}") from exc
-        return value
+    _known_zone = field_validator("timezone")(staticmethod(known_zone))
 
 
 def slug(text: str) -> str:

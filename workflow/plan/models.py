@@ -133,7 +133,7 @@ class ActivityOwner(Base):
     position: Mapped[int] = mapped_column(Integer)
 
     activity: Mapped[Activity] = relationship(back_populates="owners")
-    organisation: Mapped["Organisation"] = relationship()  # noqa: F821 (agreement.models)
+    organisation: Mapped[Organisation] = relationship()  # noqa: F821 (agreement.models)
 
 
 class ActivityStatusChange(Base):

@@ -33,15 +33,21 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Annotated, Any, Literal, Union
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.calendarinterval import CalendarIntervalTrigger
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator,
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -142,7 +148,7 @@ class CombinedTiming(_Frozen):
 
 
 Timing = Annotated[
-    Union[DeadlineTiming, WindowTiming, RecurringTiming, ContinuousTiming, EventTiming, CombinedTiming],
+    DeadlineTiming | WindowTiming | RecurringTiming | ContinuousTiming | EventTiming | CombinedTiming,
     Field(discriminator="kind"),
 ]
 CombinedTiming.model_rebuild()
@@ -376,8 +382,8 @@ _WINDOWS: list[tuple[re.Pattern[str], Callable[[re.Match[str], TimingContext], S
      lambda m, c: (date(_year(m["a"]), 1, 1), date(_year(m["b"]), 12, 31))),
     (re.compile(r"(?:hela\s+)?(?:projekttiden|projektperioden|projektet|avtalsperioden|avtalstiden"
                 r"|perioden|överenskommelsen|avtalet)"), lambda m, c: (c.period_start, c.period_end)),
-    (re.compile(rf"(?P<term>höstterminen|vårterminen|hösttermin|vårtermin|ht|vt)\s*-?\s*"
-                rf"(?P<year>[0-9]{{4}}|[0-9]{{2}})?"), _term),
+    (re.compile(r"(?P<term>höstterminen|vårterminen|hösttermin|vårtermin|ht|vt)\s*-?\s*"
+                r"(?P<year>[0-9]{4}|[0-9]{2})?"), _term),
     (re.compile(rf"(?P<season>våren|vår|sommaren|sommar|hösten|höst){_OPT_YEAR}"), _season),
     (re.compile(rf"(?P<month>{_MONTH}){_OPT_YEAR}"),
      lambda m, c: _dated(m, c, lambda y: _month_span(y, _MONTHS[m["month"]]))),
@@ -411,7 +417,7 @@ def _date(text: str, ctx: TimingContext) -> date | None:
             month, day = month_day(m)
             if m["year"]:
                 return _make_date(_year(m["year"]), month, day)
-            return _in_period(ctx, lambda y: (_make_date(y, month, day),) * 2)[0]
+            return _in_period(ctx, lambda y: (_make_date(y, month, day),) * 2)[0]  # noqa: B023 (called at once)
     return None
 
 
@@ -622,7 +628,7 @@ def _bound(text: str, ctx: TimingContext) -> Span:
 
 
 # The functions below take a Timing or its stored JSON form (the activities table keeps JSON).
-AnyTiming = Union[Timing, Mapping[str, Any]]
+AnyTiming = Timing | Mapping[str, Any]
 
 
 def deadline_of(timing: AnyTiming, ctx: TimingContext, cal: WorkCalendar) -> date | None:
@@ -713,7 +719,7 @@ def _fire_times(rule: Rule, ctx: TimingContext, span: Span, start: datetime, end
         t = trigger.get_next_fire_time(None, lo)
         while t is not None and t < hi:
             if t >= lo:
-                found.add(t.astimezone(timezone.utc))
+                found.add(t.astimezone(UTC))
             t = trigger.get_next_fire_time(t, t)
     return sorted(found)
 
@@ -743,13 +749,13 @@ _WORDS = {
            "and": " och ", "also": " samt ", "by": "senast {}", "during": "under {}", "span": "{}–{}",
            "continuous": "kontinuerligt", "follow_up": ", uppföljning {}", "note": " ({})",
            "event": "vid {} (inom {} arbetsdagar)", "period": "under avtalsperioden",
-           "days": dict(zip(WEEKDAYS, ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")))},
+           "days": dict(zip(WEEKDAYS, ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag"), strict=True))},
     "en": {"weekly": "every {}", "biweekly": "every other {}", "week": "week", "monthly": "monthly",
            "quarterly": "quarterly", "yearly": "yearly", "times": "{} times a year", "at": " at {}",
            "and": " and ", "also": "; also ", "by": "by {}", "during": "during {}", "span": "{} to {}",
            "continuous": "continuously", "follow_up": ", followed up {}", "note": " ({})",
            "event": "on {} (within {} working days)", "period": "during the agreement period",
-           "days": dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))},
+           "days": dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True))},
 }  # fmt: skip
 
 
