@@ -137,7 +137,7 @@ def test_a_failing_load_leaves_nothing_behind(sessions, clock, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(loader, "_load_plan", explode)
+    monkeypatch.setattr(loader, "load_plan", explode)
     with pytest.raises(RuntimeError):
         load(sessions, HARNOSAND, clock)
     assert count(sessions, Agreement) == 0

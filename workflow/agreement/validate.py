@@ -5,31 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from workflow.agreement.schema import AgreementSpec, slug
-from workflow.plan.responsibility import ResponsibilityError, parse_responsible
-from workflow.plan.timing import TimingContext, TimingError, parse_timing_spec, parse_when
+from workflow.plan.content import ActivityPlan, read_activity
+from workflow.plan.responsibility import ResponsibilityError
+from workflow.plan.timing import TimingContext, TimingError
 from workflow.source import InputError, Problem, YamlDocument, read_yaml
-
-
-@dataclass(frozen=True)
-class ActivityPlan:
-    """One activity row as read: the raw text, and what trygg made of it."""
-
-    area_key: str
-    goal_key: str
-    goal_title: str
-    key: str
-    title: str
-    when_text: str | None
-    responsible_text: str
-    leads: tuple[str, ...]
-    partners: tuple[str, ...]
-    timing: dict[str, Any]
-    footnotes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -192,43 +175,35 @@ def _read_plan(spec: AgreementSpec, doc: YamlDocument) -> tuple[list[ActivityPla
             for k, act in enumerate(goal.activities):
                 loc = ("plan", "areas", i, "goals", g, "activities", k)
                 try:
-                    resp = parse_responsible(act.responsible, aliases)
-                except ResponsibilityError as exc:
-                    problems.append(doc.problem((*loc, "responsible"), str(exc)))
-                    continue
-                for org in (*resp.leads, *resp.partners):
-                    if not contacts.get(org):
-                        problems.append(
-                            doc.problem(
-                                (*loc, "responsible"),
-                                f"organisationen {org!r} har ingen kontaktperson (contact: true) "
-                                "som kan få påminnelser",
-                            )
-                        )
-                try:
-                    timing = (
-                        parse_timing_spec(act.timing)
-                        if act.timing is not None
-                        else parse_when(act.when or "", ctx)
-                    )
-                except TimingError as exc:
-                    field_name = "timing" if act.timing is not None else "when"
-                    problems.append(doc.problem((*loc, field_name), str(exc)))
-                    continue
-                activities.append(
-                    ActivityPlan(
+                    plan = read_activity(
                         area_key=area.id,
                         goal_key=goal_key,
                         goal_title=goal.title,
                         key=act.id,
                         title=act.activity,
-                        when_text=act.when,
-                        responsible_text=act.responsible,
-                        leads=resp.leads,
-                        partners=resp.partners,
-                        timing=timing.model_dump(mode="json"),
+                        when=act.when,
+                        responsible=act.responsible,
+                        timing=act.timing,
+                        aliases=aliases,
+                        ctx=ctx,
                         footnotes=tuple(act.footnotes),
                     )
-                )
+                except ResponsibilityError as exc:
+                    problems.append(doc.problem((*loc, "responsible"), str(exc)))
+                    continue
+                except TimingError as exc:
+                    field_name = "timing" if act.timing is not None else "when"
+                    problems.append(doc.problem((*loc, field_name), str(exc)))
+                    continue
+                problems += [
+                    doc.problem(
+                        (*loc, "responsible"),
+                        f"organisationen {org!r} har ingen kontaktperson (contact: true) "
+                        "som kan få påminnelser",
+                    )
+                    for org in (*plan.leads, *plan.partners)
+                    if not contacts.get(org)
+                ]
+                activities.append(plan)
     return activities, problems
 

@@ -37,6 +37,8 @@ class PlanVersion(Base):
     )
     year: Mapped[int] = mapped_column(Integer)
     revision: Mapped[int] = mapped_column(Integer)
+    # "agreement": the plan inline in the agreement file; "import": `trygg plan import`.
+    origin: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(500))
     source: Mapped[str] = mapped_column(String(1000))
     source_sha256: Mapped[str] = mapped_column(String(64))

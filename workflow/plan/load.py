@@ -1,0 +1,199 @@
+"""Writing a plan version to the store: areas, goals and activities kept by id, changes audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.agreement.models import Agreement, Organisation
+from workflow.plan.content import PlanContent, normalise_text
+from workflow.plan.models import (
+    Activity,
+    ActivityOwner,
+    ActivityState,
+    ActivityStatusChange,
+    Goal,
+    OwnerRole,
+    PlanVersion,
+    PriorityArea,
+)
+from workflow.plan.timing import TimingContext, deadline_of, start_of
+from workflow.sync import Sync, deactivate
+from workflow.workdays import WorkCalendar
+
+
+def timing_context(agreement: Agreement) -> TimingContext:
+    return TimingContext(
+        period_start=agreement.period_start, period_end=agreement.period_end, tz=agreement.timezone
+    )
+
+
+def latest_version(
+    session: Session, agreement_id: int, *, year: int | None = None, origin: str | None = None
+) -> PlanVersion | None:
+    query = select(PlanVersion).where(PlanVersion.agreement_id == agreement_id)
+    if year is not None:
+        query = query.where(PlanVersion.year == year)
+    if origin is not None:
+        query = query.where(PlanVersion.origin == origin)
+    return session.scalar(query.order_by(PlanVersion.id.desc()).limit(1))
+
+
+def load_plan(
+    session: Session, sync: Sync, agreement: Agreement, plan: PlanContent, orgs: dict[str, Organisation]
+) -> None:
+    """Make the store's plan the given one; activities that left it are withdrawn, not deleted.
+
+    An agreement file's inline plan is applied only when it differs from the one last loaded
+    from the file: otherwise reloading the agreement would undo a later `trygg plan import`.
+    """
+    content = plan.as_json()
+    if plan.origin == "agreement":
+        previous = latest_version(session, agreement.id, origin="agreement")
+        if previous is not None and previous.content == content:
+            sync.result.plan_revision = previous.revision
+            return
+    aid = agreement.id
+    existing_areas = {
+        a.key: a for a in session.scalars(select(PriorityArea).where(PriorityArea.agreement_id == aid))
+    }
+    areas = sync.rows(
+        "priority_area",
+        existing_areas,
+        {
+            a.key: {
+                "title": a.title,
+                "priority_rank": a.priority
+                if a.priority is not None or a.key not in existing_areas
+                else existing_areas[a.key].priority_rank,
+                "plan_position": i + 1,
+                "background": normalise_text(a.background),
+                "footnotes": list(a.footnotes),
+                "active": True,
+            }
+            for i, a in enumerate(plan.areas)
+        },
+        lambda key: PriorityArea(agreement_id=aid, key=key),
+        retire=deactivate,
+    )
+    goals = _load_goals(session, sync, plan, aid, areas)
+    _load_activities(session, sync, plan, agreement, goals, orgs)
+    _record_version(session, sync, plan, aid, content)
+
+
+def _load_goals(session: Session, sync: Sync, plan: PlanContent, aid: int, areas) -> dict[str, Goal]:
+    existing = {
+        f"{g.area.key}/{g.key}": g for g in session.scalars(select(Goal).where(Goal.agreement_id == aid))
+    }
+    desired: dict[str, dict[str, Any]] = {}
+    for act in plan.activities:
+        key = f"{act.area_key}/{act.goal_key}"
+        if key not in desired:
+            desired[key] = {"title": act.goal_title, "position": len(desired) + 1, "active": True}
+
+    def create(key: str) -> Goal:
+        area_key, goal_key = key.split("/", 1)
+        return Goal(agreement_id=aid, area_id=areas[area_key].id, key=goal_key)
+
+    return sync.rows("goal", existing, desired, create, retire=deactivate)
+
+
+def _load_activities(
+    session: Session, sync: Sync, plan: PlanContent, agreement: Agreement, goals, orgs
+) -> None:
+    aid = agreement.id
+    ctx = timing_context(agreement)
+    calendar = WorkCalendar(tz=agreement.timezone)
+    org_key = {o.id: k for k, o in orgs.items()}
+
+    def get_owners(row: Activity) -> list[list[str]]:
+        return [[org_key[o.organisation_id], o.role] for o in row.owners]
+
+    def set_owners(row: Activity, owners: list[list[str]]) -> None:
+        row.owners.clear()
+        session.flush()  # the unique (activity, organisation) must be free before re-adding
+        for pos, (org, role) in enumerate(owners):
+            row.owners.append(ActivityOwner(organisation_id=orgs[org].id, role=role, position=pos))
+
+    desired: dict[str, dict[str, Any]] = {}
+    for pos, act in enumerate(plan.activities):
+        owners = [[k, OwnerRole.LEAD.value] for k in act.leads]
+        owners += [[k, OwnerRole.PARTNER.value] for k in act.partners]
+        desired[act.key] = {
+            "goal": f"{act.area_key}/{act.goal_key}",
+            "title": act.title,
+            "position": pos + 1,
+            "when_text": act.when_text,
+            "responsible_text": act.responsible_text,
+            "timing": act.timing,
+            "starts_on": start_of(act.timing, ctx),
+            "deadline": deadline_of(act.timing, ctx, calendar),
+            "footnotes": list(act.footnotes),
+            "owners": owners,
+        }
+    existing = {a.key: a for a in session.scalars(select(Activity).where(Activity.agreement_id == aid))}
+    goal_key = {g.id: k for k, g in goals.items()}
+    for a in existing.values():
+        goal_key.setdefault(a.goal_id, f"{a.goal.area.key}/{a.goal.key}")
+
+    def withdraw(row: Activity) -> tuple[dict, dict] | None:
+        if row.state == ActivityState.WITHDRAWN:
+            return None
+        before = {"state": row.state}
+        change_state(row, ActivityState.WITHDRAWN, sync, "borttagen ur handlingsplanen")
+        return before, {"state": row.state}
+
+    rows = sync.rows(
+        "activity",
+        existing,
+        desired,
+        lambda key: Activity(agreement_id=aid, key=key, state=ActivityState.OPEN),
+        setters={
+            "goal": (
+                lambda row: goal_key.get(row.goal_id),
+                lambda row, value: setattr(row, "goal_id", goals[value].id),
+            ),
+            "owners": (get_owners, set_owners),
+        },
+        retire=withdraw,
+    )
+    for row in rows.values():
+        if not row.history:
+            row.history.append(
+                ActivityStatusChange(at=sync.clock.now(), actor=sync.actor, from_state=None, to_state=row.state)
+            )
+        elif row.state == ActivityState.WITHDRAWN:  # back in the plan
+            change_state(row, ActivityState.OPEN, sync, "åter i handlingsplanen")
+
+
+def change_state(row: Activity, state: ActivityState, sync: Sync, note: str) -> None:
+    row.history.append(
+        ActivityStatusChange(at=sync.clock.now(), actor=sync.actor, from_state=row.state, to_state=state, note=note)
+    )
+    row.state = state
+
+
+def _record_version(session: Session, sync: Sync, plan: PlanContent, aid: int, content: dict) -> None:
+    """A new revision of the year's plan when its content differs from the latest one."""
+    latest = latest_version(session, aid, year=plan.year)
+    if latest is not None and latest.content == content and latest.origin == plan.origin:
+        sync.result.plan_revision = latest.revision
+        return
+    revision = (latest.revision + 1) if latest else 1
+    session.add(
+        PlanVersion(
+            agreement_id=aid,
+            year=plan.year,
+            revision=revision,
+            origin=plan.origin,
+            title=plan.title,
+            source=plan.source,
+            source_sha256=plan.sha256,
+            content=content,
+            created_at=sync.clock.now(),
+        )
+    )
+    sync.result.plan_revision = revision
+    sync.audit("create", "plan_version", f"{plan.year}/{revision}", after={"title": plan.title, "origin": plan.origin})
