@@ -19,10 +19,11 @@ from workflow.agreement.load import load_agreement
 from workflow.agreement.validate import AgreementFile, read_agreement
 from workflow.clock import SystemClock
 from workflow.db import make_engine, session_factory, transaction
+from workflow.plan.importing import default_year, import_plan, read_plan_import
 from workflow.resources import find_agreement_file, shipped_agreements
 from workflow.settings import get_settings
 from workflow.source import InputError
-from workflow.status import UnknownAgreement, status
+from workflow.status import UnknownAgreement, resolve_agreement, status
 
 app = typer.Typer(
     help="trygg: samverkan kommun–polis i brottsförebyggande arbete / crime-prevention workflow",
@@ -32,6 +33,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Databasen / the database", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+plan_app = typer.Typer(help="Handlingsplanen / the action plan", no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
 
 console = Console()
 err = Console(stderr=True)
@@ -224,6 +227,69 @@ def status_command(agreement: AgreementOpt = None, as_json: JsonFlag = False) ->
                     t(STATE_SV.get(state, state), state),
                 )
             console.print(table)
+
+
+@plan_app.command("import")
+def plan_import(
+    file: Annotated[Path, typer.Argument(help="planen: text kopierad ur Word, CSV eller XLSX")],
+    agreement: AgreementOpt = None,
+    year: Annotated[int | None, typer.Option("--year", help="verksamhetsåret planen gäller")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="visa vad som skulle ändras, skriv inget")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Läs in en reviderad handlingsplan / import the year's revised action plan."""
+    eng = engine()
+    require_schema(eng)
+    clock = SystemClock()
+    rows: list[dict] = []
+    with session_factory(eng)() as session:
+        try:
+            target = resolve_agreement(session, agreement)
+            agreement_key = target.key
+            chosen_year = year if year is not None else default_year(target, clock)
+            checked = read_plan_import(session, target, file, chosen_year)
+            rows = checked.as_json()
+            result = import_plan(session, checked, clock=clock, actor=actor())
+            # A dry run goes all the way, so that it shows the real changes, then undoes them.
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        except UnknownAgreement as exc:
+            err.print(f"[red]{exc}[/]")
+            raise typer.Exit(EXIT_STATE) from None
+        except InputError as exc:
+            session.rollback()
+            if as_json:
+                print_json({"activities": rows, "errors": [p.as_json() for p in exc.problems]})
+            else:
+                report_problems(exc, as_json=False)
+            raise typer.Exit(EXIT_INPUT) from None
+    changes = [{"action": a, "entity": e, "key": k} for a, e, k in result.changes]
+    if as_json:
+        print_json(
+            {
+                "agreement": agreement_key,
+                "year": chosen_year,
+                "dry_run": dry_run,
+                "plan_revision": result.plan_revision,
+                "activities": rows,
+                "errors": [],
+                "changes": changes,
+            }
+        )
+        return
+    table = Table(title=t(f"Handlingsplan {chosen_year}", f"Action plan {chosen_year}"), expand=True)
+    for column in (t("Rad", "Line"), "Id", t("Aktivitet", "Activity"), t("Ansvarig", "Responsible"), t("Senast", "Due")):
+        table.add_column(column)
+    for row in rows:
+        owners = ", ".join(row["owners"]) + (" + " + ", ".join(row["partners"]) if row["partners"] else "")
+        table.add_row(str(row["line"]), row["id"], row["activity"], owners, row["deadline"] or "—")
+    console.print(table)
+    verb = t("skulle ändra", "would change") if dry_run else t("ändrade", "changed")
+    console.print(f"{len(rows)} {t('aktiviteter', 'activities')}; {verb} {len(changes)}:", highlight=False)
+    for change in changes:
+        console.print(f"  {change['action']:8} {change['entity']:15} {change['key']}", highlight=False)
 
 
 @app.command()

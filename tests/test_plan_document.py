@@ -156,7 +156,7 @@ def test_csv_version_reads_like_the_seed(seed):
     assert tuples(doc) == tuples(seed)
     rows = [r for a in doc.areas for r in a.rows]
     assert [r.line for r in rows] == list(range(2, 21))
-    assert rows[0].id == "H01" and rows[2].id is None
+    assert rows[0].id == "ung-kontaktuppgifter" and rows[2].id is None
     assert rows[18].columns == {"goal": 3, "activity": 4, "when": 5, "responsible": 6}
     assert doc.areas[3].background == "Det övergripande målet är att höja trafiksäkerheten."
     assert doc.areas[0].number is None and doc.areas[0].footnotes == ()

@@ -1,0 +1,271 @@
+"""`trygg plan import`: a coordinator's plan file (Word text, CSV, XLSX) becomes a plan version."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.agreement.models import Agreement, Organisation, Person
+from workflow.agreement.schema import slug
+from workflow.clock import Clock
+from workflow.plan.content import ActivityPlan, AreaContent, PlanContent, read_activity, title_key
+from workflow.plan.document import PlanDocument, PlanRow, read_plan
+from workflow.plan.load import load_plan, timing_context
+from workflow.plan.models import Activity, Goal, PriorityArea
+from workflow.plan.responsibility import ResponsibilityError
+from workflow.plan.timing import TimingError, deadline_of
+from workflow.source import InputError, Problem
+from workflow.sync import LoadResult, Sync
+from workflow.workdays import WorkCalendar
+
+# How alike an edited activity text must be to the old one to keep its id (difflib ratio),
+# and how much being under the same goal counts towards it.
+SIMILAR = 0.8
+SAME_GOAL_BONUS = 0.3
+_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+@dataclass
+class PlanImport:
+    """A plan file read against an agreement: what it would become, and what is wrong with it."""
+
+    agreement: Agreement
+    document: PlanDocument
+    year: int
+    rows: list[tuple[ActivityPlan, PlanRow, str]] = field(default_factory=list)  # plan, row, area
+    problems: list[Problem] = field(default_factory=list)
+    areas: dict[str, AreaContent] = field(default_factory=dict)  # by area key, in file order
+
+    def content(self) -> PlanContent:
+        areas: dict[str, AreaContent] = {}
+        for plan, _, _ in self.rows:
+            areas.setdefault(plan.area_key, self.areas[plan.area_key])
+        return PlanContent(
+            title=self.document.title or f"Handlingsplan {self.year}",
+            year=self.year,
+            origin="import",
+            source=self.document.file,
+            sha256=self.document.sha256,
+            areas=tuple(areas.values()),
+            activities=tuple(plan for plan, _, _ in self.rows),
+        )
+
+    def as_json(self) -> list[dict[str, Any]]:
+        ctx = timing_context(self.agreement)
+        calendar = WorkCalendar(tz=self.agreement.timezone)
+        out = []
+        for plan, row, area_title in self.rows:
+            deadline = deadline_of(plan.timing, ctx, calendar)
+            out.append(
+                {
+                    "id": plan.key,
+                    "area": area_title,
+                    "goal": plan.goal_title,
+                    "activity": plan.title,
+                    "when": plan.when_text,
+                    "responsible": plan.responsible_text,
+                    "owners": list(plan.leads),
+                    "partners": list(plan.partners),
+                    "timing": plan.timing,
+                    "deadline": deadline.isoformat() if deadline else None,
+                    "line": row.line,
+                }
+            )
+        return out
+
+
+def default_year(agreement: Agreement, clock: Clock) -> int:
+    """The cycle year a plan is imported for when --year is not given: this year while the
+    agreement runs, else its first year."""
+    year = clock.now().year
+    if agreement.period_start.year <= year <= agreement.period_end.year:
+        return year
+    return agreement.period_start.year
+
+
+def read_plan_import(session: Session, agreement: Agreement, path: str | Path, year: int) -> PlanImport:
+    """Read and check a plan file against the agreement in the store; writes nothing."""
+    document = read_plan(path)
+    result = PlanImport(agreement, document, year)
+    if not agreement.period_start.year <= year <= agreement.period_end.year:
+        result.problems.append(
+            Problem(
+                document.file, None, None, "--year",
+                f"året {year} ligger utanför överenskommelsens period "
+                f"{agreement.period_start}–{agreement.period_end}",
+            )
+        )
+    aliases, contacts = _aliases_and_contacts(session, agreement)
+    ctx = timing_context(agreement)
+    keys = _KeyChooser(session, agreement)
+    placed = []
+    for area in document.areas:
+        area_key = keys.area(area.title)
+        result.areas[area_key] = AreaContent(
+            area_key, area.title, None, area.background, tuple(area.footnotes)
+        )
+        placed += [(area_key, area.title, row) for row in area.rows]
+    chosen = keys.activities([(area_key, row) for area_key, _, row in placed])
+    for (area_key, area_title, row), key in zip(placed, chosen, strict=True):
+        if isinstance(key, ValueError):
+            result.problems.append(_at(document, row, "id", str(key)))
+            continue
+        try:
+            plan = read_activity(
+                area_key=area_key,
+                goal_key=keys.goal(area_key, row.goal),
+                goal_title=row.goal,
+                key=key,
+                title=row.activity,
+                when=row.when,
+                responsible=row.responsible,
+                timing=None,
+                aliases=aliases,
+                ctx=ctx,
+            )
+        except ResponsibilityError as exc:
+            result.problems.append(_at(document, row, "responsible", str(exc)))
+            continue
+        except TimingError as exc:
+            result.problems.append(_at(document, row, "when", str(exc)))
+            continue
+        missing = [o for o in (*plan.leads, *plan.partners) if not contacts.get(o)]
+        for org in missing:
+            result.problems.append(
+                _at(document, row, "responsible", f"organisationen {org!r} har ingen kontaktperson")
+            )
+        result.rows.append((plan, row, area_title))
+    return result
+
+
+def import_plan(session: Session, plan_import: PlanImport, *, clock: Clock, actor: str) -> LoadResult:
+    """Write a checked import as the plan version of its year, in the caller's transaction."""
+    if plan_import.problems:
+        raise InputError(plan_import.problems)
+    agreement = plan_import.agreement
+    result = LoadResult(agreement.key, created=False)
+    sync = Sync(session, clock, actor, result)
+    sync.agreement_id = agreement.id
+    orgs = {
+        o.key: o for o in session.scalars(select(Organisation).where(Organisation.agreement_id == agreement.id))
+    }
+    load_plan(session, sync, agreement, plan_import.content(), orgs)
+    return result
+
+
+_FIELD_NAMES = {"goal": "Mål", "activity": "Aktivitet", "when": "När", "responsible": "Ansvarig", "id": "Id"}
+
+
+def _at(document: PlanDocument, row: PlanRow, name: str, message: str) -> Problem:
+    return Problem(document.file, row.line, row.columns.get(name), _FIELD_NAMES[name], message)
+
+
+def _aliases_and_contacts(session: Session, agreement: Agreement) -> tuple[dict[str, str], dict[str, list[str]]]:
+    orgs = list(session.scalars(select(Organisation).where(Organisation.agreement_id == agreement.id, Organisation.active)))
+    aliases: dict[str, str] = {}
+    for org in orgs:
+        for word in (org.key, org.name, *org.aliases):
+            aliases.setdefault(word.casefold(), org.key)
+    own: dict[int, list[str]] = {}
+    for person in session.scalars(
+        select(Person).where(Person.agreement_id == agreement.id, Person.is_contact, Person.active)
+    ):
+        own.setdefault(person.organisation_id, []).append(person.key)
+    parent = {o.id: o.parent_id for o in orgs}
+    contacts: dict[str, list[str]] = {}
+    for org in orgs:
+        cur: int | None = org.id
+        while cur is not None and cur not in own:
+            cur = parent.get(cur)
+        contacts[org.key] = own.get(cur, []) if cur is not None else []
+    return aliases, contacts
+
+
+class _KeyChooser:
+    """Stable ids for what a plan file names only by title: the store's id when the title (or,
+    for an edited activity, a very similar one) is known, a new id from the title otherwise."""
+
+    def __init__(self, session: Session, agreement: Agreement) -> None:
+        areas = list(session.scalars(select(PriorityArea).where(PriorityArea.agreement_id == agreement.id)))
+        self.area_by_title = {title_key(a.title): a.key for a in areas}
+        self.used_area_keys = {a.key for a in areas}
+        self.goal_by_title: dict[tuple[str, str], str] = {}
+        for goal in session.scalars(select(Goal).where(Goal.agreement_id == agreement.id)):
+            self.goal_by_title[(goal.area.key, title_key(goal.title))] = goal.key
+        # area -> [(goal title, activity title, activity key)], titles as title_key
+        self.known: dict[str, list[tuple[str, str, str]]] = {}
+        self.used_keys: set[str] = set()
+        for act in session.scalars(select(Activity).where(Activity.agreement_id == agreement.id)):
+            entry = (title_key(act.goal.title), title_key(act.title), act.key)
+            self.known.setdefault(act.goal.area.key, []).append(entry)
+            self.used_keys.add(act.key)
+        self.claimed: set[str] = set()
+
+    def area(self, title: str) -> str:
+        key = self.area_by_title.get(title_key(title))
+        if key is None:
+            key = _unique(slug(title), self.used_area_keys)
+            self.used_area_keys.add(key)
+            self.area_by_title[title_key(title)] = key
+        return key
+
+    def goal(self, area_key: str, title: str) -> str:
+        return self.goal_by_title.setdefault((area_key, title_key(title)), slug(title))
+
+    def activities(self, rows: list[tuple[str, PlanRow]]) -> list[str | ValueError]:
+        """An id per row: given ids and exact titles first, so that a fuzzy match never takes
+        the id of a row further down that names its activity exactly."""
+        out: list[str | ValueError | None] = [None] * len(rows)
+        for exact in (True, False):
+            for i, (area_key, row) in enumerate(rows):
+                if out[i] is None:
+                    try:
+                        out[i] = self._choose(area_key, row, exact)
+                    except ValueError as exc:
+                        out[i] = exc
+        return out  # type: ignore[return-value]
+
+    def _choose(self, area_key: str, row: PlanRow, exact: bool) -> str | None:
+        if row.id:
+            if not _KEY.match(row.id):
+                raise ValueError(f"ogiltigt id {row.id!r} (små bokstäver, siffror, -, _ och .)")
+            return self._claim(row.id)
+        wanted, goal = title_key(row.activity), title_key(row.goal)
+        candidates = [c for c in self.known.get(area_key, []) if c[2] not in self.claimed]
+        if exact:
+            match = next((c[2] for c in candidates if c[1] == wanted), None)
+            return self._claim(match) if match else None
+
+        def likeness(candidate: tuple[str, str, str]) -> float:
+            ratio = difflib.SequenceMatcher(None, candidate[1], wanted).ratio()
+            # An edited activity under the same goal may have changed more of its words.
+            return ratio + (SAME_GOAL_BONUS if candidate[0] == goal else 0.0)
+
+        best = max(candidates, key=likeness, default=None)
+        if best is not None and likeness(best) >= SIMILAR:
+            return self._claim(best[2])
+        words = slug(row.activity)
+        if len(words) > 40:  # cut at a word, not inside one
+            words = words[:41].rsplit("-", 1)[0]
+        key = _unique(f"{area_key[:3]}-{words}", self.used_keys | self.claimed)
+        return self._claim(key)
+
+    def _claim(self, key: str) -> str:
+        if key in self.claimed:
+            raise ValueError(f"id {key!r} förekommer flera gånger i planen")
+        self.claimed.add(key)
+        return key
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    key, n = base, 1
+    while key in taken:
+        n += 1
+        key = f"{base}-{n}"
+    return key
