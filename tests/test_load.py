@@ -143,3 +143,24 @@ def test_a_failing_load_leaves_nothing_behind(sessions, clock, monkeypatch):
     assert count(sessions, Agreement) == 0
     assert count(sessions, Organisation) == 0
     assert count(sessions, AuditEntry) == 0
+
+
+def test_the_agreement_calendar_sets_terms_and_where_deadlines_on_days_off_go(sessions, clock, agreement_copy):
+    content = agreement_copy.read_text(encoding="utf-8")
+    content = content.replace("deadline_on_day_off: earlier", "deadline_on_day_off: later")
+    content = content.replace("autumn: {start: 08-15, end: 12-20}", "autumn: {start: 08-20, end: 12-14}")
+    agreement_copy.write_text(content, encoding="utf-8")
+    load(sessions, agreement_copy, clock)
+    with sessions() as session:
+        deadlines = dict(session.execute(select(Activity.key, Activity.deadline)).all())
+    # "Under 2012" ends on nyårsafton; nyårsdagen is off too: the next working day is 2 January.
+    assert deadlines["ung-kontaktuppgifter"].isoformat() == "2013-01-02"
+    assert deadlines["ung-utbildningsdagar"].isoformat() == "2012-12-14"  # "Under höstterminen 2012"
+
+
+def test_by_default_deadlines_on_days_off_move_earlier(sessions, clock):
+    load(sessions, HARNOSAND, clock)
+    with sessions() as session:
+        deadlines = dict(session.execute(select(Activity.key, Activity.deadline)).all())
+    assert deadlines["ung-kontaktuppgifter"].isoformat() == "2012-12-28"  # 29–31 Dec are off
+    assert deadlines["liv-anmalningar"].isoformat() == "2013-12-30"  # "Under projektiden"

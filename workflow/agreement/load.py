@@ -62,6 +62,7 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
         if spec.council.reference_group
         else None,
         "cycle_config": spec.cycle.model_dump(mode="json"),
+        "calendar_config": spec.calendar.model_dump(mode="json"),
         "preamble": spec.preamble,
     }
     if agreement is None:

@@ -52,6 +52,8 @@ class Agreement(Base):
     # The cycle's configuration (steps, meeting cadence, check-ins, review, evaluation) as
     # validated by workflow.agreement.schema: read by the cycle, never edited in place.
     cycle_config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # School terms and where deadlines on days off go (workflow.agreement.schema.CalendarSpec).
+    calendar_config: Mapped[dict[str, Any]] = mapped_column(JSON)
     preamble: Mapped[str | None] = mapped_column(Text)
     source_file: Mapped[str | None] = mapped_column(String(1000))
     source_sha256: Mapped[str | None] = mapped_column(String(64))

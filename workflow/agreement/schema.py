@@ -159,6 +159,18 @@ class CycleSpec(Strict):
         return steps
 
 
+class SchoolTermsSpec(Strict):
+    autumn: Window = Window(start="08-15", end="12-20")  # höstterminen
+    spring: Window = Window(start="01-09", end="06-15")  # vårterminen
+
+
+class CalendarSpec(Strict):
+    """How the plan's dates are read: school terms, and where a deadline on a day off goes."""
+
+    school_terms: SchoolTermsSpec = SchoolTermsSpec()
+    deadline_on_day_off: Literal["earlier", "later"] = "earlier"
+
+
 class ActivitySpec(Strict):
     id: Key
     activity: Text
@@ -208,6 +220,7 @@ class AgreementSpec(Strict):
     people: list[PersonSpec] = Field(min_length=1)
     signatories: list[SignatorySpec] = []
     council: CouncilSpec
+    calendar: CalendarSpec = CalendarSpec()
     cycle: CycleSpec
     plan: PlanSpec
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from workflow.agreement.schema import AgreementSpec, slug
+from workflow.plan import calendar
 from workflow.plan.content import ActivityPlan, read_activity
 from workflow.plan.responsibility import ResponsibilityError
 from workflow.plan.timing import TimingContext, TimingError
@@ -29,8 +30,8 @@ class AgreementFile:
 
 
 def timing_context(spec: AgreementSpec) -> TimingContext:
-    return TimingContext(
-        period_start=spec.period.start, period_end=spec.period.end, tz=spec.timezone
+    return calendar.timing_context(
+        spec.period.start, spec.period.end, spec.timezone, spec.calendar.model_dump(mode="json")
     )
 
 

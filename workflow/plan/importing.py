@@ -16,13 +16,12 @@ from workflow.agreement.schema import slug
 from workflow.clock import Clock
 from workflow.plan.content import ActivityPlan, AreaContent, PlanContent, read_activity, title_key
 from workflow.plan.document import PlanDocument, PlanRow, read_plan
-from workflow.plan.load import load_plan, timing_context
+from workflow.plan.load import load_plan, timing_context, work_calendar
 from workflow.plan.models import Activity, Goal, PriorityArea
 from workflow.plan.responsibility import ResponsibilityError
 from workflow.plan.timing import TimingError, deadline_of
 from workflow.source import InputError, Problem
 from workflow.sync import LoadResult, Sync
-from workflow.workdays import WorkCalendar
 
 # How alike an edited activity text must be to the old one to keep its id (difflib ratio),
 # and how much being under the same goal counts towards it.
@@ -58,10 +57,10 @@ class PlanImport:
 
     def as_json(self) -> list[dict[str, Any]]:
         ctx = timing_context(self.agreement)
-        calendar = WorkCalendar(tz=self.agreement.timezone)
+        days = work_calendar(self.agreement)
         out = []
         for plan, row, area_title in self.rows:
-            deadline = deadline_of(plan.timing, ctx, calendar)
+            deadline = deadline_of(plan.timing, ctx, days)
             out.append(
                 {
                     "id": plan.key,

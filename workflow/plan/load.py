@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.agreement.models import Agreement, Organisation
+from workflow.plan import calendar
 from workflow.plan.content import PlanContent, normalise_text
 from workflow.plan.models import (
     Activity,
@@ -25,9 +26,13 @@ from workflow.workdays import WorkCalendar
 
 
 def timing_context(agreement: Agreement) -> TimingContext:
-    return TimingContext(
-        period_start=agreement.period_start, period_end=agreement.period_end, tz=agreement.timezone
+    return calendar.timing_context(
+        agreement.period_start, agreement.period_end, agreement.timezone, agreement.calendar_config
     )
+
+
+def work_calendar(agreement: Agreement) -> WorkCalendar:
+    return calendar.work_calendar(agreement.timezone, agreement.calendar_config)
 
 
 def latest_version(
@@ -105,7 +110,7 @@ def _load_activities(
 ) -> None:
     aid = agreement.id
     ctx = timing_context(agreement)
-    calendar = WorkCalendar(tz=agreement.timezone)
+    days = work_calendar(agreement)
     org_key = {o.id: k for k, o in orgs.items()}
 
     def get_owners(row: Activity) -> list[list[str]]:
@@ -129,7 +134,7 @@ def _load_activities(
             "responsible_text": act.responsible_text,
             "timing": act.timing,
             "starts_on": start_of(act.timing, ctx),
-            "deadline": deadline_of(act.timing, ctx, calendar),
+            "deadline": deadline_of(act.timing, ctx, days),
             "footnotes": list(act.footnotes),
             "owners": owners,
         }
