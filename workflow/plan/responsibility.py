@@ -23,12 +23,13 @@ class Responsibility:
 class ResponsibilityError(ValueError):
     """A word of the Ansvarig text that names no organisation of the agreement."""
 
-    def __init__(self, text: str, word: str, known: list[str]) -> None:
+    def __init__(self, text: str, word: str, known: list[str], message: str | None = None) -> None:
         self.text = text
         self.word = word
         hint = ", ".join(sorted(known)[:12])
         super().__init__(
-            f"{word!r} i Ansvarig {text!r} motsvarar ingen organisation i överenskommelsen "
+            message
+            or f"{word!r} i Ansvarig {text!r} motsvarar ingen organisation i överenskommelsen "
             f"(lägg till det som alias till en organisation; kända: {hint}, …)"
         )
 
@@ -40,13 +41,14 @@ def split_names(part: str) -> list[str]:
 def parse_responsible(text: str, aliases: Mapping[str, str]) -> Responsibility:
     """Leads and partners of an Ansvarig text; `aliases` maps casefolded words to org keys."""
     cleaned = " ".join(text.split()).strip(" .")
-    if not cleaned:
-        raise ResponsibilityError(text, text, list(aliases))
     lead_part, *rest = _PARTNERSHIP.split(cleaned, maxsplit=1)
     leads = _resolve(text, split_names(lead_part), aliases)
     partners = _resolve(text, split_names(rest[0]), aliases) if rest else []
-    partners = [p for p in partners if p not in leads]
-    return Responsibility(tuple(leads), tuple(partners))
+    if not leads or (rest and not partners):
+        raise ResponsibilityError(
+            text, text, list(aliases), f"Ansvarig {text!r} namnger ingen ansvarig organisation"
+        )
+    return Responsibility(tuple(leads), tuple(p for p in partners if p not in leads))
 
 
 def _resolve(text: str, names: list[str], aliases: Mapping[str, str]) -> list[str]:
