@@ -9,12 +9,13 @@ from workflow.agreement.models import (
     Signatory,
 )
 from workflow.audit import AuditEntry
-from workflow.cycle.models import Cycle, CycleStep
+from workflow.cycle.models import Cycle, CycleActivity, CycleStep, Deliverable
 from workflow.db import Base
 from workflow.meetings.models import AgendaItem, Invitee, Meeting, MinutesRevision
 from workflow.outbox.models import Mail, Notice
 from workflow.plan.models import (
     Activity,
+    ActivityEvent,
     ActivityOwner,
     ActivityStatusChange,
     Goal,
@@ -25,7 +26,7 @@ from workflow.plan.models import (
 metadata = Base.metadata
 
 __all__ = [
-    "ActivityOwner", "Activity", "ActivityStatusChange", "AgendaItem", "Agreement", "AuditEntry",
+    "ActivityEvent", "ActivityOwner", "Activity", "CycleActivity", "Deliverable", "ActivityStatusChange", "AgendaItem", "Agreement", "AuditEntry",
     "Base", "CouncilMembership", "Cycle", "CycleStep", "Goal", "Invitee", "Mail", "Meeting",
     "MinutesRevision", "Notice", "Organisation", "Person", "PersonRole", "PlanVersion",
     "PriorityArea", "Signatory", "metadata",

@@ -35,6 +35,7 @@ class Meeting(Base):
     )
     key: Mapped[str] = mapped_column(String(100))  # stable: also the iCalendar UID's local part
     kind: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int] = mapped_column(Integer, index=True)  # the cycle year it belongs to
     title: Mapped[str] = mapped_column(String(300))
     starts_at: Mapped[datetime] = mapped_column(index=True)
     ends_at: Mapped[datetime]

@@ -152,3 +152,20 @@ class ActivityStatusChange(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     activity: Mapped[Activity] = relationship(back_populates="history")
+
+
+class ActivityEvent(Base):
+    """The event of an event-triggered duty happened ("vid remissförfarande"): its follow-up is due."""
+
+    __tablename__ = "activity_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    occurred_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    note: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    done_at: Mapped[datetime | None]
