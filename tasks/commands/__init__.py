@@ -1,0 +1,1 @@
+"""The `trygg` subcommands, one module per area; tasks/cli.py puts them together."""

@@ -1,0 +1,102 @@
+"""The action plan: `trygg plan import`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tasks.commands.common import (
+    EXIT_INPUT,
+    EXIT_STATE,
+    AgreementOpt,
+    JsonFlag,
+    actor,
+    console,
+    engine,
+    err,
+    print_json,
+    report_problems,
+    require_schema,
+    t,
+)
+from workflow.clock import SystemClock
+from workflow.db import session_factory
+from workflow.plan.importing import default_year, import_plan, read_plan_import
+from workflow.source import InputError
+from workflow.status import UnknownAgreement, resolve_agreement
+
+app = typer.Typer(help="Handlingsplanen / the action plan", no_args_is_help=True)
+
+
+@app.command("import")
+def plan_import(
+    file: Annotated[Path, typer.Argument(help="planen: text kopierad ur Word, CSV eller XLSX")],
+    agreement: AgreementOpt = None,
+    year: Annotated[int | None, typer.Option("--year", help="verksamhetsåret planen gäller")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="visa vad som skulle ändras, skriv inget")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Läs in en reviderad handlingsplan / import the year's revised action plan."""
+    eng = engine()
+    require_schema(eng)
+    clock = SystemClock()
+    rows: list[dict] = []
+    with session_factory(eng)() as session:
+        try:
+            target = resolve_agreement(session, agreement)
+            agreement_key = target.key
+            chosen_year = year if year is not None else default_year(target, clock)
+            checked = read_plan_import(session, target, file, chosen_year)
+            rows = checked.as_json()
+            result = import_plan(session, checked, clock=clock, actor=actor())
+            # A dry run goes all the way, so that it shows the real changes, then undoes them.
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        except UnknownAgreement as exc:
+            err.print(f"[red]{exc}[/]")
+            raise typer.Exit(EXIT_STATE) from None
+        except InputError as exc:
+            session.rollback()
+            if as_json:
+                print_json({"activities": rows, "errors": [p.as_json() for p in exc.problems]})
+            else:
+                report_problems(exc, as_json=False)
+            raise typer.Exit(EXIT_INPUT) from None
+    changes = [{"action": a, "entity": e, "key": k} for a, e, k in result.changes]
+    if as_json:
+        print_json(
+            {
+                "agreement": agreement_key,
+                "year": chosen_year,
+                "dry_run": dry_run,
+                "plan_revision": result.plan_revision,
+                "activities": rows,
+                "errors": [],
+                "changes": changes,
+            }
+        )
+        return
+    table = Table(title=t(f"Handlingsplan {chosen_year}", f"Action plan {chosen_year}"), expand=True)
+    for column in (
+        t("Rad", "Line"),
+        "Id",
+        t("Aktivitet", "Activity"),
+        t("Ansvarig", "Responsible"),
+        t("Senast", "Due"),
+    ):
+        table.add_column(column)
+    for row in rows:
+        owners = ", ".join(row["owners"]) + (" + " + ", ".join(row["partners"]) if row["partners"] else "")
+        table.add_row(str(row["line"]), row["id"], row["activity"], owners, row["deadline"] or "—")
+    console.print(table)
+    verb = t("skulle ändra", "would change") if dry_run else t("ändrade", "changed")
+    console.print(f"{len(rows)} {t('aktiviteter', 'activities')}; {verb} {len(changes)}:", highlight=False)
+    for change in changes:
+        console.print(f"  {change['action']:8} {change['entity']:15} {change['key']}", highlight=False)
