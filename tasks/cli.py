@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tasks.commands import agreement, db, plan
+from tasks.commands import agreement, calendar, cycle, db, plan
 
 app = typer.Typer(
     help="trygg: samverkan kommun–polis i brottsförebyggande arbete / crime-prevention workflow",
@@ -16,7 +16,9 @@ app.command("check")(agreement.check)
 app.command("load")(agreement.load)
 app.command("status")(agreement.status_command)
 app.command("examples")(agreement.examples)
+app.command("calendar")(calendar.calendar)
 app.add_typer(plan.app, name="plan")
+app.add_typer(cycle.app, name="cycle")
 app.add_typer(db.app, name="db")
 
 

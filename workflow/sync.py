@@ -48,7 +48,15 @@ class Sync:
         self.session, self.clock, self.actor, self.result = session, clock, actor, result
         self.agreement_id: int | None = None
 
-    def audit(self, action: str, entity: str, key: str, before: Any = None, after: Any = None) -> None:
+    def audit(
+        self,
+        action: str,
+        entity: str,
+        key: str,
+        before: Any = None,
+        after: Any = None,
+        reason: str | None = None,
+    ) -> None:
         record(
             self.session,
             self.clock,
@@ -59,6 +67,7 @@ class Sync:
             agreement_id=self.agreement_id,
             before=before,
             after=after,
+            reason=reason,
         )
         self.result.changes.append((action, entity, key))
 

@@ -6,19 +6,28 @@ import getpass
 import json
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from workflow import migrate
+from workflow.agreement.models import Agreement
 from workflow.agreement.validate import AgreementFile, read_agreement
-from workflow.db import make_engine
+from workflow.clock import SystemClock
+from workflow.cycle.lifecycle import CycleError
+from workflow.db import make_engine, session_factory, transaction
+from workflow.plan.triggers import TriggerError
 from workflow.resources import find_agreement_file
 from workflow.settings import get_settings
 from workflow.source import InputError
+from workflow.status import UnknownAgreement, resolve_agreement
+from workflow.sync import LoadResult, Sync
 
 console = Console()
 err = Console(stderr=True)
@@ -93,3 +102,20 @@ def read_or_exit(file: Path, as_json: bool) -> AgreementFile:
     except InputError as exc:
         report_problems(exc, as_json)
         raise typer.Exit(EXIT_INPUT) from None
+
+
+@contextmanager
+def agreement_transaction(agreement_key: str | None) -> Iterator[tuple[Session, Agreement, Sync]]:
+    """One command's unit of work on one agreement: committed if the command finishes, rolled
+    back if it fails; an unknown agreement or a refused action exits 3 with the reason."""
+    eng = engine()
+    require_schema(eng)
+    try:
+        with transaction(session_factory(eng)) as session:
+            agreement = resolve_agreement(session, agreement_key)
+            sync = Sync(session, SystemClock(), actor(), LoadResult(agreement.key, created=False))
+            sync.agreement_id = agreement.id
+            yield session, agreement, sync
+    except (UnknownAgreement, CycleError, TriggerError) as exc:
+        err.print(f"[red]{exc}[/]", highlight=False)
+        raise typer.Exit(EXIT_STATE) from None

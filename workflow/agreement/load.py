@@ -19,6 +19,7 @@ from workflow.agreement.models import (
 )
 from workflow.agreement.validate import AgreementFile
 from workflow.clock import Clock
+from workflow.cycle.lifecycle import ensure_first_cycle
 from workflow.plan.content import AreaContent, PlanContent
 from workflow.plan.load import load_plan
 from workflow.sync import LoadResult, Sync, deactivate, delete, jsonable
@@ -86,6 +87,7 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
     _load_signatories(session, sync, spec, aid, orgs, people)
     _load_memberships(session, sync, spec, aid, people)
     load_plan(session, sync, agreement, plan_from_agreement(af), orgs)
+    ensure_first_cycle(session, sync, agreement)
     if result.changed:
         agreement.source_file = af.document.file
         agreement.source_sha256 = af.document.sha256

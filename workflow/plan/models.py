@@ -169,3 +169,5 @@ class ActivityEvent(Base):
     recorded_at: Mapped[datetime]
     recorded_by: Mapped[str] = mapped_column(String(200))
     done_at: Mapped[datetime | None]
+
+    activity: Mapped[Activity] = relationship()

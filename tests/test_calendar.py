@@ -1,0 +1,105 @@
+"""The calendar: every dated event, and an iCalendar file that other calendar programs read."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+import vobject
+from sqlalchemy import select
+
+from tests.conftest import HARNOSAND, run_trygg
+from workflow.agreement.load import load_agreement
+from workflow.agreement.validate import read_agreement
+from workflow.calendar.events import calendar_events
+from workflow.db import transaction
+from workflow.plan.models import ActivityEvent
+from workflow.plan.triggers import TriggerError, record_event
+from workflow.status import resolve_agreement
+from workflow.sync import LoadResult, Sync
+
+
+@pytest.fixture
+def env(db_url):
+    env = {"TRYGG_DATABASE_URL": db_url, "COLUMNS": "200"}
+    run_trygg("db", "upgrade", env=env)
+    assert run_trygg("load", str(HARNOSAND), env=env).returncode == 0
+    return env
+
+
+def read_ics(path):
+    return vobject.readOne(path.read_text(encoding="utf-8"))
+
+
+def test_the_two_year_calendar_file_holds_the_meetings_and_parses(env, tmp_path):
+    ics = tmp_path / "x.ics"
+    result = run_trygg("calendar", "--from", "2012-01-01", "--to", "2013-12-31", "--ics", str(ics), env=env)
+    assert result.returncode == 0, result.stderr
+
+    cal = read_ics(ics)
+    assert cal.method.value == "PUBLISH"
+    assert cal.vtimezone.tzid.value == "Europe/Stockholm"
+    events = cal.vevent_list
+    summaries = [e.summary.value for e in events]
+    check_ins = [e for e in events if "Avstämning" in e.summary.value]
+    assert len(check_ins) == 4
+    assert len({e.uid.value for e in check_ins}) == 4
+    assert sum("Utvärdering" in s for s in summaries) == 2
+    assert sum("rådsmöte" in s for s in summaries) == 8
+    assert sum("översyn" in s for s in summaries) == 2
+    assert len({e.uid.value for e in events}) == len(events)
+    first_check_in = min(check_ins, key=lambda e: e.dtstart.value)
+    start = first_check_in.dtstart.value
+    assert start.tzinfo is not None and start.isoformat() == "2012-06-07T10:00:00+02:00"
+    assert first_check_in.dtstart.params["TZID"] == ["Europe/Stockholm"]
+    deadlines = [e for e in events if e.summary.value.startswith("Senast")]
+    assert deadlines and all(isinstance(e.dtstart.value, date) for e in deadlines)
+
+
+def test_uids_are_stable_across_exports(env, tmp_path):
+    one, two = tmp_path / "1.ics", tmp_path / "2.ics"
+    run_trygg("calendar", "--from", "2012-01-01", "--to", "2013-12-31", "--ics", str(one), env=env)
+    run_trygg("calendar", "--from", "2012-01-01", "--to", "2013-12-31", "--ics", str(two), env=env)
+    uids = [sorted(e.uid.value for e in read_ics(p).vevent_list) for p in (one, two)]
+    assert uids[0] == uids[1]
+
+
+def test_json_lists_every_kind_of_event(env):
+    result = run_trygg("calendar", "--from", "2012-01-01", "--to", "2012-12-31", "--json", env=env)
+    events = json.loads(result.stdout)["events"]
+    kinds = {e["kind"] for e in events}
+    assert kinds >= {"council", "check_in", "yearly_review", "evaluation", "step", "deadline", "follow_up"}
+    monthly = [e for e in events if e["kind"] == "follow_up" and e["refs"] == ["liv-arbetsgrupp"]]
+    assert len(monthly) == 12  # "Uppföljning månadsvis": one follow-up a month
+    twice = [e for e in events if e["kind"] == "follow_up" and e["refs"] == ["tra-planer"]]
+    assert [e["start"] for e in twice] == ["2012-06-29", "2012-12-28"]  # "2 gånger/år", working days
+
+
+def test_a_bad_date_is_a_clear_error(env):
+    result = run_trygg("calendar", "--from", "2012-02-30", "--to", "2012-12-31", env=env)
+    assert result.returncode == 2 and "2012-02-30" in result.stderr
+
+
+def trigger(sessions, clock, key, day, note):
+    with transaction(sessions) as session:
+        agreement = resolve_agreement(session, None)
+        sync = Sync(session, clock, "per", LoadResult(agreement.key, created=False))
+        sync.agreement_id = agreement.id
+        return record_event(session, sync, agreement, key, day, note).due_on
+
+
+def test_a_triggered_duty_gets_a_dated_follow_up_in_the_calendar(sessions, clock):
+    with transaction(sessions) as session:
+        load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="test")
+    due = trigger(sessions, clock, "tra-planer", date(2012, 4, 2), "Remiss: ny detaljplan för Nattviken")
+    assert due == date(2012, 4, 17)  # ten working days; Easter 6–9 April is off
+    with sessions() as session:
+        agreement = resolve_agreement(session, None)
+        events = calendar_events(session, agreement, date(2012, 4, 1), date(2012, 4, 30))
+        assert [e.day for e in events if e.kind == "event_follow_up"] == [due]
+        assert session.scalar(select(ActivityEvent)).recorded_by == "per"
+    with pytest.raises(TriggerError, match="händelsestyrd"):
+        trigger(sessions, clock, "ung-kontaktuppgifter", date(2012, 4, 2), "Remiss")
+    with pytest.raises(TriggerError, match="okänd"):
+        trigger(sessions, clock, "finns-inte", date(2012, 4, 2), "Remiss")

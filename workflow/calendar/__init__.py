@@ -1,0 +1,1 @@
+"""The agreement's calendar: every dated event (deadlines, follow-ups, meetings) and its iCalendar form."""

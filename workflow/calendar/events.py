@@ -1,0 +1,182 @@
+"""Every dated event of an agreement in a period: deadlines, follow-ups, step deadlines, meetings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.agreement.models import Agreement
+from workflow.cycle.lifecycle import STEP_NAMES
+from workflow.cycle.models import Cycle, CycleStep
+from workflow.meetings.models import Meeting, MeetingStatus
+from workflow.plan.load import timing_context, work_calendar
+from workflow.plan.models import Activity, ActivityEvent, ActivityState
+from workflow.plan.timing import follow_ups
+
+# The kinds of event, in the order a day's events are listed.
+KINDS = (
+    "council",
+    "check_in",
+    "yearly_review",
+    "evaluation",
+    "step",
+    "deadline",
+    "follow_up",
+    "event_follow_up",
+)
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    uid: str  # stable across exports: calendars update an event instead of duplicating it
+    kind: str
+    summary: str
+    start: date | datetime  # a date for all-day events, an aware datetime for meetings
+    end: date | datetime
+    description: str = ""
+    location: str | None = None
+    sequence: int = 0
+    cancelled: bool = False
+    refs: tuple[str, ...] = field(default=())
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, datetime)
+
+    @property
+    def day(self) -> date:
+        return self.start if self.all_day else self.start.date()
+
+    def as_json(self, tz: str) -> dict:
+        def show(value: date | datetime) -> str:
+            return value.isoformat() if self.all_day else value.astimezone(ZoneInfo(tz)).isoformat()
+
+        return {
+            "uid": self.uid,
+            "kind": self.kind,
+            "summary": self.summary,
+            "start": show(self.start),
+            "end": show(self.end),
+            "all_day": self.all_day,
+            "location": self.location,
+            "cancelled": self.cancelled,
+            "refs": list(self.refs),
+        }
+
+
+def uid(agreement: Agreement, kind: str, key: str) -> str:
+    return f"{agreement.key}.{kind}.{key}@trygg"
+
+
+def calendar_events(session: Session, agreement: Agreement, start: date, end: date) -> list[CalendarEvent]:
+    """Events from `start` to `end` inclusive, in date order."""
+    events = _meetings(session, agreement, start, end)
+    events += _steps(session, agreement, start, end)
+    events += _activities(session, agreement, start, end)
+    return sorted(events, key=lambda e: (e.day, KINDS.index(e.kind), e.uid))
+
+
+def _meetings(session: Session, agreement: Agreement, start: date, end: date) -> list[CalendarEvent]:
+    tz = ZoneInfo(agreement.timezone)
+    lo = datetime(start.year, start.month, start.day, tzinfo=tz)
+    hi = datetime(end.year, end.month, end.day, 23, 59, 59, tzinfo=tz)
+    meetings = session.scalars(
+        select(Meeting)
+        .where(Meeting.agreement_id == agreement.id, Meeting.starts_at >= lo, Meeting.starts_at <= hi)
+        .order_by(Meeting.starts_at)
+    )
+    return [
+        CalendarEvent(
+            uid=uid(agreement, "meeting", m.key),
+            kind=m.kind,
+            summary=m.title,
+            start=m.starts_at,
+            end=m.ends_at,
+            location=m.location,
+            sequence=m.sequence,
+            cancelled=m.status == MeetingStatus.CANCELLED,
+            refs=(m.key,),
+            description=f"{agreement.title}\n{agreement.council_name}",
+        )
+        for m in meetings
+    ]
+
+
+def _steps(session: Session, agreement: Agreement, start: date, end: date) -> list[CalendarEvent]:
+    steps = session.scalars(
+        select(CycleStep)
+        .join(Cycle)
+        .where(Cycle.agreement_id == agreement.id, CycleStep.deadline >= start, CycleStep.deadline <= end)
+    )
+    return [
+        CalendarEvent(
+            uid=uid(agreement, "step", f"{s.cycle.year}-{s.number}"),
+            kind="step",
+            summary=f"Steg {s.number} ({s.cycle.year}) ska vara klart: {s.title}",
+            start=s.deadline,
+            end=s.deadline,
+            refs=(f"{s.cycle.year}/{s.number}",),
+        )
+        for s in steps
+    ]
+
+
+def _activities(session: Session, agreement: Agreement, start: date, end: date) -> list[CalendarEvent]:
+    ctx, days = timing_context(agreement), work_calendar(agreement)
+    out: list[CalendarEvent] = []
+    activities = session.scalars(
+        select(Activity).where(
+            Activity.agreement_id == agreement.id, Activity.state != ActivityState.WITHDRAWN
+        )
+    )
+    for act in activities:
+        due = act.deadline
+        if due is not None and start <= due <= end:
+            out.append(
+                CalendarEvent(
+                    uid=uid(agreement, "deadline", act.key),
+                    kind="deadline",
+                    summary=f"Senast: {act.title}",
+                    start=due,
+                    end=due,
+                    refs=(act.key,),
+                    description=f"När: {act.when_text or ''}\nAnsvarig: {act.responsible_text or ''}",
+                )
+            )
+        if act.timing:
+            for day in follow_ups(act.timing, ctx, days, start, end):
+                out.append(
+                    CalendarEvent(
+                        uid=uid(agreement, "follow_up", f"{act.key}-{day.isoformat()}"),
+                        kind="follow_up",
+                        summary=f"Uppföljning: {act.title}",
+                        start=day,
+                        end=day,
+                        refs=(act.key,),
+                        description=f"När: {act.when_text or ''}\nAnsvarig: {act.responsible_text or ''}",
+                    )
+                )
+    triggered = session.scalars(
+        select(ActivityEvent)
+        .join(Activity)
+        .where(
+            Activity.agreement_id == agreement.id, ActivityEvent.due_on >= start, ActivityEvent.due_on <= end
+        )
+    )
+    for ev in triggered:
+        out.append(
+            CalendarEvent(
+                uid=uid(agreement, "event", str(ev.id)),
+                kind="event_follow_up",
+                summary=f"Uppföljning efter händelse: {ev.activity.title}",
+                description=ev.note,
+                start=ev.due_on,
+                end=ev.due_on,
+                refs=(ev.activity.key, f"event-{ev.id}"),
+            )
+        )
+    return out

@@ -1,0 +1,71 @@
+"""Event-triggered duties ("vid remissförfarande"): recording that the event happened dates its follow-up."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.agreement.models import Agreement
+from workflow.plan.load import work_calendar
+from workflow.plan.models import Activity, ActivityEvent, ActivityState
+from workflow.plan.timing import CombinedTiming, EventTiming, Timing, event_due, parse_timing_spec
+from workflow.sync import Sync
+
+
+class TriggerError(ValueError):
+    pass
+
+
+def event_parts(timing: Timing) -> list[EventTiming]:
+    if isinstance(timing, EventTiming):
+        return [timing]
+    if isinstance(timing, CombinedTiming):
+        return [p for part in timing.parts for p in event_parts(part)]
+    return []
+
+
+def record_event(
+    session: Session, sync: Sync, agreement: Agreement, activity_key: str, occurred_on: date, note: str
+) -> ActivityEvent:
+    """The event of an activity's event-triggered duty happened on `occurred_on`: its dated
+    follow-up is due a number of working days later (the timing's follow_up_days)."""
+    activity = session.scalar(
+        select(Activity).where(Activity.agreement_id == agreement.id, Activity.key == activity_key)
+    )
+    if activity is None:
+        raise TriggerError(f"okänd aktivitet {activity_key!r}")
+    if activity.state == ActivityState.WITHDRAWN:
+        raise TriggerError(f"aktiviteten {activity_key!r} är inte längre med i handlingsplanen")
+    parts = event_parts(parse_timing_spec(activity.timing)) if activity.timing else []
+    if not parts:
+        raise TriggerError(
+            f"aktiviteten {activity_key!r} ({activity.when_text!r}) har ingen händelsestyrd plikt "
+            "(som 'vid remissförfarande')"
+        )
+    if not note.strip():
+        raise TriggerError("ange vad som hände (--note)")
+    due = event_due(parts[0], occurred_on, work_calendar(agreement))
+    event = ActivityEvent(
+        activity_id=activity.id,
+        occurred_on=occurred_on,
+        due_on=due,
+        note=note.strip(),
+        recorded_at=sync.clock.now(),
+        recorded_by=sync.actor,
+    )
+    session.add(event)
+    session.flush()
+    sync.audit(
+        "trigger",
+        "activity",
+        activity_key,
+        after={
+            "event": parts[0].event,
+            "occurred_on": occurred_on.isoformat(),
+            "due_on": due.isoformat(),
+            "note": event.note,
+        },
+    )
+    return event
