@@ -52,7 +52,9 @@ def test_the_two_year_calendar_file_holds_the_meetings_and_parses(env, tmp_path)
     first_check_in = min(check_ins, key=lambda e: e.dtstart.value)
     start = first_check_in.dtstart.value
     assert start.tzinfo is not None and start.isoformat() == "2012-06-07T10:00:00+02:00"
-    assert first_check_in.dtstart.params["TZID"] == ["Europe/Stockholm"]
+    assert "DTSTART;TZID=Europe/Stockholm:20120607T100000" in ics.read_text(encoding="utf-8")
+    winter = min((e for e in events if "rådsmöte" in e.summary.value), key=lambda e: e.dtstart.value)
+    assert winter.dtstart.value.isoformat() == "2012-02-14T13:00:00+01:00"
     deadlines = [e for e in events if e.summary.value.startswith("Senast")]
     assert deadlines and all(isinstance(e.dtstart.value, date) for e in deadlines)
 
@@ -93,7 +95,7 @@ def test_a_triggered_duty_gets_a_dated_follow_up_in_the_calendar(sessions, clock
     with transaction(sessions) as session:
         load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="test")
     due = trigger(sessions, clock, "tra-planer", date(2012, 4, 2), "Remiss: ny detaljplan för Nattviken")
-    assert due == date(2012, 4, 17)  # ten working days; Easter 6–9 April is off
+    assert due == date(2012, 4, 18)  # ten working days; Easter 6–9 April is off
     with sessions() as session:
         agreement = resolve_agreement(session, None)
         events = calendar_events(session, agreement, date(2012, 4, 1), date(2012, 4, 30))
@@ -103,3 +105,14 @@ def test_a_triggered_duty_gets_a_dated_follow_up_in_the_calendar(sessions, clock
         trigger(sessions, clock, "ung-kontaktuppgifter", date(2012, 4, 2), "Remiss")
     with pytest.raises(TriggerError, match="okänd"):
         trigger(sessions, clock, "finns-inte", date(2012, 4, 2), "Remiss")
+
+
+def test_the_time_zone_is_written_as_yearly_rules():
+    from workflow.calendar.vtimezone import vtimezone
+
+    text = vtimezone("Europe/Stockholm", 2012, 2013).to_ical().decode()
+    assert "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3" in text
+    assert "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10" in text
+    assert "TZNAME:CEST" in text and "TZOFFSETTO:+0200" in text
+    # A zone without summer time falls back to icalendar's own description.
+    assert "TZOFFSETTO:+0900" in vtimezone("Asia/Tokyo", 2012, 2013).to_ical().decode()

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.agreement.models import Agreement
-from workflow.cycle.lifecycle import STEP_NAMES
 from workflow.cycle.models import Cycle, CycleStep
 from workflow.meetings.models import Meeting, MeetingStatus
 from workflow.plan.load import timing_context, work_calendar

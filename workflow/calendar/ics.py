@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone
+from icalendar import Calendar, Event
 
 from workflow.calendar.events import CalendarEvent
+from workflow.calendar.vtimezone import vtimezone
 
 
-def to_ics(events: Iterable[CalendarEvent], *, name: str, tz: str, stamp: datetime) -> bytes:
+def to_ics(events: list[CalendarEvent], *, name: str, tz: str, stamp: datetime) -> bytes:
     """One VEVENT per event, times in the agreement's zone with its VTIMEZONE; `stamp` is
     the DTSTAMP (when this export was made: injected, so the same data gives the same file)."""
     cal = Calendar()
@@ -21,7 +21,8 @@ def to_ics(events: Iterable[CalendarEvent], *, name: str, tz: str, stamp: dateti
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", tz)
-    cal.add_component(Timezone.from_tzid(tz))
+    years = [e.day.year for e in events] or [stamp.year]
+    cal.add_component(vtimezone(tz, min(years), max(years)))
     zone = ZoneInfo(tz)
     for ev in events:
         vevent = Event()
