@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tasks.commands import agreement, calendar, cycle, db, plan
+from tasks.commands import agreement, calendar, cycle, db, meeting, plan
 
 app = typer.Typer(
     help="trygg: samverkan kommun–polis i brottsförebyggande arbete / crime-prevention workflow",
@@ -19,6 +19,7 @@ app.command("examples")(agreement.examples)
 app.command("calendar")(calendar.calendar)
 app.add_typer(plan.app, name="plan")
 app.add_typer(cycle.app, name="cycle")
+app.add_typer(meeting.app, name="meeting")
 app.add_typer(db.app, name="db")
 
 

@@ -22,6 +22,7 @@ from workflow.agreement.validate import AgreementFile, read_agreement
 from workflow.clock import SystemClock
 from workflow.cycle.lifecycle import CycleError
 from workflow.db import make_engine, session_factory, transaction
+from workflow.meetings.actions import MeetingError
 from workflow.plan.triggers import TriggerError
 from workflow.resources import find_agreement_file
 from workflow.settings import get_settings
@@ -116,6 +117,6 @@ def agreement_transaction(agreement_key: str | None) -> Iterator[tuple[Session, 
             sync = Sync(session, SystemClock(), actor(), LoadResult(agreement.key, created=False))
             sync.agreement_id = agreement.id
             yield session, agreement, sync
-    except (UnknownAgreement, CycleError, TriggerError) as exc:
+    except (UnknownAgreement, CycleError, TriggerError, MeetingError) as exc:
         err.print(f"[red]{exc}[/]", highlight=False)
         raise typer.Exit(EXIT_STATE) from None

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from workflow.agreement.models import Person
 from workflow.db import Base
 
 
@@ -30,9 +31,7 @@ class Meeting(Base):
     __table_args__ = (UniqueConstraint("agreement_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(100))  # stable: also the iCalendar UID's local part
     kind: Mapped[str] = mapped_column(String(20))
     year: Mapped[int] = mapped_column(Integer, index=True)  # the cycle year it belongs to
@@ -47,9 +46,7 @@ class Meeting(Base):
     agenda: Mapped[list[AgendaItem]] = relationship(
         back_populates="meeting", order_by="AgendaItem.position", cascade="all, delete-orphan"
     )
-    invitees: Mapped[list[Invitee]] = relationship(
-        back_populates="meeting", cascade="all, delete-orphan"
-    )
+    invitees: Mapped[list[Invitee]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
     minutes: Mapped[list[MinutesRevision]] = relationship(
         back_populates="meeting", order_by="MinutesRevision.revision", cascade="all, delete-orphan"
     )
@@ -59,9 +56,7 @@ class AgendaItem(Base):
     __tablename__ = "agenda_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(
-        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
-    )
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text)
     proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -74,14 +69,13 @@ class Invitee(Base):
     __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(
-        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
-    )
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     co_opted: Mapped[bool] = mapped_column(Boolean, default=False)  # adjungerad to this meeting
     attended: Mapped[bool | None] = mapped_column(Boolean)
 
     meeting: Mapped[Meeting] = relationship(back_populates="invitees")
+    person: Mapped[Person] = relationship()
 
 
 class MinutesRevision(Base):
@@ -91,9 +85,7 @@ class MinutesRevision(Base):
     __table_args__ = (UniqueConstraint("meeting_id", "revision"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(
-        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
-    )
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
     revision: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime]

@@ -1,0 +1,175 @@
+"""Meetings: agenda items, co-opted guests, moves and cancellations, minutes and attendance."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import vobject
+from sqlalchemy import select
+
+from tests.conftest import HARNOSAND, run_trygg
+from workflow.agreement.load import load_agreement
+from workflow.agreement.models import Person
+from workflow.agreement.validate import read_agreement
+from workflow.audit import AuditEntry
+from workflow.db import transaction
+from workflow.meetings import actions
+from workflow.meetings.agenda import agenda
+from workflow.meetings.invitation import meeting_ics
+from workflow.meetings.models import Meeting
+from workflow.status import resolve_agreement
+from workflow.sync import LoadResult, Sync
+
+
+@pytest.fixture
+def loaded(sessions, clock):
+    with transaction(sessions) as session:
+        load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="test")
+    return sessions
+
+
+def act(sessions, clock, fn, actor="anna"):
+    with transaction(sessions) as session:
+        agreement = resolve_agreement(session, None)
+        sync = Sync(session, clock, actor, LoadResult(agreement.key, created=False))
+        sync.agreement_id = agreement.id
+        return fn(session, agreement, sync)
+
+
+def person(session, key):
+    return session.scalar(select(Person).where(Person.key == key))
+
+
+def test_planned_meetings_invite_by_kind(loaded):
+    with loaded() as session:
+        invited = {
+            m.key: {i.person.key for i in m.invitees}
+            for m in session.scalars(select(Meeting).where(Meeting.year == 2012))
+        }
+    assert invited["council-2012-1"] == {
+        "fred-nilsson", "thomas-nyberg", "anna-sjoberg", "johan-berg", "maria-lund", "erik-holm", "karin-ek",
+    }
+    assert invited["check_in-2012-1"] == {"anna-sjoberg", "johan-berg"}  # the two parties' contacts
+    assert invited["evaluation-2012"] == {"thomas-nyberg", "fred-nilsson", "anna-sjoberg"}
+
+
+def test_agenda_items_and_co_opted_guests_belong_to_one_meeting(loaded, clock):
+    def work(session, agr, sync):
+        meeting = actions.find_meeting(session, agr, "council-2012-2")
+        actions.add_agenda_item(session, sync, meeting, "Trygghetsvandring i centrum", person(session, "maria-lund"))
+        actions.coopt(session, sync, meeting, person(session, "eva-strom"))
+        with pytest.raises(actions.MeetingError, match="redan"):
+            actions.coopt(session, sync, meeting, person(session, "eva-strom"))
+        return agenda(session, agr, meeting)
+
+    items = act(loaded, clock, work)
+    assert "Trygghetsvandring i centrum" in items and items[0] == "Mötets öppnande"
+    with loaded() as session:
+        guests = {
+            m.key for m in session.scalars(select(Meeting)) if any(i.co_opted for i in m.invitees)
+        }
+    assert guests == {"council-2012-2"}
+
+
+def test_a_move_raises_the_sequence_and_a_cancellation_keeps_the_uid(loaded, clock):
+    def move(session, agr, sync):
+        meeting = actions.find_meeting(session, agr, "council-2012-3")
+        first = meeting_ics(agr, meeting, organizer=person(session, "anna-sjoberg"),
+                            attendees=[(i.person, i.co_opted) for i in meeting.invitees], method="REQUEST", stamp=clock.now())
+        actions.reschedule(session, sync, meeting, meeting.starts_at + timedelta(days=7), None, "Polishuset")
+        moved = meeting_ics(agr, meeting, organizer=person(session, "anna-sjoberg"),
+                            attendees=[(i.person, i.co_opted) for i in meeting.invitees], method="REQUEST", stamp=clock.now())
+        actions.cancel(session, sync, meeting, "Ersätts av extra möte")
+        cancelled = meeting_ics(agr, meeting, organizer=person(session, "anna-sjoberg"),
+                                attendees=[(i.person, i.co_opted) for i in meeting.invitees], method="CANCEL", stamp=clock.now())
+        return first, moved, cancelled
+
+    first, moved, cancelled = (vobject.readOne(x.decode()) for x in act(loaded, clock, move))
+    assert first.method.value == "REQUEST" and cancelled.method.value == "CANCEL"
+    uids = {c.vevent.uid.value for c in (first, moved, cancelled)}
+    assert len(uids) == 1
+    sequences = [int(c.vevent.sequence.value) for c in (first, moved, cancelled)]
+    assert sequences[0] < sequences[1] < sequences[2]
+    assert moved.vevent.dtstart.value - first.vevent.dtstart.value == timedelta(days=7)
+    assert moved.vevent.location.value == "Polishuset"
+    assert first.vevent.organizer.value == "mailto:anna.sjoberg@example.org"
+    assert len(first.vevent.attendee_list) == 7
+    assert cancelled.vevent.status.value == "CANCELLED"
+    with loaded() as session:
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "cancel", AuditEntry.actor == "anna"))
+        assert entry.reason == "Ersätts av extra möte"
+
+
+def test_minutes_close_the_meeting_record_attendance_and_corrections_are_revisions(loaded, clock):
+    clock.instant = datetime(2012, 2, 20, 9, tzinfo=UTC)
+
+    def record(text, present):
+        def work(session, agr, sync):
+            meeting = actions.find_meeting(session, agr, "council-2012-1")
+            people = [person(session, k) for k in present]
+            return actions.record_minutes(session, sync, meeting, text, people, clock.now()).revision
+        return act(loaded, clock, work, actor="karin")
+
+    assert record("Rådet gick igenom lägesbilden.", ["fred-nilsson", "thomas-nyberg", "karin-ek"]) == 1
+    assert record("Rådet gick igenom lägesbilden. Rättelse: även skolan deltog.",
+                  ["fred-nilsson", "thomas-nyberg", "karin-ek", "maria-lund"]) == 2
+    with loaded() as session:
+        meeting = session.scalar(select(Meeting).where(Meeting.key == "council-2012-1"))
+        assert meeting.status == "closed"
+        assert [r.revision for r in meeting.minutes] == [1, 2]
+        assert meeting.minutes[0].text == "Rådet gick igenom lägesbilden."  # never rewritten
+        present = {i.person.key for i in meeting.invitees if i.attended}
+        assert present == {"fred-nilsson", "thomas-nyberg", "karin-ek", "maria-lund"}
+        actions_logged = [e.action for e in session.scalars(select(AuditEntry).where(AuditEntry.entity_key == "council-2012-1"))]
+        assert "minutes" in actions_logged and "correct_minutes" in actions_logged
+
+
+def test_minutes_need_a_held_meeting_and_invited_people(loaded, clock):
+    def early(session, agr, sync):
+        meeting = actions.find_meeting(session, agr, "council-2012-2")
+        actions.record_minutes(session, sync, meeting, "x", [], clock.now())
+
+    with pytest.raises(actions.MeetingError, match="inte hållits"):
+        act(loaded, clock, early)
+    clock.instant = datetime(2012, 4, 20, tzinfo=UTC)
+
+    def stranger(session, agr, sync):
+        meeting = actions.find_meeting(session, agr, "council-2012-2")
+        actions.record_minutes(session, sync, meeting, "x", [person(session, "nils-ek")], clock.now())
+
+    with pytest.raises(actions.MeetingError, match="nils-ek"):
+        act(loaded, clock, stranger)
+
+
+def test_generated_agendas_of_the_review_and_the_evaluation(loaded, clock):
+    def both(session, agr, sync):
+        review = agenda(session, agr, actions.find_meeting(session, agr, "yearly_review-2012"))
+        evaluation = agenda(session, agr, actions.find_meeting(session, agr, "evaluation-2012"))
+        return review, evaluation
+
+    review, evaluation = act(loaded, clock, both)
+    assert "Revidering: förslag till handlingsplan 2013" in review
+    assert "Område: Livsstilskriminella (0 av 2 åtgärder klara)" in review
+    assert "Hur rådet har fungerat: 0 av 4 planerade möten hållna" in evaluation
+
+
+def test_meeting_cli(db_url, tmp_path):
+    env = {"TRYGG_DATABASE_URL": db_url, "COLUMNS": "200"}
+    run_trygg("db", "upgrade", env=env)
+    run_trygg("load", str(HARNOSAND), env=env)
+    assert run_trygg("meeting", "agenda-item", "add", "council-2012-2", "Klotter vid resecentrum", "--by", "johan-berg", env=env).returncode == 0
+    assert run_trygg("meeting", "coopt", "council-2012-2", "eva-strom", env=env).returncode == 0
+    moved = run_trygg("meeting", "reschedule", "council-2012-2", "--start", "2012-04-17T13:00", env=env)
+    assert moved.returncode == 0, moved.stderr
+    shown = run_trygg("meeting", "show", "council-2012-2", "--json", env=env)
+    import json
+
+    data = json.loads(shown.stdout)
+    assert data["starts_at"] == "2012-04-17T13:00:00+02:00" and data["sequence"] == 1
+    assert "Klotter vid resecentrum" in data["agenda"]
+    assert any(i["id"] == "eva-strom" and i["co_opted"] for i in data["invitees"])
+    unknown = run_trygg("meeting", "coopt", "council-2012-2", "nobody", env=env)
+    assert unknown.returncode == 3 and "nobody" in unknown.stderr
+    listed = json.loads(run_trygg("meeting", "list", "--year", "2013", "--json", env=env).stdout)
+    assert len(listed["meetings"]) == 8

@@ -1,0 +1,219 @@
+"""What people do with meetings: agenda items, co-opted guests, moving, cancelling, minutes.
+
+Every action is audited. A change that attendees must hear about (time, place, cancellation)
+raises the meeting's iCalendar SEQUENCE, which is what makes calendars update the event.
+Minutes are public records: recording them again makes a new revision, never an edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.agreement.models import Agreement, Person
+from workflow.agreement.schema import slug
+from workflow.meetings.models import AgendaItem, Invitee, Meeting, MeetingKind, MeetingStatus, MinutesRevision
+from workflow.sync import Sync
+
+
+class MeetingError(ValueError):
+    """An action that the meeting's state does not allow, or that names someone unknown."""
+
+
+def find_meeting(session: Session, agreement: Agreement, key: str) -> Meeting:
+    meeting = session.scalar(select(Meeting).where(Meeting.agreement_id == agreement.id, Meeting.key == key))
+    if meeting is None:
+        raise MeetingError(f"okänt möte {key!r} (se `trygg meeting list`)")
+    return meeting
+
+
+def find_person(session: Session, agreement: Agreement, key: str) -> Person:
+    person = session.scalar(
+        select(Person).where(Person.agreement_id == agreement.id, Person.key == key, Person.active)
+    )
+    if person is None:
+        raise MeetingError(f"okänd person {key!r}")
+    return person
+
+
+def _open(meeting: Meeting) -> None:
+    if meeting.status in (MeetingStatus.CANCELLED, MeetingStatus.CLOSED):
+        raise MeetingError(
+            f"mötet {meeting.key} är {'inställt' if meeting.status == 'cancelled' else 'avslutat'}"
+        )
+
+
+def add_meeting(
+    session: Session,
+    sync: Sync,
+    agreement: Agreement,
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    location: str | None,
+    invite: Iterable[Person],
+    kind: MeetingKind = MeetingKind.COUNCIL,
+) -> Meeting:
+    """An ad hoc meeting (an extra council meeting, say): its key names its date."""
+    if ends_at <= starts_at:
+        raise MeetingError("mötet måste sluta efter att det börjar")
+    base = f"adhoc-{starts_at.date().isoformat()}-{slug(title)[:40]}"
+    key, n = base, 1
+    while session.scalar(select(Meeting.id).where(Meeting.agreement_id == agreement.id, Meeting.key == key)):
+        n += 1
+        key = f"{base}-{n}"
+    meeting = Meeting(
+        agreement_id=agreement.id,
+        key=key,
+        kind=kind,
+        year=starts_at.year,
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        location=location,
+        status=MeetingStatus.PLANNED,
+        sequence=0,
+    )
+    session.add(meeting)
+    session.flush()
+    for person in {p.id: p for p in invite}.values():
+        session.add(Invitee(meeting_id=meeting.id, person_id=person.id, co_opted=False))
+    sync.audit("create", "meeting", key, after={"title": title, "starts_at": starts_at.isoformat()})
+    session.flush()
+    return meeting
+
+
+def add_agenda_item(
+    session: Session, sync: Sync, meeting: Meeting, title: str, proposed_by: Person | None
+) -> AgendaItem:
+    _open(meeting)
+    if not title.strip():
+        raise MeetingError("en dagordningspunkt behöver en rubrik")
+    item = AgendaItem(
+        meeting_id=meeting.id,
+        position=len(meeting.agenda) + 1,
+        title=title.strip(),
+        proposed_by_id=proposed_by.id if proposed_by else None,
+    )
+    meeting.agenda.append(item)
+    session.flush()
+    sync.audit(
+        "add_agenda_item",
+        "meeting",
+        meeting.key,
+        after={"title": item.title, "by": proposed_by.key if proposed_by else None},
+    )
+    return item
+
+
+def coopt(session: Session, sync: Sync, meeting: Meeting, person: Person) -> Invitee:
+    """Adjungera: invite someone outside the council to this one meeting."""
+    _open(meeting)
+    if any(i.person_id == person.id for i in meeting.invitees):
+        raise MeetingError(f"{person.name} är redan kallad till {meeting.key}")
+    invitee = Invitee(meeting_id=meeting.id, person_id=person.id, co_opted=True)
+    meeting.invitees.append(invitee)
+    session.flush()
+    sync.audit("coopt", "meeting", meeting.key, after={"person": person.key})
+    return invitee
+
+
+def reschedule(
+    session: Session,
+    sync: Sync,
+    meeting: Meeting,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    location: str | None = None,
+) -> Meeting:
+    _open(meeting)
+    ends_at = ends_at or starts_at + (meeting.ends_at - meeting.starts_at)
+    if ends_at <= starts_at:
+        raise MeetingError("mötet måste sluta efter att det börjar")
+    before = {
+        "starts_at": meeting.starts_at.isoformat(),
+        "ends_at": meeting.ends_at.isoformat(),
+        "location": meeting.location,
+    }
+    meeting.starts_at, meeting.ends_at = starts_at, ends_at
+    if location is not None:
+        meeting.location = location
+    meeting.sequence += 1
+    sync.audit(
+        "reschedule",
+        "meeting",
+        meeting.key,
+        before=before,
+        after={
+            "starts_at": starts_at.isoformat(),
+            "ends_at": ends_at.isoformat(),
+            "location": meeting.location,
+            "sequence": meeting.sequence,
+        },
+    )
+    return meeting
+
+
+def cancel(session: Session, sync: Sync, meeting: Meeting, reason: str) -> Meeting:
+    _open(meeting)
+    if not reason.strip():
+        raise MeetingError("ange varför mötet ställs in")
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.sequence += 1
+    sync.audit(
+        "cancel",
+        "meeting",
+        meeting.key,
+        before={"status": "planned"},
+        after={"status": "cancelled"},
+        reason=reason.strip(),
+    )
+    return meeting
+
+
+def record_minutes(
+    session: Session,
+    sync: Sync,
+    meeting: Meeting,
+    text: str,
+    attended: Iterable[Person],
+    now: datetime,
+) -> MinutesRevision:
+    """The minutes of a held meeting, with who attended; a second recording is a correction,
+    kept as a new revision. Recording them closes the meeting."""
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise MeetingError(f"mötet {meeting.key} är inställt")
+    if meeting.starts_at > now:
+        raise MeetingError(f"mötet {meeting.key} har inte hållits än ({meeting.starts_at.isoformat()})")
+    if not text.strip():
+        raise MeetingError("mötesanteckningarna är tomma")
+    present = {p.id for p in attended}
+    invited = {i.person_id for i in meeting.invitees}
+    strangers = present - invited
+    if strangers:
+        names = ", ".join(sorted(p.key for p in attended if p.id in strangers))
+        raise MeetingError(f"{names} var inte kallade till mötet (adjungera dem först)")
+    for invitee in meeting.invitees:
+        invitee.attended = invitee.person_id in present
+    revision = MinutesRevision(
+        meeting_id=meeting.id,
+        revision=len(meeting.minutes) + 1,
+        text=text,
+        recorded_at=now,
+        recorded_by=sync.actor,
+    )
+    meeting.minutes.append(revision)
+    action = "minutes" if revision.revision == 1 else "correct_minutes"
+    meeting.status = MeetingStatus.CLOSED
+    session.flush()
+    sync.audit(
+        action,
+        "meeting",
+        meeting.key,
+        after={"revision": revision.revision, "attended": sorted(p.key for p in attended)},
+    )
+    return revision
