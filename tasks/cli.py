@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tasks.commands import agreement, calendar, cycle, db, meeting, plan
+from tasks.commands import activity, agreement, calendar, cycle, db, engine, meeting, plan, report, synthetic
 
 app = typer.Typer(
     help="trygg: samverkan kommun–polis i brottsförebyggande arbete / crime-prevention workflow",
@@ -17,10 +17,18 @@ app.command("load")(agreement.load)
 app.command("status")(agreement.status_command)
 app.command("examples")(agreement.examples)
 app.command("calendar")(calendar.calendar)
+app.command("report")(report.report)
 app.add_typer(plan.app, name="plan")
 app.add_typer(cycle.app, name="cycle")
 app.add_typer(meeting.app, name="meeting")
 app.add_typer(db.app, name="db")
+app.add_typer(activity.app, name="activity")
+app.command("sweep")(engine.sweep)
+app.command("worker")(engine.worker)
+app.command("scheduler")(engine.scheduler)
+app.command("run")(engine.run)
+app.command("health")(engine.health)
+app.command("synthetic")(synthetic.synthetic)
 
 
 def main() -> None:

@@ -8,15 +8,24 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
 
+from tasks import runtime
+from tasks.cli import app as cli_app
+from tests.smtp_server import SmtpServer
 from workflow import migrate
+from workflow.agreement.load import load_agreement
+from workflow.agreement.validate import read_agreement
 from workflow.clock import FixedClock
-from workflow.db import make_engine, session_factory
+from workflow.db import make_engine, session_factory, transaction
+from workflow.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 HARNOSAND = ROOT / "config" / "agreements" / "harnosand-2012-2013.yaml"
@@ -113,3 +122,84 @@ def run_trygg(*args: str, env: dict[str, str] | None = None, cwd: Path | None = 
         cwd=cwd or ROOT,
         timeout=120,
     )
+
+
+# --- Redis, an SMTP server, and a small world of agreements for the engine's tests ----------
+
+REDIS_URL = os.environ.get("TRYGG_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")  # never db 0
+_redis_state: dict[str, str | None] = {}
+
+
+def _redis_unavailable() -> str | None:
+    if "reason" not in _redis_state:
+        try:
+            redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+            _redis_state["reason"] = None
+        except Exception as exc:  # any failure to connect means: no server here
+            _redis_state["reason"] = f"Redis at {REDIS_URL} unreachable: {exc}"
+    return _redis_state["reason"]
+
+
+def require_redis() -> None:
+    reason = _redis_unavailable()
+    if reason is None:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true requires Redis: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis database of the tests' own, emptied before and after."""
+    require_redis()
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def smtp_server():
+    """Start an aiosmtpd server with a script of replies: `smtp_server(Script(...))`."""
+    started: list[SmtpServer] = []
+
+    def start(script=None, **kwargs) -> SmtpServer:
+        server = SmtpServer(script, **kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def load_file(sessions, path: Path, clock=None) -> None:
+    """Load an agreement file in one transaction, as `trygg load` does."""
+    with transaction(sessions) as session:
+        load_agreement(session, read_agreement(path), clock=clock or FixedClock(datetime(2012, 1, 2, tzinfo=UTC)), actor="test")
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def trygg_in_process(*args: str, env: dict[str, str]) -> CliResult:
+    """The `trygg` command line in this process (no interpreter start-up): for long scenarios.
+
+    Settings and the per-process engine are read afresh on every call, as a new process would.
+    """
+    get_settings.cache_clear()
+    runtime.forget_engine(close=True)
+    try:
+        result = CliRunner(env={**env, "COLUMNS": env.get("COLUMNS", "200")}).invoke(cli_app, list(args))
+    finally:
+        get_settings.cache_clear()
+        runtime.forget_engine(close=True)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CliResult(result.exit_code, result.stdout, result.stderr)

@@ -22,12 +22,13 @@ from workflow.plan.models import (
     PlanVersion,
     PriorityArea,
 )
+from workflow.runtime.models import Heartbeat, Lease
 
 metadata = Base.metadata
 
 __all__ = [
     "ActivityEvent", "ActivityOwner", "Activity", "CycleActivity", "Deliverable", "ActivityStatusChange", "AgendaItem", "Agreement", "AuditEntry",
-    "Base", "CouncilMembership", "Cycle", "CycleStep", "Goal", "Invitee", "Mail", "Meeting",
+    "Base", "CouncilMembership", "Cycle", "CycleStep", "Goal", "Heartbeat", "Invitee", "Lease", "Mail", "Meeting",
     "MinutesRevision", "Notice", "Organisation", "Person", "PersonRole", "PlanVersion",
     "PriorityArea", "Signatory", "metadata",
 ]

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         description="smtp://user:password@host:port (or smtps://); unset writes .eml files",
     )
     mail_dir: Path = Field(default=VAR_DIR / "mail", description="where the file transport writes .eml")
+    mail_from: str = Field(
+        default="trygg <trygg@localhost>", description="the From of every mail; its domain names Message-IDs"
+    )
+    smtp_timeout: float = Field(default=30.0, gt=0, le=600, description="seconds per SMTP operation")
     timezone: str = Field(default="Europe/Stockholm", description="default zone of new agreements")
     base_url: str = Field(default="http://localhost:8000", description="links in mails point here")
     secret_key: SecretStr = Field(
@@ -68,6 +72,8 @@ class Settings(BaseSettings):
             "broker_url": hide_password(self.broker_url),
             "smtp_url": hide_password(smtp),
             "mail_dir": str(self.mail_dir),
+            "mail_from": self.mail_from,
+            "smtp_timeout": str(self.smtp_timeout),
             "timezone": self.timezone,
             "base_url": self.base_url,
             "secret_key": "***",

@@ -1,14 +1,23 @@
-"""The status of agreements: per priority area, each activity with owners, deadline and state."""
+"""The status of agreements (per priority area, each activity) and of the engine (scheduler, workers, outbox)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from workflow.agreement.models import Agreement, Organisation, Person
+from workflow.outbox.models import Mail, MailStatus
 from workflow.plan.models import Activity, ActivityOwner, Goal, OwnerRole, PriorityArea
+from workflow.reminders.targets import effective_deadline
+from workflow.runtime import heartbeat
+from workflow.runtime.models import Lease
+
+# A scheduler ticks every minute and fires a sweep that a worker runs: five quiet minutes
+# mean one of them is not running.
+STALE_AFTER = timedelta(minutes=5)
 
 
 class UnknownAgreement(LookupError):
@@ -85,6 +94,9 @@ def agreement_status(session: Session, agreement: Agreement) -> dict[str, Any]:
                         "timing": act.timing,
                         "starts_on": act.starts_on.isoformat() if act.starts_on else None,
                         "deadline": act.deadline.isoformat() if act.deadline else None,
+                        "extended_deadline": act.extended_deadline.isoformat() if act.extended_deadline else None,
+                        "effective_deadline": _iso(effective_deadline(act.deadline, act.extended_deadline)),
+                        "next_action_at": act.next_action_at.isoformat() if act.next_action_at else None,
                         "state": act.state,
                     }
                 )
@@ -111,3 +123,48 @@ def status(session: Session, agreement_key: str | None = None) -> dict[str, Any]
     else:
         agreements = list(session.scalars(select(Agreement).order_by(Agreement.key)))
     return {"agreements": [agreement_status(session, a) for a in agreements]}
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def engine_status(session: Session, now: datetime, *, stale_after: timedelta = STALE_AFTER) -> dict[str, Any]:
+    """When the scheduler and the workers last ran, the lease, and the outbox's mails by state.
+
+    `problems` lists what makes the engine unhealthy: a role that never ran, or ran too long ago.
+    """
+    seen = heartbeat.last_seen(session)
+    problems: list[str] = []
+    roles: dict[str, Any] = {}
+    for role in ("scheduler", "worker"):
+        if role not in seen:
+            roles[role] = {"last_seen": None, "age_seconds": None, "processes": 0, "stale": True}
+            problems.append(f"{role}_never_ran")
+            continue
+        at, count = seen[role]
+        age = (now - at).total_seconds()
+        stale = age > stale_after.total_seconds()
+        roles[role] = {"last_seen": at.isoformat(), "age_seconds": int(age), "processes": count, "stale": stale}
+        if stale:
+            problems.append(f"{role}_stale")
+    standby = seen.get("scheduler-standby")
+    held = session.scalar(select(Lease).where(Lease.name == "scheduler"))
+    mails = dict(session.execute(select(Mail.status, func.count()).group_by(Mail.status)).all())
+    late = session.scalar(
+        select(func.count()).select_from(Mail).where(
+            Mail.status == MailStatus.PENDING, Mail.next_attempt_at <= now - stale_after
+        )
+    )
+    return {
+        "now": now.isoformat(),
+        "healthy": not problems,
+        "problems": problems,
+        "scheduler": roles["scheduler"],
+        "scheduler_standby": {"last_seen": standby[0].isoformat(), "processes": standby[1]} if standby else None,
+        "workers": roles["worker"],
+        "lease": {"holder": held.holder, "expires_at": held.expires_at.isoformat()} if held else None,
+        "mails": {status.value: mails.get(status.value, 0) for status in MailStatus},
+        "mails_waiting_too_long": late or 0,
+        "stale_after_seconds": int(stale_after.total_seconds()),
+    }

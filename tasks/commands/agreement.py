@@ -19,11 +19,12 @@ from tasks.commands.common import (
     require_schema,
     t,
 )
+from tasks.commands.engine import show_engine
 from workflow.agreement.load import load_agreement
 from workflow.clock import SystemClock
 from workflow.db import session_factory, transaction
 from workflow.resources import shipped_agreements
-from workflow.status import UnknownAgreement, status
+from workflow.status import UnknownAgreement, engine_status, status
 
 
 def check(file: FileArg, as_json: JsonFlag = False) -> None:
@@ -94,12 +95,13 @@ STATE_SV = {
 
 
 def status_command(agreement: AgreementOpt = None, as_json: JsonFlag = False) -> None:
-    """Läget per prioriterat område / status per priority area: activities, owners, deadlines."""
+    """Läget per prioriterat område och motorns hälsa / status per priority area, and the engine's health."""
     eng = engine()
     require_schema(eng)
     try:
         with transaction(session_factory(eng)) as session:
             data = status(session, agreement)
+            data["engine"] = engine_status(session, SystemClock().now())
     except UnknownAgreement as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(EXIT_STATE) from None
@@ -135,10 +137,12 @@ def status_command(agreement: AgreementOpt = None, as_json: JsonFlag = False) ->
                     act["title"],
                     owners,
                     act["when"] or "",
-                    act["deadline"] or "—",
+                    (act["effective_deadline"] + t(" (förlängd)", " (extended)")) if act["extended_deadline"] else (act["deadline"] or "—"),
                     t(STATE_SV.get(state, state), state),
                 )
             console.print(table)
+    console.rule(t("[bold]Motorn[/]", "[bold]The engine[/]"))
+    show_engine(data["engine"])
 
 
 def examples() -> None:

@@ -22,6 +22,8 @@ from workflow.clock import Clock
 from workflow.cycle.lifecycle import ensure_first_cycle
 from workflow.plan.content import AreaContent, PlanContent
 from workflow.plan.load import load_plan
+from workflow.plan.models import Activity
+from workflow.reminders.sweep import reschedule
 from workflow.sync import LoadResult, Sync, deactivate, delete, jsonable
 
 
@@ -48,6 +50,7 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
     sync = Sync(session, clock, actor, result)
     if agreement is not None:
         sync.agreement_id = agreement.id
+    schedule_before = _schedule_settings(agreement)
 
     agreement_fields = {
         "title": spec.title,
@@ -64,6 +67,7 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
         else None,
         "cycle_config": spec.cycle.model_dump(mode="json"),
         "calendar_config": spec.calendar.model_dump(mode="json"),
+        "reminders_config": spec.reminders.model_dump(mode="json", by_alias=True),
         "preamble": spec.preamble,
     }
     if agreement is None:
@@ -87,12 +91,22 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
     _load_signatories(session, sync, spec, aid, orgs, people)
     _load_memberships(session, sync, spec, aid, people)
     load_plan(session, sync, agreement, plan_from_agreement(af), orgs)
+    if schedule_before is not None and _schedule_settings(agreement) != schedule_before:
+        # New stages, send hour or calendar: every activity's next action moves, not only
+        # those whose plan row changed.
+        reschedule(session, session.scalars(select(Activity).where(Activity.agreement_id == agreement.id)))
     ensure_first_cycle(session, sync, agreement)
     if result.changed:
         agreement.source_file = af.document.file
         agreement.source_sha256 = af.document.sha256
         agreement.loaded_at = clock.now()
     return result
+
+
+def _schedule_settings(agreement: Agreement | None) -> tuple | None:
+    if agreement is None:
+        return None
+    return (agreement.reminders_config, agreement.calendar_config, agreement.timezone)
 
 
 def _load_organisations(session: Session, sync: Sync, spec, aid: int) -> dict[str, Organisation]:

@@ -54,6 +54,8 @@ class Agreement(Base):
     cycle_config: Mapped[dict[str, Any]] = mapped_column(JSON)
     # School terms and where deadlines on days off go (workflow.agreement.schema.CalendarSpec).
     calendar_config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Reminder stages, send hour, quiet weeks, escalation ladder (schema.RemindersSpec).
+    reminders_config: Mapped[dict[str, Any]] = mapped_column(JSON)
     preamble: Mapped[str | None] = mapped_column(Text)
     source_file: Mapped[str | None] = mapped_column(String(1000))
     source_sha256: Mapped[str | None] = mapped_column(String(64))

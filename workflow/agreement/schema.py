@@ -171,6 +171,57 @@ class CalendarSpec(Strict):
     deadline_on_day_off: Literal["earlier", "later"] = "earlier"
 
 
+class QuietWeeks(Strict):
+    """ISO weeks in which non-urgent reminders wait (from > to wraps over the new year)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_week: int = Field(alias="from", ge=1, le=53)
+    to_week: int = Field(alias="to", ge=1, le=53)
+
+
+class EscalationStep(Strict):
+    after: int = Field(ge=1, le=260)  # working days after the deadline
+    to: Literal["owner", "coordinator", "management"]
+
+
+StageList = Annotated[list[Annotated[int, Field(ge=0, le=260)]], Field(max_length=10)]
+
+
+class RemindersSpec(Strict):
+    """When the engine reminds and escalates; every field has the documented default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    stages: StageList = [10, 3, 0]  # working days before a deadline
+    follow_up_stages: StageList = [3]  # working days before each follow-up of recurring work
+    send_at: ClockTime = "08:00"  # local time, on working days
+    quiet_weeks: list[QuietWeeks] = [QuietWeeks(from_week=28, to_week=31)]  # the summer holiday
+    escalation: list[EscalationStep] = Field(
+        default=[
+            EscalationStep(after=1, to="owner"),
+            EscalationStep(after=5, to="coordinator"),
+            EscalationStep(after=10, to="management"),
+        ],
+        max_length=10,
+    )
+
+    @field_validator("stages", "follow_up_stages")
+    @classmethod
+    def _distinct(cls, stages: list[int]) -> list[int]:
+        if len(set(stages)) != len(stages):
+            raise ValueError("samma dag förekommer flera gånger / a stage is listed twice")
+        return sorted(stages, reverse=True)
+
+    @field_validator("escalation")
+    @classmethod
+    def _increasing(cls, steps: list[EscalationStep]) -> list[EscalationStep]:
+        afters = [s.after for s in steps]
+        if afters != sorted(set(afters)):
+            raise ValueError("stegens `after` ska öka / `after` must increase from step to step")
+        return steps
+
+
 class ActivitySpec(Strict):
     id: Key
     activity: Text
@@ -221,6 +272,7 @@ class AgreementSpec(Strict):
     signatories: list[SignatorySpec] = []
     council: CouncilSpec
     calendar: CalendarSpec = CalendarSpec()
+    reminders: RemindersSpec = RemindersSpec()
     cycle: CycleSpec
     plan: PlanSpec
 
@@ -235,5 +287,5 @@ def slug(text: str) -> str:
 
 __all__ = [
     "AgreementSpec", "AreaSpec", "ActivitySpec", "Body", "CycleSpec", "GoalSpec",
-    "OrganisationSpec", "PersonSpec", "PlanSpec", "slug",
+    "OrganisationSpec", "PersonSpec", "PlanSpec", "RemindersSpec", "slug",
 ]

@@ -211,4 +211,3 @@ def _invite(session: Session, agreement: Agreement, meeting: Meeting) -> None:
 
 def period_years(agreement: Agreement) -> range:
     return range(agreement.period_start.year, agreement.period_end.year + 1)
-

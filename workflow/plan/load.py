@@ -21,6 +21,7 @@ from workflow.plan.models import (
     PriorityArea,
 )
 from workflow.plan.timing import TimingContext, deadline_of, start_of
+from workflow.reminders.sweep import reschedule
 from workflow.sync import Sync, deactivate
 from workflow.workdays import WorkCalendar
 
@@ -171,6 +172,10 @@ def _load_activities(
             )
         elif row.state == ActivityState.WITHDRAWN:  # back in the plan
             change_state(row, ActivityState.OPEN, sync, "åter i handlingsplanen")
+    # The reminder engine: rows this load created, changed or withdrew get a fresh
+    # next_action_at, so the next sweep decides them again (unchanged rows keep theirs).
+    touched = {key for _, entity, key in sync.result.changes if entity == "activity"}
+    reschedule(session, [row for key, row in {**existing, **rows}.items() if key in touched])
 
 
 def change_state(row: Activity, state: ActivityState, sync: Sync, note: str) -> None:

@@ -112,6 +112,13 @@ class Activity(Base):
     # When the engine next has to look at this item (reminder, overdue step): sweeps read
     # only rows whose next_action_at has passed.
     next_action_at: Mapped[datetime | None] = mapped_column(index=True)
+    # An approved extension lives beside `deadline`, which every load recomputes from the
+    # timing: the effective deadline is the extension when one is set.
+    extended_deadline: Mapped[date | None] = mapped_column(Date)
+    # Someone answered the overdue notices ("we know, it is handled"): escalation stops.
+    acknowledged_at: Mapped[datetime | None]
+    # The last progress report: it answers the follow-up that is due.
+    reported_at: Mapped[datetime | None]
 
     goal: Mapped[Goal] = relationship(back_populates="activities")
     owners: Mapped[list[ActivityOwner]] = relationship(

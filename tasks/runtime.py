@@ -1,0 +1,76 @@
+"""What every trygg process shares: sessions from the settings, and the sweep and delivery as plain functions.
+
+The Celery tasks, `trygg run` and `trygg sweep` all call these, so the embedded default and
+the distributed deployment run the same code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflow.clock import Clock, FixedClock, SystemClock
+from workflow.db import make_engine, session_factory, transaction
+from workflow.outbox.delivery import claim_lease, deliver
+from workflow.outbox.transport import transport_from_settings
+from workflow.runtime import heartbeat
+from workflow.runtime.sweep import sweep
+from workflow.settings import get_settings
+
+_sessions: sessionmaker[Session] | None = None
+
+
+def sessions() -> sessionmaker[Session]:
+    """This process's session factory (one engine per process, made on first use)."""
+    global _sessions
+    if _sessions is None:
+        _sessions = session_factory(make_engine(get_settings().database_url))
+    return _sessions
+
+
+def forget_engine(*, close: bool = False) -> None:
+    """Drop this process's engine: in a forked child (close=False: the parent's connections are
+    not ours to close), or when the settings changed (close=True)."""
+    global _sessions
+    if _sessions is not None:
+        _sessions.kw["bind"].dispose(close=close)
+    _sessions = None
+
+
+def parse_instant(value: str | datetime) -> datetime:
+    """An ISO instant; without an offset it is read in TRYGG_TIMEZONE."""
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=ZoneInfo(get_settings().timezone))
+    return instant
+
+
+def clock_at(now: str | datetime | None) -> Clock:
+    """The system clock, or a fixed one for `trygg sweep --now` and tests."""
+    return SystemClock() if now is None else FixedClock(parse_instant(now))
+
+
+def beat(role: str) -> None:
+    """A heartbeat on the OS clock (libfaketime moves it too; --now does not)."""
+    with transaction(sessions()) as session:
+        heartbeat.beat(session, role, SystemClock().now())
+
+
+def run_sweep(now: str | datetime | None = None) -> dict[str, Any]:
+    """Decide everything due at `now` and compose the mails."""
+    return sweep(sessions(), clock_at(now).now()).as_json()
+
+
+def run_delivery(now: str | datetime | None = None) -> dict[str, Any]:
+    """Send every claimable mail through the configured transport."""
+    settings = get_settings()
+    return deliver(
+        sessions(),
+        clock_at(now),
+        transport_from_settings(settings),
+        sender=settings.mail_from,
+        lease=claim_lease(settings.smtp_timeout),
+    ).as_json()

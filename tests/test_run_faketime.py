@@ -1,0 +1,72 @@
+"""`trygg run` (the embedded default, one process) living at another time under libfaketime."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import HARNOSAND, ROOT, trygg_in_process
+from workflow.db import make_engine, session_factory
+from workflow.runtime.models import Heartbeat, Lease
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("faketime") is None, reason="faketime (Debian package faketime, libfaketime) is not installed"
+)
+
+
+def test_trygg_run_at_another_time_sends_that_days_mails_once(tmp_path):
+    env = {
+        "TRYGG_DATABASE_URL": f"sqlite:///{tmp_path / 'trygg.db'}",
+        "TRYGG_MAIL_DIR": str(tmp_path / "mail"),
+        "TZ": "UTC",
+    }
+    assert trygg_in_process("db", "upgrade", env=env).returncode == 0
+    assert trygg_in_process("load", str(HARNOSAND), env=env).returncode == 0
+    log = open(tmp_path / "run.log", "w")  # noqa: SIM115 (closed below)
+    # 07:00:30 UTC is 08:00:30 in Stockholm on Monday 17 December 2012: the send hour has passed.
+    proc = subprocess.Popen(
+        ["faketime", "2012-12-17 07:00:30", sys.executable, "-m", "tasks.cli", "run", "--interval", "5"],
+        env={**os.environ, **env}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,  # faketime runs trygg as its child: signal the whole group
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(list((tmp_path / "mail").glob("*.eml"))) < 8:
+            assert proc.poll() is None, (tmp_path / "run.log").read_text()
+            time.sleep(0.2)  # the files are renamed into place whole, so counting them is enough
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        if not _group_gone(proc.pid, within=30):
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+    names = sorted(p.name for p in (tmp_path / "mail").glob("*.eml"))
+    assert len(names) == 8 and all(n.startswith("2012-12-17_") for n in names), names
+    assert "stopping the scheduler" in (tmp_path / "run.log").read_text()
+    engine = make_engine(env["TRYGG_DATABASE_URL"])
+    with session_factory(engine)() as session:
+        assert session.scalar(select(Lease)) is None  # given up at shutdown
+        beats = {h.role: h.last_seen_at for h in session.scalars(select(Heartbeat))}
+    engine.dispose()
+    assert set(beats) == {"scheduler", "worker"}
+    assert all(at.date() == datetime(2012, 12, 17, tzinfo=UTC).date() for at in beats.values())
+
+
+def _group_gone(pgid: int, within: float) -> bool:
+    """Wait (bounded) until no process of the group is left: trygg itself runs under faketime."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False

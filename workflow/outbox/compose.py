@@ -1,0 +1,137 @@
+"""From notices to mails: one mail per person, group and day; a mail claims its notices atomically.
+
+A person's reminders and overdue notices of a day share one mail (a `digest` when there are
+several); the escalations of a day share one `escalation` mail. When that day's mail has
+already left, later notices wait for the next working day's send slot rather than make a
+second mail: nobody gets thirty mails on a Monday.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from workflow.agreement.models import Agreement
+from workflow.agreement.schema import RemindersSpec
+from workflow.outbox.kinds import group_of, mail_kind
+from workflow.outbox.models import Mail, MailStatus, Notice
+from workflow.plan import calendar
+
+
+@dataclass
+class Composed:
+    mails: list[int] = field(default_factory=list)  # created or extended
+    notices: int = 0
+    deferred: int = 0
+    picked: int = 0  # due notices read: a full batch means there may be more
+
+    def add(self, other: Composed) -> None:
+        self.mails += [m for m in other.mails if m not in self.mails]
+        self.notices += other.notices
+        self.deferred += other.deferred
+        self.picked += other.picked
+
+
+def _send_at(agreement: Agreement) -> tuple[int, int]:
+    """The agreement's local send hour (its `reminders.send_at`)."""
+    send_at = RemindersSpec.model_validate(dict(agreement.reminders_config or {})).send_at
+    hour, minute = send_at.split(":")
+    return int(hour), int(minute)
+
+
+def mail_key(group: str, recipient_id: int, day: date) -> str:
+    return f"{group}/{recipient_id}/{day.isoformat()}"
+
+
+def compose(session: Session, now: datetime, *, limit: int = 5000) -> Composed:
+    """Gather the due, unmailed notices into mails, in the caller's transaction."""
+    notices = list(
+        session.scalars(
+            select(Notice)
+            .where(Notice.mail_id.is_(None), Notice.cancelled_at.is_(None), Notice.due_at <= now)
+            .order_by(Notice.recipient_id, Notice.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    result = Composed(picked=len(notices))
+    if not notices:
+        return result
+    agreements = {a.id: a for a in session.scalars(select(Agreement).where(Agreement.id.in_({n.agreement_id for n in notices})))}
+    groups: dict[tuple[int, str], list[Notice]] = defaultdict(list)
+    for notice in notices:
+        group = group_of(notice.rule)
+        if group is None:
+            groups[(notice.recipient_id, f"notice-{notice.id}")].append(notice)
+        else:
+            groups[(notice.recipient_id, group)].append(notice)
+    for (recipient_id, group), members in groups.items():
+        agreement = agreements[members[0].agreement_id]
+        cal = calendar.work_calendar(agreement.timezone, agreement.calendar_config)
+        day = now.astimezone(cal.tz).date()
+        key = mail_key(group, recipient_id, day) if not group.startswith("notice-") else group
+        mail = _open_mail(session, key, agreement.id, recipient_id, members, now)
+        if mail is None:
+            hour, minute = _send_at(agreement)
+            tomorrow = datetime.combine(day + timedelta(days=1), time(), tzinfo=cal.tz)
+            later = cal.next_send_time(tomorrow, hour, minute)
+            for notice in members:
+                notice.due_at = later
+            result.deferred += len(members)
+            continue
+        claimed = _claim_notices(session, mail.id, members)
+        result.notices += claimed
+        rules = session.scalars(
+            select(Notice.rule).where(Notice.mail_id == mail.id, Notice.cancelled_at.is_(None))
+        ).all()
+        mail.kind = mail_kind(rules)
+        result.mails.append(mail.id)
+    session.flush()
+    return result
+
+
+def _open_mail(
+    session: Session, key: str, agreement_id: int, recipient_id: int, members: list[Notice], now: datetime
+) -> Mail | None:
+    """The day's mail to add to (locked), a new one, or None when the day's mail has left."""
+    for _ in range(2):
+        mail = session.scalar(select(Mail).where(Mail.key == key).with_for_update())
+        if mail is not None:
+            # A pending mail has not been claimed: it can still carry more.
+            return mail if mail.status == MailStatus.PENDING else None
+        try:
+            with session.begin_nested():
+                mail = Mail(
+                    agreement_id=agreement_id,
+                    key=key,
+                    recipient_id=recipient_id,
+                    kind=mail_kind([n.rule for n in members]),
+                    status=MailStatus.PENDING,
+                    created_at=now,
+                    next_attempt_at=now,
+                    attempts=0,
+                )
+                session.add(mail)
+                session.flush()
+            return mail
+        except IntegrityError:
+            continue  # another composer made it a moment ago: add to theirs
+    return None
+
+
+def _claim_notices(session: Session, mail_id: int, notices: list[Notice]) -> int:
+    """Attach notices to a mail only if no other mail has them: a notice travels once."""
+    result = session.execute(
+        update(Notice)
+        .where(Notice.id.in_([n.id for n in notices]), Notice.mail_id.is_(None))
+        .values(mail_id=mail_id)
+        .execution_options(synchronize_session=False)
+    )
+    for notice in notices:
+        session.expire(notice, ["mail_id"])
+    return result.rowcount or 0

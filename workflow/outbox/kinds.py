@@ -1,0 +1,52 @@
+"""The kinds of mail trygg sends (the X-Trygg-Kind header), and which notices share a mail."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+# One fixed list for the whole product: filters, templates and tests all name these.
+KINDS: tuple[str, ...] = (
+    "reminder",
+    "overdue",
+    "escalation",
+    "digest",
+    "agenda_call",
+    "invitation",
+    "meeting_update",
+    "cancellation",
+    "minutes_request",
+    "minutes",
+    "checkin_invitation",
+    "checkin_report",
+    "evaluation",
+    "delivery_failure",
+)
+
+# Notices of these rules are gathered: one mail per person, group and day. Rules not listed
+# (the meeting mails, each with its own calendar part) get a mail of their own, of their kind.
+GROUP_OF_RULE: dict[str, str] = {
+    "reminder": "personal",
+    "overdue": "personal",
+    "escalation": "escalation",
+    "delivery_failure": "delivery_failure",
+}
+
+
+def group_of(rule: str) -> str | None:
+    """The daily group a notice of `rule` joins, or None when it travels alone."""
+    return GROUP_OF_RULE.get(rule)
+
+
+def mail_kind(rules: Collection[str]) -> str:
+    """The kind of a mail carrying notices of these rules: several personal ones are a digest."""
+    distinct = set(rules)
+    if not distinct:
+        raise ValueError("a mail carries at least one notice")
+    if len(rules) > 1 and distinct <= {"reminder", "overdue"}:
+        return "digest"
+    if len(distinct) > 1:
+        raise ValueError(f"notices of different groups in one mail: {sorted(distinct)}")
+    (rule,) = distinct
+    if rule not in KINDS:
+        raise ValueError(f"unknown mail kind {rule!r}")
+    return rule

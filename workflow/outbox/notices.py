@@ -1,0 +1,53 @@
+"""Making notices (a duplicate key is skipped, never an error) and making them moot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from workflow.outbox.models import Mail, MailStatus, Notice
+
+
+def add_notices(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert notices; those whose key exists are skipped. Returns how many were new."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Notice).values(rows).on_conflict_do_nothing(index_elements=["key"]).returning(Notice.id)
+    # Counted by RETURNING: a multi-row insert's rowcount is not reliable on every driver.
+    return len(session.execute(stmt).all())
+
+
+def cancel_notices(
+    session: Session,
+    *,
+    subject_type: str,
+    subject_id: int,
+    now: datetime,
+    rules: tuple[str, ...] | None = None,
+    occurrence_prefix: str | None = None,
+) -> int:
+    """Mark moot the notices about a subject that have not left yet (unmailed or in a pending mail).
+
+    A mail already claimed for sending cannot be called back; everything else can.
+    """
+    unsent = select(Mail.id).where(Mail.status == MailStatus.PENDING)
+    conditions = [
+        Notice.subject_type == subject_type,
+        Notice.subject_id == subject_id,
+        Notice.cancelled_at.is_(None),
+        or_(Notice.mail_id.is_(None), Notice.mail_id.in_(unsent)),
+    ]
+    if rules is not None:
+        conditions.append(Notice.rule.in_(rules))
+    if occurrence_prefix is not None:
+        conditions.append(Notice.occurrence.startswith(occurrence_prefix, autoescape=True))
+    result = session.execute(
+        update(Notice).where(and_(*conditions)).values(cancelled_at=now).execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

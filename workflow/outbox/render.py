@@ -1,0 +1,125 @@
+"""Mails as people read them: Jinja2 templates (plain text + autoescaped HTML), Swedish or English.
+
+Templates live in templates/emails/<language>/<kind>.{txt,html}.j2; the text template's
+`subject` block is the subject. Dates are written the Swedish (or English) way by Babel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from functools import lru_cache
+from typing import Any
+
+from babel.dates import format_date
+from babel.dates import format_datetime as babel_datetime
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from workflow.outbox.kinds import KINDS
+from workflow.resources import templates_dir
+
+LANGUAGES = ("sv", "en")
+_LOCALE = {"sv": "sv_SE", "en": "en_GB"}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(templates_dir() / "emails")),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["day"] = _day
+    env.filters["day_short"] = _day_short
+    env.filters["moment"] = _moment
+    return env
+
+
+def _as_date(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _day(value: date | str, lang: str = "sv") -> str:
+    """fredag 28 december 2012 / Friday 28 December 2012."""
+    return format_date(_as_date(value), "EEEE d MMMM y", locale=_LOCALE[lang])
+
+
+def _day_short(value: date | str, lang: str = "sv") -> str:
+    """28 december 2012 / 28 December 2012."""
+    return format_date(_as_date(value), "d MMMM y", locale=_LOCALE[lang])
+
+
+def _moment(value: datetime | str, lang: str = "sv", tz: str = "Europe/Stockholm") -> str:
+    """28 december 2012 kl. 08:00 / 28 December 2012 at 08:00, in the agreement's zone."""
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    pattern = "d MMMM y 'kl.' HH:mm" if lang == "sv" else "d MMMM y 'at' HH:mm"
+    return babel_datetime(instant, pattern, tzinfo=tz, locale=_LOCALE[lang])
+
+
+def template_names(kind: str, lang: str) -> tuple[str, str]:
+    return f"{lang}/{kind}.txt.j2", f"{lang}/{kind}.html.j2"
+
+
+def render(kind: str, lang: str, context: dict[str, Any]) -> Rendered:
+    """Subject, plain text and HTML of a mail of `kind` in `lang` (sv when unknown)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown mail kind {kind!r}")
+    lang = lang if lang in LANGUAGES else "sv"
+    env = environment()
+    text_name, html_name = template_names(kind, lang)
+    values = {**context, "lang": lang, "kind": kind}
+    text_template = env.get_template(text_name)
+    subject = "".join(text_template.blocks["subject"](text_template.new_context(values))).strip()
+    return Rendered(
+        subject=" ".join(subject.split()),  # a header is one line
+        text=text_template.render(values),
+        html=env.get_template(html_name).render(values),
+    )
+
+
+def message_id(mail_id: int, agreement_key: str, sender: str) -> str:
+    """A Message-ID that is the same for every attempt of one mail row."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "trygg.invalid"
+    return f"<trygg.{agreement_key}.mail-{mail_id}@{domain}>"
+
+
+def build_message(
+    rendered: Rendered,
+    *,
+    kind: str,
+    sender: str,
+    to: tuple[str, str],
+    reply_to: tuple[str, str] | None,
+    message_id: str,
+    date: datetime,
+    language: str,
+) -> EmailMessage:
+    """A multipart/alternative message with the headers every trygg mail carries."""
+    msg = EmailMessage()
+    msg["Subject"] = rendered.subject
+    msg["From"] = sender
+    msg["To"] = Address(display_name=to[0], addr_spec=to[1])
+    if reply_to is not None:
+        msg["Reply-To"] = Address(display_name=reply_to[0], addr_spec=reply_to[1])
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = message_id
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies, no loops
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg["X-Trygg-Kind"] = kind
+    msg.set_content(rendered.text)
+    msg.add_alternative(rendered.html, subtype="html")
+    msg["Content-Language"] = language  # after the parts: set_content drops Content-* headers
+    return msg

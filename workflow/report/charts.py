@@ -1,0 +1,110 @@
+"""Charts of the yearly report as inline SVG: they open offline, print, and need no script."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from markupsafe import Markup, escape
+
+COLOURS = {
+    "done_on_time": "#2e7d32",
+    "done_late": "#9e9d24",
+    "late": "#c62828",
+    "open": "#1565c0",
+    "ongoing": "#9e9e9e",
+    "on_time": "#2e7d32",
+    "pending": "#90a4ae",
+}
+
+
+def stacked_bars(
+    rows: Sequence[tuple[str, Mapping[str, int]]],
+    keys: Sequence[str],
+    labels: Mapping[str, str],
+    *,
+    title: str,
+) -> Markup:
+    """One horizontal bar per row, split by `keys`; a legend below."""
+    label_w, bar_w, row_h, top = 260, 420, 26, 8
+    total_max = max((sum(v.get(k, 0) for k in keys) for _, v in rows), default=0) or 1
+    height = top + row_h * len(rows) + 40
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {label_w + bar_w + 40} {height}" width="100%">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i, (name, values) in enumerate(rows):
+        y = top + i * row_h
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" font-size="12">{escape(name)}</text>'
+        )
+        x = float(label_w)
+        for key in keys:
+            n = values.get(key, 0)
+            if not n:
+                continue
+            w = bar_w * n / total_max
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{COLOURS[key]}">'
+                f"<title>{escape(labels[key])}: {n}</title></rect>"
+            )
+            if w >= 14:
+                parts.append(
+                    f'<text x="{x + w / 2:.1f}" y="{y + 16}" text-anchor="middle" font-size="11" fill="#fff">{n}</text>'
+                )
+            x += w
+    parts.append(_legend(keys, labels, label_w, top + row_h * len(rows) + 14))
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def monthly_columns(
+    months: Sequence[Mapping[str, int]],
+    keys: Sequence[str],
+    labels: Mapping[str, str],
+    month_names: Sequence[str],
+    *,
+    title: str,
+) -> Markup:
+    """One stacked column per month."""
+    left, col_w, plot_h, top = 30, 56, 140, 10
+    peak = max((sum(m.get(k, 0) for k in keys) for m in months), default=0) or 1
+    width, height = left + col_w * len(months) + 10, top + plot_h + 60
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {width} {height}" width="100%">',
+        f"<title>{escape(title)}</title>",
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" stroke="#555"/>',
+        f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" font-size="10">{peak}</text>',
+    ]
+    for i, month in enumerate(months):
+        x = left + i * col_w + 6
+        y = float(top + plot_h)
+        for key in keys:
+            n = month.get(key, 0)
+            if not n:
+                continue
+            h = plot_h * n / peak
+            y -= h
+            parts.append(
+                f'<rect x="{x}" y="{y:.1f}" width="{col_w - 12}" height="{h:.1f}" fill="{COLOURS[key]}">'
+                f"<title>{escape(month_names[i])}, {escape(labels[key])}: {n}</title></rect>"
+            )
+        parts.append(
+            f'<text x="{x + (col_w - 12) / 2}" y="{top + plot_h + 14}" text-anchor="middle" font-size="10">'
+            f"{escape(month_names[i])}</text>"
+        )
+    parts.append(_legend(keys, labels, left, top + plot_h + 34))
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _legend(keys: Sequence[str], labels: Mapping[str, str], x: int, y: int) -> str:
+    items = []
+    for key in keys:
+        items.append(
+            f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{COLOURS[key]}"/>'
+            f'<text x="{x + 14}" y="{y}" font-size="11">{escape(labels[key])}</text>'
+        )
+        x += 24 + 7 * len(labels[key])
+    return "".join(items)

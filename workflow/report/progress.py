@@ -1,0 +1,113 @@
+"""How each activity stands at a day: done on time or late, late, open or ongoing, its last note.
+
+Shared by the check-in report (twice a year) and the yearly follow-up report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from workflow.agreement.models import Agreement
+from workflow.plan.models import Activity, ActivityOwner, ActivityState, Goal, PriorityArea
+from workflow.reminders.targets import effective_deadline
+
+# How an activity stands, in the order reports list them.
+STANDINGS = ("done_on_time", "done_late", "late", "open", "ongoing")
+STANDING_SV = {
+    "done_on_time": "klar i tid",
+    "done_late": "klar, försenad",
+    "late": "försenad",
+    "open": "pågår, i tid",
+    "ongoing": "löpande",
+}
+STANDING_EN = {
+    "done_on_time": "done on time",
+    "done_late": "done late",
+    "late": "late",
+    "open": "open, on time",
+    "ongoing": "ongoing",
+}
+
+
+@dataclass(frozen=True)
+class Standing:
+    key: str
+    title: str
+    goal: str
+    owners: tuple[str, ...]
+    when: str | None
+    deadline: date | None
+    state: str
+    standing: str
+    done_on: date | None
+    last_note: str | None
+    last_note_on: date | None
+
+
+def standing_of(activity: Activity, day: date, tz: ZoneInfo) -> Standing:
+    deadline = effective_deadline(activity.deadline, activity.extended_deadline)
+    done_on = None
+    last_note, last_note_on = None, None
+    for change in activity.history:
+        changed_on = change.at.astimezone(tz).date()
+        if changed_on > day:
+            continue
+        if change.to_state == ActivityState.DONE:
+            done_on = changed_on
+        if change.note:
+            last_note, last_note_on = change.note, changed_on
+    done = activity.state == ActivityState.DONE and done_on is not None
+    if done:
+        standing = "done_on_time" if deadline is None or done_on <= deadline else "done_late"
+    elif deadline is None:
+        standing = "ongoing"
+    elif deadline < day:
+        standing = "late"
+    else:
+        standing = "open"
+    return Standing(
+        key=activity.key,
+        title=activity.title,
+        goal=activity.goal.title,
+        owners=tuple(o.organisation.name for o in activity.owners if o.role == "lead"),
+        when=activity.when_text,
+        deadline=deadline,
+        state=activity.state,
+        standing=standing,
+        done_on=done_on if done else None,
+        last_note=last_note,
+        last_note_on=last_note_on,
+    )
+
+
+def progress_by_area(session: Session, agreement: Agreement, day: date) -> list[tuple[str, list[Standing]]]:
+    """(area title, its activities' standings) in plan order, withdrawn activities left out."""
+    tz = ZoneInfo(agreement.timezone)
+    areas = session.scalars(
+        select(PriorityArea)
+        .where(PriorityArea.agreement_id == agreement.id, PriorityArea.active)
+        .order_by(PriorityArea.plan_position)
+        .options(
+            selectinload(PriorityArea.goals)
+            .selectinload(Goal.activities)
+            .options(
+                selectinload(Activity.owners).selectinload(ActivityOwner.organisation),
+                selectinload(Activity.history),
+            )
+        )
+    )
+    out = []
+    for area in areas:
+        standings = [
+            standing_of(activity, day, tz)
+            for goal in area.goals
+            for activity in goal.activities
+            if activity.state != ActivityState.WITHDRAWN
+        ]
+        out.append((area.title, standings))
+    return out

@@ -1,0 +1,136 @@
+"""Synthetic agreements of any size around a day: N activities, M people, deadlines spread around it.
+
+For tests, fault runs and benchmarks: the output is an ordinary agreement file, read and
+loaded by the same code as Härnösand's. The same seed gives the same file.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+# Of the activities: most have a dated deadline, some a window, some monthly follow-ups,
+# some are ongoing work that is never reminded (the Friday patrols of the real plan).
+_MIX = (("deadline", 0.6), ("window", 0.2), ("follow_up", 0.1), ("ongoing", 0.1))
+
+
+def synthetic_agreement(
+    *, activities: int, people: int, around: date, spread_days: int = 30, seed: int = 1, key: str | None = None
+) -> dict[str, Any]:
+    """An agreement as the file's data: deadlines uniformly within ±spread_days of `around`."""
+    if activities < 1 or people < 4:
+        raise ValueError("at least 1 activity and 4 people (management ×2, coordinator, an officer)")
+    rnd = random.Random(seed)
+    key = key or f"synthetic-{around.isoformat()}-{activities}x{people}"
+    departments = max(1, min(people - 3, 12))
+    orgs: list[dict[str, Any]] = [
+        {"id": "polisen", "name": "Polisen", "kind": "party", "aliases": ["polis"]},
+        {"id": "kommunen", "name": "Kommunen", "kind": "party", "aliases": ["kommun"]},
+    ]
+    orgs += [
+        {"id": f"enhet-{i}", "name": f"Enhet {i}", "kind": "department", "parent": "kommunen"}
+        for i in range(1, departments + 1)
+    ]
+    persons: list[dict[str, Any]] = [
+        _person("chef-polis", "Polischef", "polisen", ["management"]),
+        _person("ordforande", "Ordförande", "kommunen", ["management"]),
+        _person("samordnare", "Samordnare", "kommunen", ["coordinator", "officer"], contact=True),
+    ]
+    homes = ["polisen"] + [f"enhet-{i}" for i in range(1, departments + 1)]
+    for i in range(people - 3):
+        # Every organisation gets a contact first; the rest are spread over them.
+        persons.append(
+            _person(f"person-{i + 1}", f"Person {i + 1}", homes[i % len(homes)], ["officer"], contact=True,
+                    language="en" if i % 7 == 6 else "sv")
+        )
+    period_start = date(around.year - 1, 1, 1)
+    period_end = date(around.year + 1, 12, 31)
+    areas: list[dict[str, Any]] = []
+    for n in range(activities):
+        if n % 20 == 0:
+            areas.append({"id": f"omrade-{len(areas) + 1}", "title": f"Område {len(areas) + 1}", "goals": []})
+        goals = areas[-1]["goals"]
+        if n % 5 == 0:
+            goals.append({"id": f"mal-{n // 5 + 1}", "title": f"Mål {n // 5 + 1}", "activities": []})
+        goals[-1]["activities"].append(_activity(rnd, n + 1, around, spread_days, homes))
+    return {
+        "id": key,
+        "title": f"Syntetisk överenskommelse kring {around.isoformat()}",
+        "period": {"start": period_start, "end": period_end},
+        "organisations": orgs,
+        "people": persons,
+        "council": {
+            "name": "Rådet för trygghet och hälsa",
+            "convened_by": "kommunen",
+            "members": [
+                {"person": p["id"], "mandate": "Ledamot", "from": period_start} for p in persons[:3]
+            ],
+        },
+        "cycle": _CYCLE,
+        "plan": {"title": "Syntetisk handlingsplan", "year": around.year, "areas": areas},
+    }
+
+
+def _person(key: str, name: str, org: str, roles: list[str], *, contact: bool = False, language: str = "sv") -> dict[str, Any]:
+    return {
+        "id": key, "name": name, "email": f"{key}@example.org", "organisation": org,
+        "roles": roles, "contact": contact, "language": language,
+    }
+
+
+def _activity(rnd: random.Random, n: int, around: date, spread: int, homes: list[str]) -> dict[str, Any]:
+    kind = rnd.choices([k for k, _ in _MIX], weights=[w for _, w in _MIX])[0]
+    due = around + timedelta(days=rnd.randint(-spread, spread))
+    if kind == "deadline":
+        timing: dict[str, Any] = {"kind": "deadline", "due": due}
+    elif kind == "window":
+        timing = {"kind": "window", "start": due - timedelta(days=90), "end": due}
+    elif kind == "follow_up":
+        timing = {"kind": "continuous", "follow_up": {"freq": "monthly"}}
+    else:
+        timing = {"kind": "recurring", "rule": {"freq": "weekly", "weekdays": ["fri"], "hour": 22}}
+    lead = rnd.choice(homes)
+    partner = rnd.choice([h for h in homes if h != lead] or [lead])
+    lead_name = "Polis" if lead == "polisen" else f"Enhet {lead.split('-')[1]}"
+    partner_name = "polis" if partner == "polisen" else f"Enhet {partner.split('-')[1]}"
+    responsible = lead_name if partner == lead or rnd.random() < 0.5 else f"{lead_name} i samverkan med {partner_name}"
+    return {"id": f"akt-{n}", "activity": f"Aktivitet {n}", "timing": timing, "responsible": responsible}
+
+
+_CYCLE: dict[str, Any] = {
+    "steps": [
+        {"number": i + 1, "key": k, "title": t, "owners": ["kommunen", "polisen"], "window": w}
+        for i, (k, t, w) in enumerate(
+            [
+                ("facts", "Fakta", {"start": "01-01", "end": "02-28"}),
+                ("situation_picture", "Lägesbild", {"start": "03-01", "end": "04-15"}),
+                ("action_plan", "Handlingsplan", {"start": "04-16", "end": "05-31"}),
+                ("operations", "Arbete", {"start": "06-01", "end": "11-30"}),
+                ("evaluation", "Uppföljning", {"start": "12-01", "end": "12-31"}),
+            ]
+        )
+    ],
+    "council_meetings": {"months": [2, 4, 9, 11], "weekday": "tuesday", "week_of_month": 2, "time": "13:00", "duration_minutes": 120},
+    "check_ins": {"months": [6, 11], "weekday": "thursday", "week_of_month": 1, "time": "10:00", "duration_minutes": 90, "parties": ["kommunen", "polisen"]},
+    "yearly_review": {"month": 10, "weekday": "tuesday", "week_of_month": 3, "time": "13:00", "duration_minutes": 180},
+    "evaluation": {"month": 12, "weekday": "wednesday", "week_of_month": 1, "time": "13:00", "duration_minutes": 120, "report_to": ["chef-polis", "ordforande"]},
+}
+
+
+def as_yaml(data: dict[str, Any]) -> str:
+    yaml = YAML()
+    yaml.default_flow_style = False
+    yaml.representer.ignore_aliases = lambda *_: True  # shared dates are written out, not &id001
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return "# A synthetic agreement made by `trygg synthetic` (workflow/synthetic.py).\n" + out.getvalue()
+
+
+def write_synthetic(path: Path, **kwargs: Any) -> Path:
+    path.write_text(as_yaml(synthetic_agreement(**kwargs)), encoding="utf-8")
+    return path

@@ -1,0 +1,157 @@
+"""Acting on the work: done, progress, extend, acknowledge — each audited, each ending what it makes moot.
+
+The CLI calls these today; the web and the signed links in mails will call the same functions.
+Each runs in the caller's transaction, so the change, its audit entry, the cancelled notices
+and the new schedule commit together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.agreement.models import Agreement
+from workflow.audit import record
+from workflow.clock import Clock, FixedClock
+from workflow.outbox.notices import cancel_notices
+from workflow.plan.models import Activity, ActivityEvent, ActivityState, ActivityStatusChange
+from workflow.reminders.sweep import ACTIVE_STATES, reschedule
+from workflow.reminders.targets import effective_deadline
+
+
+class WorkError(ValueError):
+    """The action does not fit the activity (done is done, an extension must move later, …)."""
+
+
+class UnknownActivity(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Acted:
+    activity: str
+    action: str
+    changed: bool
+    cancelled_notices: int
+    message: tuple[str, str]  # Swedish, English
+
+
+def find_activity(session: Session, agreement: Agreement, key: str) -> Activity:
+    activity = session.scalar(
+        select(Activity).where(Activity.agreement_id == agreement.id, Activity.key == key)
+    )
+    if activity is None:
+        raise UnknownActivity(f"okänd aktivitet {key!r} i {agreement.key} / unknown activity")
+    return activity
+
+
+def mark_done(session: Session, clock: Clock, activity: Activity, *, actor: str, note: str | None = None) -> Acted:
+    """The activity is done: every reminder and escalation about it stops."""
+    if activity.state == ActivityState.DONE:
+        return Acted(activity.key, "done", False, 0, ("redan klar", "already done"))
+    _require_active(activity)
+    now = clock.now()
+    _change_state(session, activity, ActivityState.DONE, actor, note, now)
+    cancelled = cancel_notices(session, subject_type="activity", subject_id=activity.id, now=now)
+    reschedule(session, [activity])
+    return Acted(activity.key, "done", True, cancelled, ("klar", "done"))
+
+
+def report_progress(session: Session, clock: Clock, activity: Activity, *, actor: str, note: str) -> Acted:
+    """A progress report: the activity is in progress, and the follow-up that is due is answered."""
+    if not note.strip():
+        raise WorkError("en lägesrapport behöver en text / a progress report needs a note")
+    _require_active(activity)
+    now = clock.now()
+    _change_state(session, activity, ActivityState.IN_PROGRESS, actor, note, now)
+    activity.reported_at = now
+    cancelled = cancel_notices(
+        session, subject_type="activity", subject_id=activity.id, now=now,
+        rules=("reminder",), occurrence_prefix=f"activity:{activity.id}:follow_up:",
+    )
+    reschedule(session, [activity])
+    return Acted(activity.key, "progress", True, cancelled, ("läget rapporterat", "progress reported"))
+
+
+def extend(
+    session: Session, clock: Clock, activity: Activity, *, actor: str, new_deadline: date, reason: str
+) -> Acted:
+    """An approved extension: a new deadline (later than the current one) and why."""
+    if not reason.strip():
+        raise WorkError("en förlängning behöver ett skäl / an extension needs a reason")
+    _require_active(activity)
+    current = effective_deadline(activity.deadline, activity.extended_deadline)
+    if current is None:
+        raise WorkError("aktiviteten har ingen sista dag att förlänga / the activity has no deadline")
+    if new_deadline <= current:
+        raise WorkError(
+            f"det nya datumet {new_deadline} ligger inte efter sista dagen {current} / "
+            "an extension must move the deadline later"
+        )
+    now = clock.now()
+    before = activity.extended_deadline
+    activity.extended_deadline = new_deadline
+    record(
+        session, clock, actor=actor, action="extend", entity="activity", entity_key=activity.key,
+        agreement_id=activity.agreement_id,
+        before={"deadline": current.isoformat(), "extended_deadline": before.isoformat() if before else None},
+        after={"extended_deadline": new_deadline.isoformat()}, reason=reason,
+    )
+    # The old deadline's reminders and ladder are moot; the new one's start afresh.
+    cancelled = cancel_notices(
+        session, subject_type="activity", subject_id=activity.id, now=now,
+        occurrence_prefix=f"activity:{activity.id}:deadline:",
+    )
+    reschedule(session, [activity])
+    day = new_deadline.isoformat()
+    return Acted(activity.key, "extend", True, cancelled, (f"ny sista dag {day}", f"new deadline {day}"))
+
+
+def acknowledge(session: Session, clock: Clock, activity: Activity, *, actor: str, note: str | None = None) -> Acted:
+    """Someone has seen that the activity is late: its escalation stops (until a new deadline passes)."""
+    _require_active(activity)
+    now = clock.now()
+    if not _overdue(session, activity, now):
+        raise WorkError("aktiviteten är inte försenad / the activity is not overdue")
+    activity.acknowledged_at = now
+    record(
+        session, clock, actor=actor, action="acknowledge", entity="activity", entity_key=activity.key,
+        agreement_id=activity.agreement_id, after={"acknowledged_at": now.isoformat()}, reason=note,
+    )
+    cancelled = cancel_notices(
+        session, subject_type="activity", subject_id=activity.id, now=now, rules=("overdue", "escalation"),
+    )
+    reschedule(session, [activity])
+    return Acted(activity.key, "ack", True, cancelled, ("förseningen kvitterad", "the delay is acknowledged"))
+
+
+def _require_active(activity: Activity) -> None:
+    if activity.state not in ACTIVE_STATES:
+        raise WorkError(f"aktiviteten är {activity.state} / the activity is {activity.state}")
+
+
+def _overdue(session: Session, activity: Activity, now: datetime) -> bool:
+    tz = ZoneInfo(session.get(Agreement, activity.agreement_id).timezone)
+    dues = [effective_deadline(activity.deadline, activity.extended_deadline)]
+    dues += session.scalars(
+        select(ActivityEvent.due_on).where(ActivityEvent.activity_id == activity.id, ActivityEvent.done_at.is_(None))
+    ).all()
+    return any(d is not None and now >= datetime.combine(d + timedelta(days=1), time(), tzinfo=tz) for d in dues)
+
+
+def _change_state(
+    session: Session, activity: Activity, state: ActivityState, actor: str, note: str | None, now: datetime
+) -> None:
+    before = activity.state
+    session.add(
+        ActivityStatusChange(activity_id=activity.id, at=now, actor=actor, from_state=before, to_state=state, note=note)
+    )
+    activity.state = state
+    record(
+        session, FixedClock(now), actor=actor, action="state", entity="activity", entity_key=activity.key,
+        agreement_id=activity.agreement_id, before={"state": before}, after={"state": state.value}, reason=note,
+    )
