@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -14,6 +15,7 @@ from tasks.commands.common import (
     AgreementOpt,
     JsonFlag,
     actor,
+    agreement_transaction,
     console,
     engine,
     err,
@@ -25,6 +27,7 @@ from workflow import work
 from workflow.clock import SystemClock
 from workflow.db import session_factory, transaction
 from workflow.plan.models import Activity
+from workflow.plan.triggers import record_event
 from workflow.status import UnknownAgreement, resolve_agreement
 
 app = typer.Typer(help="Arbetet med en aktivitet / acting on an activity", no_args_is_help=True)
@@ -109,3 +112,28 @@ def extend(
 def ack(key: IdArg, note: NoteOpt = None, agreement: AgreementOpt = None, as_json: JsonFlag = False) -> None:
     """Kvittera förseningen: eskaleringen upphör / acknowledge the delay: escalation stops."""
     _act(agreement, key, as_json, lambda s, c, a: work.acknowledge(s, c, a, actor=actor(), note=note))
+
+
+@app.command("trigger")
+def trigger(
+    activity: IdArg,
+    note: Annotated[str, typer.Option("--note", help="vad som hände, t.ex. 'Remiss: detaljplan Nattviken'")],
+    on: Annotated[str | None, typer.Option("--on", help="dagen det hände, ÅÅÅÅ-MM-DD (standard: i dag)")] = None,
+    agreement: AgreementOpt = None,
+) -> None:
+    """Händelsen för en händelsestyrd plikt har inträffat ('vid remissförfarande') / record the event."""
+    with agreement_transaction(agreement) as (session, agr, sync):
+        if on is None:
+            happened = sync.clock.now().astimezone(ZoneInfo(agr.timezone)).date()
+        else:
+            try:
+                happened = date.fromisoformat(on)
+            except ValueError:
+                raise typer.BadParameter(f"ogiltigt datum {on!r} (skriv ÅÅÅÅ-MM-DD)", param_hint="--on") from None
+        event = record_event(session, sync, agr, activity, happened, note)
+        console.print(
+            t(
+                f"Registrerat för {activity}: uppföljning senast {event.due_on.isoformat()}.",
+                f"Recorded for {activity}: follow-up due {event.due_on.isoformat()}.",
+            )
+        )

@@ -11,6 +11,7 @@ from workflow.agreement.models import Agreement
 from workflow.plan.load import work_calendar
 from workflow.plan.models import Activity, ActivityEvent, ActivityState
 from workflow.plan.timing import CombinedTiming, EventTiming, Timing, event_due, parse_timing_spec
+from workflow.reminders.sweep import reschedule
 from workflow.sync import Sync
 
 
@@ -57,6 +58,8 @@ def record_event(
     )
     session.add(event)
     session.flush()
+    # The follow-up is a new due date: the reminder engine must look at the activity again.
+    reschedule(session, [activity])
     sync.audit(
         "trigger",
         "activity",
