@@ -1,5 +1,6 @@
 # trygg — the two commands of the quick start, and the rest of the chores.
-#   make demo   set up, create the database, load the Härnösand agreement, show its status
+#   make demo   set up, then run the Härnösand agreement 2012–2013 through the real engine
+#               under a simulated clock: every mail, the timeline and both yearly reports
 #   make test   set up and run the tests (PostgreSQL tests skip without a server, except under CI)
 
 PYTHON ?= python3
@@ -20,9 +21,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/trygg db upgrade
-	$(BIN)/trygg load $(AGREEMENT)
-	$(BIN)/trygg status
+	$(BIN)/trygg simulate $(AGREEMENT) --from 2012-01-01 --to 2013-12-31 --out var/simulation
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

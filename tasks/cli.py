@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from tasks.commands import activity, agreement, calendar, cycle, db, engine, meeting, plan, report, synthetic
+from tasks.commands import (
+    activity,
+    agreement,
+    calendar,
+    cycle,
+    db,
+    engine,
+    meeting,
+    plan,
+    report,
+    simulate,
+    synthetic,
+)
 
 app = typer.Typer(
     help="trygg: samverkan kommun–polis i brottsförebyggande arbete / crime-prevention workflow",
@@ -18,6 +30,7 @@ app.command("status")(agreement.status_command)
 app.command("examples")(agreement.examples)
 app.command("calendar")(calendar.calendar)
 app.command("report")(report.report)
+app.command("simulate")(simulate.simulate_command)
 app.add_typer(plan.app, name="plan")
 app.add_typer(cycle.app, name="cycle")
 app.add_typer(meeting.app, name="meeting")

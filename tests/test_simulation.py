@@ -1,0 +1,87 @@
+"""`trygg simulate`: the real engine over two years of the Härnösand agreement, deterministically."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from tests.conftest import HARNOSAND, run_trygg
+
+
+@pytest.fixture(scope="module")
+def two_years(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sim")
+    result = run_trygg(
+        "simulate", str(HARNOSAND), "--from", "2012-01-01", "--to", "2013-12-31", "--out", str(out), "--seed", "3",
+        env={"COLUMNS": "200"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    timeline = [json.loads(line) for line in (out / "timeline.jsonl").read_text(encoding="utf-8").splitlines()]
+    return out, timeline, result.stdout
+
+
+def test_every_line_of_the_timeline_has_its_fields_and_its_mail(two_years):
+    out, timeline, _ = two_years
+    assert timeline
+    kinds = {
+        "reminder", "overdue", "escalation", "digest", "agenda_call", "invitation", "meeting_update",
+        "cancellation", "minutes_request", "minutes", "checkin_invitation", "checkin_report", "evaluation",
+        "delivery_failure",
+    }
+    for entry in timeline:
+        assert set(entry) == {"at", "kind", "to", "subject", "refs", "step"}
+        assert entry["kind"] in kinds
+        assert entry["at"][19:] in ("+01:00", "+02:00")  # ISO 8601 with the Stockholm offset
+        assert all(" <" in to and to.endswith(">") for to in entry["to"])
+        assert entry["subject"] and entry["step"] in (1, 2, 3, 4, 5)
+    assert len(list((out / "mail").glob("*.eml"))) == len(timeline)
+
+
+def test_reminders_and_escalations_reach_the_leaderships(two_years):
+    _, timeline, _ = two_years
+    kinds = Counter(e["kind"] for e in timeline)
+    assert kinds["reminder"] + kinds["digest"] > 0
+    escalated_to = {to for e in timeline if e["kind"] == "escalation" for to in e["to"]}
+    assert "Thomas Nyberg <thomas.nyberg@example.org>" in escalated_to
+    assert "Fred Nilsson <fred.nilsson@example.org>" in escalated_to
+
+
+def test_no_two_mails_share_kind_refs_recipients_and_day(two_years):
+    _, timeline, _ = two_years
+    keys = [(e["kind"], tuple(e["refs"]), tuple(e["to"]), e["at"][:10]) for e in timeline]
+    assert len(keys) == len(set(keys))
+
+
+def test_a_report_for_each_year(two_years):
+    out, _, stdout = two_years
+    for year in (2012, 2013):
+        report = out / f"rapport-harnosand-2012-2013-{year}.html"
+        assert f"Årsuppföljning {year}" in report.read_text(encoding="utf-8")
+    assert "Mejl per månad och slag" in stdout
+
+
+def test_the_same_seed_gives_the_same_timeline_byte_for_byte(tmp_path):
+    def run(seed, name):
+        out = tmp_path / name
+        result = run_trygg(
+            "simulate", str(HARNOSAND), "--from", "2012-06-01", "--to", "2012-12-31", "--out", str(out),
+            "--seed", str(seed), "--quiet",
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return (out / "timeline.jsonl").read_bytes()
+
+    first, again, other = run(11, "a"), run(11, "b"), run(12, "c")
+    assert first == again
+    assert first != other
+
+
+def test_bad_dates_and_rates_are_refused(tmp_path):
+    bad = run_trygg("simulate", str(HARNOSAND), "--from", "2012-13-01", "--to", "2012-12-31", "--out", str(tmp_path))
+    assert bad.returncode == 2 and "2012-13-01" in bad.stderr
+    rates = run_trygg(
+        "simulate", str(HARNOSAND), "--from", "2012-01-01", "--to", "2012-12-31", "--out", str(tmp_path),
+        "--on-time-rate", "0.8", "--late-rate", "0.5",
+    )
+    assert rates.returncode == 2 and "late_rate" in rates.stderr

@@ -1,0 +1,309 @@
+"""Running an agreement under a virtual clock: the real load, sweep and delivery, day by day.
+
+A throwaway SQLite database, the file transport into the output folder, and simulated people
+who act each morning before the engine's 08:00 sweep. What comes out is every mail as `.eml`,
+a `timeline.jsonl` (one object per mail), and the yearly report of every year simulated.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflow import migrate, work
+from workflow.agreement.load import load_agreement
+from workflow.agreement.models import Agreement, Person
+from workflow.agreement.validate import read_agreement
+from workflow.clock import FixedClock
+from workflow.cycle.lifecycle import close_step, refresh_automatic
+from workflow.cycle.lifecycle import deliver as deliver_step
+from workflow.cycle.models import Cycle, StepState
+from workflow.db import make_engine, session_factory, transaction
+from workflow.meetings import actions as meeting_actions
+from workflow.meetings.models import Meeting, MeetingKind, MeetingStatus
+from workflow.outbox.delivery import claim_lease, deliver
+from workflow.outbox.models import Mail, Notice
+from workflow.outbox.transport import FileTransport
+from workflow.plan.load import timing_context, work_calendar
+from workflow.plan.models import Activity, ActivityState
+from workflow.plan.timing import follow_ups, parse_timing_spec
+from workflow.plan.triggers import TriggerError, event_parts, record_event
+from workflow.report.render import render_report
+from workflow.report.yearly import yearly_report
+from workflow.runtime.sweep import sweep
+from workflow.simulation.behaviour import Behaviour
+from workflow.sync import LoadResult, Sync
+
+SENDER = "trygg (simulering) <trygg@simulering.example.org>"
+MORNING = time(7, 30)  # people act before the engine's send hour
+SEND = time(8, 0)
+
+
+@dataclass
+class Simulation:
+    """What one run produced."""
+
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    reports: list[Path] = field(default_factory=list)
+    actions: int = 0
+    days: int = 0
+
+
+@dataclass
+class _Plan:
+    """What people will do, by day (drawn once, after the agreement is loaded)."""
+
+    done: dict[date, list[str]] = field(default_factory=dict)
+    reports: dict[date, list[tuple[str, date]]] = field(default_factory=dict)
+    events: dict[date, list[str]] = field(default_factory=dict)
+    meetings: dict[date, list[tuple[str, str]]] = field(default_factory=dict)  # (action, meeting key)
+
+    def add(self, table: dict, day: date, item: Any) -> None:
+        table.setdefault(day, []).append(item)
+
+
+def simulate(
+    agreement_file: str | Path,
+    start: date,
+    end: date,
+    out: Path,
+    behaviour: Behaviour,
+    *,
+    on_day: Callable[[date], None] | None = None,
+) -> Simulation:
+    """Run the agreement from `start` to `end` inclusive; write mails, timeline and reports to `out`."""
+    if end < start:
+        raise ValueError(f"the simulation ends ({end}) before it starts ({start})")
+    parsed = read_agreement(agreement_file)  # an InputError here names the file's problems
+    out.mkdir(parents=True, exist_ok=True)
+    mail_dir = out / "mail"
+    result = Simulation()
+    tz = ZoneInfo(parsed.spec.timezone)
+    with tempfile.TemporaryDirectory(prefix="trygg-sim-") as scratch:
+        engine = make_engine(f"sqlite:///{Path(scratch) / 'simulation.db'}")
+        try:
+            migrate.upgrade(engine)
+            sessions = session_factory(engine)
+            clock = FixedClock(datetime.combine(start, time(0, 0), tzinfo=tz))
+            with transaction(sessions) as session:
+                load_agreement(session, parsed, clock=clock, actor="simulering")
+            with sessions() as session:
+                plan = _draw(session, _agreement(session), behaviour, start, end)
+            transport = FileTransport(mail_dir)
+            timeline_file = out / "timeline.jsonl"
+            with timeline_file.open("w", encoding="utf-8") as timeline:
+                day = start
+                while day <= end:
+                    clock.instant = datetime.combine(day, MORNING, tzinfo=tz).astimezone(UTC)
+                    result.actions += _morning(sessions, clock, behaviour, plan, day)
+                    clock.instant = datetime.combine(day, SEND, tzinfo=tz).astimezone(UTC)
+                    sweep(sessions, clock.now())
+                    sent = deliver(sessions, clock, transport, sender=SENDER, lease=claim_lease(30.0), limit=100_000)
+                    for entry in _entries(sessions, [s["mail"] for s in sent.sent], tz):
+                        timeline.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+                        result.timeline.append(entry)
+                    result.days += 1
+                    if on_day is not None:
+                        on_day(day)
+                    day += timedelta(days=1)
+            result.reports = _reports(sessions, out, start, end, tz)
+        finally:
+            engine.dispose()
+    return result
+
+
+def _agreement(session: Session) -> Agreement:
+    return session.scalars(select(Agreement)).one()
+
+
+def _draw(session: Session, agreement: Agreement, behaviour: Behaviour, start: date, end: date) -> _Plan:
+    plan = _Plan()
+    ctx, days = timing_context(agreement), work_calendar(agreement)
+    for activity in session.scalars(select(Activity).where(Activity.agreement_id == agreement.id).order_by(Activity.key)):
+        if activity.deadline is not None:
+            done = behaviour.done_on(activity.key, activity.deadline)
+            if done is not None:
+                plan.add(plan.done, max(done, start), activity.key)
+        if activity.timing:
+            for due in follow_ups(activity.timing, ctx, days, start, end):
+                reported = behaviour.reported_on(activity.key, due)
+                if reported is not None:
+                    plan.add(plan.reports, max(reported, start), (activity.key, due))
+            if event_parts(parse_timing_spec(activity.timing)):
+                for year in range(start.year, end.year + 1):
+                    for day in behaviour.event_days(activity.key, year):
+                        plan.add(plan.events, day, activity.key)
+    tz = ZoneInfo(agreement.timezone)
+    for meeting in session.scalars(select(Meeting).where(Meeting.agreement_id == agreement.id).order_by(Meeting.key)):
+        held_on = meeting.starts_at.astimezone(tz).date()
+        if meeting.kind == MeetingKind.COUNCIL:
+            if behaviour.proposes_item(meeting.key):
+                plan.add(plan.meetings, held_on - timedelta(days=10), ("agenda_item", meeting.key))
+            if behaviour.coopts(meeting.key):
+                plan.add(plan.meetings, held_on - timedelta(days=12), ("coopt", meeting.key))
+        plan.add(plan.meetings, held_on + timedelta(days=behaviour.minutes_after(meeting.key)), ("minutes", meeting.key))
+    return plan
+
+
+def _morning(sessions: sessionmaker[Session], clock: FixedClock, behaviour: Behaviour, plan: _Plan, day: date) -> int:
+    """Everything simulated people do this morning, each in its own transaction."""
+    count = 0
+
+    def act(actor: str, fn: Callable[[Session, Agreement, Sync], Any]) -> None:
+        nonlocal count
+        with transaction(sessions) as session:
+            agreement = _agreement(session)
+            sync = Sync(session, clock, actor, LoadResult(agreement.key, created=False))
+            sync.agreement_id = agreement.id
+            fn(session, agreement, sync)
+        count += 1
+
+    def activity(session: Session, agreement: Agreement, key: str) -> Activity:
+        return work.find_activity(session, agreement, key)
+
+    for key in plan.done.get(day, []):
+        act("simulering", lambda s, a, _, key=key: _done(s, clock, activity(s, a, key)))
+    for key, due in plan.reports.get(day, []):
+        note = f"Lägesrapport för uppföljningen {due.isoformat()}"
+        act("simulering", lambda s, a, _, key=key, note=note: _report(s, clock, activity(s, a, key), note))
+    for key in plan.events.get(day, []):
+        act("simulering", lambda s, a, sync, key=key: _trigger(s, sync, a, key, day))
+    for what, key in plan.meetings.get(day, []):
+        act("simulering", lambda s, a, sync, what=what, key=key: _meeting(s, sync, a, behaviour, what, key))
+    act("samordnaren", lambda s, a, sync: _cycle(s, sync, a, behaviour, day))
+    return count
+
+
+def _done(session: Session, clock: FixedClock, activity: Activity) -> None:
+    if activity.state in (ActivityState.OPEN, ActivityState.IN_PROGRESS):
+        work.mark_done(session, clock, activity, actor="simulering", note="Genomfört")
+
+
+def _report(session: Session, clock: FixedClock, activity: Activity, note: str) -> None:
+    if activity.state in (ActivityState.OPEN, ActivityState.IN_PROGRESS):
+        work.report_progress(session, clock, activity, actor="simulering", note=note)
+
+
+def _trigger(session: Session, sync: Sync, agreement: Agreement, key: str, day: date) -> None:
+    try:
+        record_event(session, sync, agreement, key, day, "Remiss inkommen (simulerad)")
+    except TriggerError:
+        pass  # withdrawn since the plan was drawn
+
+
+def _meeting(session: Session, sync: Sync, agreement: Agreement, behaviour: Behaviour, what: str, key: str) -> None:
+    meeting = session.scalar(select(Meeting).where(Meeting.agreement_id == agreement.id, Meeting.key == key))
+    if meeting is None or meeting.status in (MeetingStatus.CANCELLED, MeetingStatus.CLOSED):
+        return
+    invited = {i.person_id for i in meeting.invitees}
+    people = {p.key: p for p in session.scalars(select(Person).where(Person.agreement_id == agreement.id, Person.active))}
+    if what == "agenda_item":
+        members = sorted(p.key for p in people.values() if p.id in invited)
+        proposer = people[behaviour.pick(members, "proposer", key)]
+        meeting_actions.add_agenda_item(session, sync, meeting, f"Fråga från {proposer.name}: läget i {proposer.organisation.name}", proposer)
+    elif what == "coopt":
+        outside = sorted(p.key for p in people.values() if p.id not in invited and p.organisation.kind == "external")
+        if outside:
+            meeting_actions.coopt(session, sync, meeting, people[behaviour.pick(outside, "guest", key)])
+    elif what == "minutes":
+        present = [i.person for i in meeting.invitees if behaviour.attends(key, i.person.key)]
+        text = f"Mötesanteckningar: {meeting.title}\n\nNärvarande: {', '.join(p.name for p in present) or 'inga'}\n"
+        meeting_actions.record_minutes(session, sync, meeting, text, present, sync.clock.now())
+
+
+def _cycle(session: Session, sync: Sync, agreement: Agreement, behaviour: Behaviour, day: date) -> None:
+    """The coordinator closes the open step on its deadline: with its deliverables when people
+    delivered, overridden with a reason when they did not."""
+    cycle = session.scalar(
+        select(Cycle).where(Cycle.agreement_id == agreement.id, Cycle.closed_at.is_(None)).order_by(Cycle.year)
+    )
+    step = next((s for s in cycle.steps if s.state == StepState.OPEN), None) if cycle else None
+    if step is None or step.deadline is None or day < step.deadline:
+        return
+    for d in step.deliverables:
+        if d.done_at is None and not d.automatic and behaviour.delivers(cycle.year, step.number, d.key):
+            deliver_step(session, sync, cycle, step.number, d.key, "Levererat (simulerat)")
+    refresh_automatic(session, sync, agreement, cycle)
+    missing = [d.title for d in step.deliverables if d.done_at is None]
+    reason = f"Sista dagen; saknas: {'; '.join(missing)} (simulerat)" if missing else None
+    close_step(session, sync, agreement, cycle, step.number, override_reason=reason)
+
+
+def _entries(sessions: sessionmaker[Session], mail_ids: list[int], tz: ZoneInfo) -> list[dict[str, Any]]:
+    """The timeline's objects for mails just sent, in the order they were sent."""
+    if not mail_ids:
+        return []
+    out = []
+    with sessions() as session:
+        for mail_id in mail_ids:
+            mail = session.get(Mail, mail_id)
+            person = session.get(Person, mail.recipient_id)
+            out.append(
+                {
+                    "at": mail.sent_at.astimezone(tz).isoformat(),
+                    "kind": mail.kind,
+                    "to": [f"{person.name} <{person.email}>"],
+                    "subject": _subject(mail),
+                    "refs": _refs(session, mail.notices),
+                    "step": _step(session, mail.agreement_id),
+                }
+            )
+    return out
+
+
+def _subject(mail: Mail) -> str:
+    """The subject as written in the .eml file the transport wrote."""
+    from email import message_from_binary_file, policy
+
+    path = Path((mail.smtp_reply or "").removeprefix("file "))
+    if not path.is_file():
+        return ""
+    with path.open("rb") as handle:
+        return str(message_from_binary_file(handle, policy=policy.default)["Subject"] or "")
+
+
+def _refs(session: Session, notices: list[Notice]) -> list[str]:
+    refs: set[str] = set()
+    for notice in notices:
+        if notice.subject_type == "activity":
+            activity = session.get(Activity, notice.subject_id)
+            if activity is not None:
+                refs.add(activity.key)
+        elif notice.subject_type == "meeting":
+            meeting = session.get(Meeting, notice.subject_id)
+            if meeting is not None:
+                refs.add(meeting.key)
+        else:
+            refs.add(f"{notice.subject_type}-{notice.subject_id}")
+    return sorted(refs)
+
+
+def _step(session: Session, agreement_id: int) -> int | None:
+    """The open step of the open cycle: where in the five steps the mail went out."""
+    cycle = session.scalar(
+        select(Cycle).where(Cycle.agreement_id == agreement_id, Cycle.closed_at.is_(None)).order_by(Cycle.year)
+    )
+    if cycle is None:
+        return None
+    return next((s.number for s in cycle.steps if s.state == StepState.OPEN), None)
+
+
+def _reports(sessions: sessionmaker[Session], out: Path, start: date, end: date, tz: ZoneInfo) -> list[Path]:
+    paths = []
+    with sessions() as session:
+        agreement = _agreement(session)
+        for year in range(start.year, end.year + 1):
+            data = yearly_report(session, agreement, year, end)
+            path = out / f"rapport-{agreement.key}-{year}.html"
+            path.write_text(render_report(data, "sv"), encoding="utf-8")
+            paths.append(path)
+    return paths
