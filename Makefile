@@ -2,6 +2,10 @@
 #   make demo   set up, then run the Härnösand agreement 2012–2013 through the real engine
 #               under a simulated clock: every mail, the timeline and both yearly reports
 #   make test   set up and run the tests (PostgreSQL tests skip without a server, except under CI)
+#   make bench  run the benchmarks at full size and write docs/benchmarks.md (needs PostgreSQL and
+#               Redis; BENCH_ARGS="--size tiny" for a quick run, output to another file with --out)
+#   make e2e    only the end-to-end and fault tests (tests/e2e: throwaway PostgreSQL and Redis,
+#               workers, a scheduler, an SMTP sink); prints the table of docs/reliability.md
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,7 +13,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 AGREEMENT ?= config/agreements/harnosand-2012-2013.yaml
 
-.PHONY: demo test venv bench clean
+.PHONY: demo test e2e venv bench clean
 
 # The virtual environment is made or refreshed whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -25,6 +29,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+e2e: $(STAMP)
+	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .hypothesis build dist *.egg-info
