@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from math import ceil
 from typing import Any
 
 from celery.signals import worker_process_init, worker_ready
@@ -9,13 +10,20 @@ from celery.signals import worker_process_init, worker_ready
 from tasks import runtime
 from tasks.celery_app import app
 
+DELIVERY_LIMIT = 500  # mails one delivery task sends before it hands on to a fresh task
+MAILS_PER_TASK = 50  # a sweep starts one delivery task per this many mails it composed…
+DELIVERY_FAN_OUT = 16  # …and at most this many
+
 
 @app.task(name="trygg.sweep", ignore_result=True)
 def sweep(now: str | None = None) -> dict[str, Any]:
     """Decide and compose; then hand delivery on, after the sweep's transactions committed."""
     runtime.beat("worker")
     report = runtime.run_sweep(now)
-    deliver.delay(now)
+    # Enough delivery tasks for every idle worker to take a share (they split the rows by
+    # SKIP LOCKED claims); a single task left the other workers idle behind a long queue.
+    for _ in range(min(DELIVERY_FAN_OUT, max(1, ceil(len(report["mails"]) / MAILS_PER_TASK)))):
+        deliver.delay(now)
     return report
 
 
@@ -23,7 +31,12 @@ def sweep(now: str | None = None) -> dict[str, Any]:
 def deliver(now: str | None = None) -> dict[str, Any]:
     """Send what can be claimed; retries wait in the rows (next_attempt_at), not in countdowns."""
     runtime.beat("worker")
-    return runtime.run_delivery(now)
+    report = runtime.run_delivery(now, limit=DELIVERY_LIMIT)
+    if sum(len(report[k]) for k in ("sent", "retrying", "failed")) + report["cancelled"] >= DELIVERY_LIMIT:
+        # The limit keeps one task short, not the queue unsent: hand the rest on at once
+        # instead of leaving it to the next minute's sweep (1,000 mails a minute at most).
+        deliver.delay(now)
+    return report
 
 
 @worker_process_init.connect

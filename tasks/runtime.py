@@ -64,8 +64,8 @@ def run_sweep(now: str | datetime | None = None) -> dict[str, Any]:
     return sweep(sessions(), clock_at(now).now()).as_json()
 
 
-def run_delivery(now: str | datetime | None = None) -> dict[str, Any]:
-    """Send every claimable mail through the configured transport."""
+def run_delivery(now: str | datetime | None = None, *, limit: int = 1000) -> dict[str, Any]:
+    """Send claimable mails through the configured transport, at most `limit`."""
     settings = get_settings()
     return deliver(
         sessions(),
@@ -73,4 +73,5 @@ def run_delivery(now: str | datetime | None = None) -> dict[str, Any]:
         transport_from_settings(settings),
         sender=settings.mail_from,
         lease=claim_lease(settings.smtp_timeout),
+        limit=limit,
     ).as_json()

@@ -18,9 +18,11 @@ def add_notices(session: Session, rows: list[dict[str, Any]]) -> int:
         return 0
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Notice).values(rows).on_conflict_do_nothing(index_elements=["key"]).returning(Notice.id)
+    stmt = insert(Notice).on_conflict_do_nothing(index_elements=["key"]).returning(Notice.id)
+    # Rows as parameters (executemany, "insertmanyvalues"), not .values(rows): the statement is
+    # then compiled once and cached, instead of once per call for each number of rows.
     # Counted by RETURNING: a multi-row insert's rowcount is not reliable on every driver.
-    return len(session.execute(stmt).all())
+    return len(session.execute(stmt, rows).all())
 
 
 def cancel_notices(

@@ -137,7 +137,7 @@ def sweep_batch(session: Session, now: datetime, *, limit: int = 200) -> SweepBa
     ):
         events.setdefault(event.activity_id, []).append(event)
     cache: dict[int, AgreementRules] = {}
-    rows: list[dict[str, Any]] = []
+    decided: list[tuple[Activity, AgreementRules, Decision]] = []
     for activity in activities:
         rules = cache.get(activity.agreement_id)
         if rules is None:
@@ -146,12 +146,20 @@ def sweep_batch(session: Session, now: datetime, *, limit: int = 200) -> SweepBa
             today = now.astimezone(rules.calendar.tz).date()
             facts = facts_of(activity, rules, events.get(activity.id, ()), today=today)
             decision = decide(facts, rules.policy, rules.calendar, now)
-            rows += _notice_rows(session, activity, rules, decision, now)
+            if decision.notices:
+                decided.append((activity, rules, decision))
             activity.next_action_at = decision.next_action_at
         except Exception as exc:  # one broken row must not stop the others
-            log.exception("deciding activity %s failed", activity.key)
-            batch.errors.append(f"{activity.key}: {exc}")
-            activity.next_action_at = now + RETRY_BROKEN_ROW
+            _broken(batch, activity, exc, now)
+    # What the mails say about the activities is read for the whole batch in two queries (one
+    # query per activity made the sweep's cost a round trip per due item, and autoflushed each row).
+    about = activity_summaries(session, [(a, r.people) for a, r, _ in decided])
+    rows: list[dict[str, Any]] = []
+    for activity, _rules, decision in decided:
+        try:
+            rows += _notice_rows(activity, about[activity.id], decision, now)
+        except Exception as exc:  # one broken row must not stop the others
+            _broken(batch, activity, exc, now)
     # One statement for the batch's notices; keys already there are skipped, not errors.
     for start in range(0, len(rows), 500):
         batch.notices += add_notices(session, rows[start : start + 500])
@@ -159,12 +167,13 @@ def sweep_batch(session: Session, now: datetime, *, limit: int = 200) -> SweepBa
     return batch
 
 
-def _notice_rows(
-    session: Session, activity: Activity, rules: AgreementRules, decision: Decision, now: datetime
-) -> list[dict[str, Any]]:
-    if not decision.notices:
-        return []
-    about = activity_summary(session, activity, rules.people)
+def _broken(batch: SweepBatch, activity: Activity, exc: Exception, now: datetime) -> None:
+    log.exception("deciding activity %s failed", activity.key)
+    batch.errors.append(f"{activity.key}: {exc}")
+    activity.next_action_at = now + RETRY_BROKEN_ROW
+
+
+def _notice_rows(activity: Activity, about: dict[str, Any], decision: Decision, now: datetime) -> list[dict[str, Any]]:
     return [
         {
             "agreement_id": activity.agreement_id,
@@ -182,16 +191,24 @@ def _notice_rows(
     ]
 
 
-def activity_summary(session: Session, activity: Activity, people: Directory) -> dict[str, Any]:
-    """What a mail says about an activity: what, whose, when, and its last status."""
-    last = session.scalar(
+def activity_summaries(session: Session, items: list[tuple[Activity, Directory]]) -> dict[int, dict[str, Any]]:
+    """What a mail says about each activity: what, whose, when, and its last status."""
+    if not items:
+        return {}
+    last: dict[int, ActivityStatusChange] = {}
+    for change in session.scalars(
         select(ActivityStatusChange)
-        .where(ActivityStatusChange.activity_id == activity.id)
-        .order_by(ActivityStatusChange.at.desc(), ActivityStatusChange.id.desc())
-        .limit(1)
-    )
-    contact_ids = people.contacts_of([o.organisation_id for o in activity.owners])
-    contacts = session.scalars(select(Person).where(Person.id.in_(contact_ids))).all() if contact_ids else []
+        .where(ActivityStatusChange.activity_id.in_([a.id for a, _ in items]))
+        .order_by(ActivityStatusChange.activity_id, ActivityStatusChange.at, ActivityStatusChange.id)
+    ):
+        last[change.activity_id] = change  # ordered: the latest one stays
+    contacts = {a.id: people.contacts_of([o.organisation_id for o in a.owners]) for a, people in items}
+    wanted = {p for ids in contacts.values() for p in ids}
+    names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(wanted))).all()) if wanted else {}
+    return {a.id: activity_summary(a, last.get(a.id), [names[p] for p in contacts[a.id] if p in names]) for a, _ in items}
+
+
+def activity_summary(activity: Activity, last: ActivityStatusChange | None, contacts: list[str]) -> dict[str, Any]:
     return {
         "activity": activity.key,
         "title": activity.title,
@@ -202,7 +219,7 @@ def activity_summary(session: Session, activity: Activity, people: Directory) ->
         "deadline": activity.deadline.isoformat() if activity.deadline else None,
         "extended_deadline": activity.extended_deadline.isoformat() if activity.extended_deadline else None,
         "owners": [o.organisation.name for o in activity.owners],
-        "contacts": sorted(p.name for p in contacts),
+        "contacts": sorted(contacts),
         "state": activity.state,
         "last_status": {
             "state": last.to_state,
