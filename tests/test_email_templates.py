@@ -48,7 +48,72 @@ FOLLOW_UP = {
 }
 EXTENDED = {**ACTIVITY, "activity": "tra-smadit", "title": "Genom samverkan och gemensam utbildning", "extended_deadline": "2013-02-28"}
 
+MEETING = {
+    "meeting": "council-2012-4",
+    "kind": "council",
+    "title": "Rådet för trygghet och hälsa: rådsmöte 4/4 2012",
+    "day": "2012-11-13",
+    "starts_at": "2012-11-13T12:00:00+00:00",
+    "ends_at": "2012-11-13T14:00:00+00:00",
+    "location": "Kommunhuset, Härnösand",
+    "sequence": 0,
+    "agenda": ["Mötets öppnande", "Lägesbild: aktuella händelser från polis och kommun", "Trygghetsvandring i <centrum>", "Övriga frågor"],
+    "organizer": {"name": "Anna Sjöberg", "email": "anna.sjoberg@example.org"},
+    "invited": [
+        {"name": "Fred Nilsson", "organisation": "Härnösands kommun", "co_opted": False},
+        {"name": "Johan Berg", "organisation": "Härnösands närpolisområde", "co_opted": False},
+        {"name": "Eva Ström", "organisation": "Handeln i Härnösand", "co_opted": True},
+    ],
+    "co_opted": False,
+}
+CHECK_IN = {
+    **MEETING, "meeting": "check_in-2012-2", "kind": "check_in", "title": "Avstämning kommun–polis 2/2 2012",
+    "day": "2012-11-01", "starts_at": "2012-11-01T09:00:00+00:00", "ends_at": "2012-11-01T10:30:00+00:00", "location": None,
+}
+REPORT = {
+    "as_of": "2012-10-30",
+    "standings": {
+        "sv": {"done_on_time": "klar i tid", "done_late": "klar, försenad", "late": "försenad", "open": "pågår, i tid", "ongoing": "löpande"},
+        "en": {"done_on_time": "done on time", "done_late": "done late", "late": "late", "open": "open, on time", "ongoing": "ongoing"},
+    },
+    "areas": [
+        {
+            "title": "Förebyggande arbete ungdomar",
+            "counts": {"done_on_time": 1, "done_late": 0, "late": 1, "open": 0, "ongoing": 0},
+            "activities": [
+                {"activity": "ung-natmobbning", "title": "Föreläsning för elever och föräldrar.", "goal": "Minska mobbning",
+                 "owners": ["Skolan"], "when": "Under höstterminen 2012", "deadline": "2012-12-20", "standing": "done_on_time",
+                 "done_on": "2012-10-02", "last_note": "Föreläsningen hölls i aulan", "last_note_on": "2012-10-02"},
+                {"activity": "ung-kontaktuppgifter", "title": "Kontaktuppgifter ska lämnas mellan polis och skola", "goal": "Ökad kontakt",
+                 "owners": ["Härnösands närpolisområde", "Skolan"], "when": "Under 2012", "deadline": "2012-09-28", "standing": "late",
+                 "done_on": None, "last_note": "Listan är <nästan> klar", "last_note_on": "2012-10-15"},
+            ],
+        },
+    ],
+}
+
 ITEMS = {
+    "agenda_call": [{**MEETING, "rule": "agenda_call", "invitation_at": "2012-11-06T07:00:00+00:00"}],
+    "invitation": [{**MEETING, "rule": "invitation", "co_opted": True}],
+    "meeting_update": [{**MEETING, "rule": "meeting_update", "sequence": 2, "day": "2012-11-20",
+                        "starts_at": "2012-11-20T12:00:00+00:00", "ends_at": "2012-11-20T14:00:00+00:00"}],
+    "cancellation": [{**MEETING, "rule": "cancellation", "sequence": 1, "reason": "För få kan komma; punkterna tas upp i februari"}],
+    "minutes_request": [
+        {**MEETING, "rule": "minutes_request", "chase": 1, "minutes_due": "2012-11-20T07:00:00+00:00"},
+        {**CHECK_IN, "rule": "minutes_request", "chase": 2, "minutes_due": "2012-11-08T07:00:00+00:00"},
+    ],
+    "minutes": [{**MEETING, "rule": "minutes", "revision": 2, "recorded_at": "2012-11-15T10:00:00+00:00",
+                 "attended": ["Fred Nilsson", "Eva Ström"], "absent": ["Johan Berg"],
+                 "text": "1. Mötet öppnades.\n2. Trygghetsvandringen <i> centrum hålls 4 december.\n"}],
+    "checkin_invitation": [{**CHECK_IN, "rule": "checkin_invitation"}],
+    "checkin_report": [{**CHECK_IN, "rule": "checkin_report", "report": REPORT}],
+    "evaluation": [{**MEETING, "rule": "evaluation", "meeting": "evaluation-2012", "kind": "evaluation",
+                    "title": "Utvärdering 2012: redovisning till polis- och kommunledning", "day": "2012-12-05",
+                    "starts_at": "2012-12-05T12:00:00+00:00", "ends_at": "2012-12-05T14:00:00+00:00",
+                    "year": 2012, "as_of": "2012-12-03",
+                    "totals": {"done_on_time": 12, "done_late": 3, "late": 4, "open": 2, "ongoing": 9},
+                    "attachment": {"filename": "arsrapport-harnosand-2012-2013-2012.html", "content_type": "text/html", "content": "<html></html>"}}],
+
     "reminder": [{**ACTIVITY, "rule": "reminder", "stage": 10}],
     "overdue": [{**ACTIVITY, "rule": "overdue", "after": 1, "to": "owner", "overdue_since": "2012-12-29"}],
     "escalation": [

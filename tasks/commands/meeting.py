@@ -47,9 +47,13 @@ def _describe(session, agr, m: Meeting) -> dict:
         "location": m.location,
         "status": m.status,
         "sequence": m.sequence,
+        "next_action_at": m.next_action_at.astimezone(ZoneInfo(agr.timezone)).isoformat() if m.next_action_at else None,
         "agenda": agenda(session, agr, m),
         "invitees": [
-            {"id": i.person.key, "name": i.person.name, "co_opted": i.co_opted, "attended": i.attended}
+            {
+                "id": i.person.key, "name": i.person.name, "co_opted": i.co_opted, "guest": i.person.is_guest,
+                "attended": i.attended,
+            }
             for i in m.invitees
         ],
         "minutes": [
@@ -179,15 +183,39 @@ def agenda_add(
 @app.command("coopt")
 def coopt(
     meeting: MeetingArg,
-    person: Annotated[str, typer.Argument(help="person-id")],
+    person: Annotated[str | None, typer.Argument(help="person-id (eller --name/--email för en gäst)")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="gästens namn / a guest's name")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="gästens e-post")] = None,
+    organisation: Annotated[
+        str | None, typer.Option("--organisation", help="organisationens id, t.ex. foreningar")
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="gästens titel")] = None,
+    language: Annotated[str, typer.Option("--language", help="sv eller en: språket i gästens mejl")] = "sv",
     agreement: AgreementOpt = None,
 ) -> None:
-    """Adjungera någon till ett enskilt möte / co-opt someone to one meeting."""
+    """Adjungera någon till ett enskilt möte / co-opt someone to one meeting.
+
+    En känd person anges med id; en gäst utanför överenskommelsen med --name, --email och
+    --organisation (gästen finns kvar när filen läses in igen).
+    """
+    if (person is None) == (name is None):
+        raise typer.BadParameter("ange ett person-id eller --name (inte båda)", param_hint="PERSON")
+    if name is not None and (not email or not organisation):
+        raise typer.BadParameter("en gäst behöver --email och --organisation", param_hint="--name")
     with agreement_transaction(agreement) as (session, agr, sync):
         m = actions.find_meeting(session, agr, meeting)
-        p = actions.find_person(session, agr, person)
+        if person is not None:
+            p = actions.find_person(session, agr, person)
+        else:
+            p = actions.add_guest(
+                session, sync, agr, name=name, email=email, organisation=organisation, language=language,
+                title=title,
+            )
         actions.coopt(session, sync, m, p)
-        console.print(t(f"{p.name} är adjungerad till {m.key}.", f"{p.name} co-opted to {m.key}."))
+        console.print(
+            t(f"{p.name} ({p.key}) är adjungerad till {m.key}.", f"{p.name} ({p.key}) co-opted to {m.key}."),
+            highlight=False,
+        )
 
 
 @app.command("reschedule")

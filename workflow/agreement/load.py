@@ -20,6 +20,8 @@ from workflow.agreement.models import (
 from workflow.agreement.validate import AgreementFile
 from workflow.clock import Clock
 from workflow.cycle.lifecycle import ensure_first_cycle
+from workflow.meetings.models import Meeting
+from workflow.meetings.notices import reschedule_meetings
 from workflow.plan.content import AreaContent, PlanContent
 from workflow.plan.load import load_plan
 from workflow.plan.models import Activity
@@ -68,6 +70,7 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
         "cycle_config": spec.cycle.model_dump(mode="json"),
         "calendar_config": spec.calendar.model_dump(mode="json"),
         "reminders_config": spec.reminders.model_dump(mode="json", by_alias=True),
+        "meetings_config": spec.meetings.model_dump(mode="json"),
         "preamble": spec.preamble,
     }
     if agreement is None:
@@ -96,6 +99,9 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
         # those whose plan row changed.
         reschedule(session, session.scalars(select(Activity).where(Activity.agreement_id == agreement.id)))
     ensure_first_cycle(session, sync, agreement)
+    if schedule_before is not None and _schedule_settings(agreement) != schedule_before:
+        # The meetings' notices move with the send hour, the calendar and the meeting settings.
+        reschedule_meetings(session, session.scalars(select(Meeting).where(Meeting.agreement_id == agreement.id)))
     if result.changed:
         agreement.source_file = af.document.file
         agreement.source_sha256 = af.document.sha256
@@ -106,7 +112,7 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
 def _schedule_settings(agreement: Agreement | None) -> tuple | None:
     if agreement is None:
         return None
-    return (agreement.reminders_config, agreement.calendar_config, agreement.timezone)
+    return (agreement.reminders_config, agreement.calendar_config, agreement.timezone, agreement.meetings_config)
 
 
 def _load_organisations(session: Session, sync: Sync, spec, aid: int) -> dict[str, Organisation]:
@@ -149,7 +155,16 @@ def _load_organisations(session: Session, sync: Sync, spec, aid: int) -> dict[st
 
 
 def _load_people(session: Session, sync: Sync, spec, aid: int, orgs) -> dict[str, Person]:
-    existing = {p.key: p for p in session.scalars(select(Person).where(Person.agreement_id == aid))}
+    named = {p.id for p in spec.people}
+    # Guests co-opted to meetings are not in the file: they are kept, not retired. A guest the
+    # file now names becomes an ordinary person.
+    existing = {
+        p.key: p
+        for p in session.scalars(select(Person).where(Person.agreement_id == aid))
+        if not p.is_guest or p.key in named
+    }
+    for key in named & {k for k, p in existing.items() if p.is_guest}:
+        existing[key].is_guest = False
     org_key = {o.id: k for k, o in orgs.items()}
 
     def set_roles(person: Person, roles: list[str]) -> None:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.db import Base
@@ -56,6 +56,8 @@ class Agreement(Base):
     calendar_config: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Reminder stages, send hour, quiet weeks, escalation ladder (schema.RemindersSpec).
     reminders_config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # When meetings are convened and minutes chased (schema.MeetingsSpec); {} means the defaults.
+    meetings_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     preamble: Mapped[str | None] = mapped_column(Text)
     source_file: Mapped[str | None] = mapped_column(String(1000))
     source_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -112,6 +114,9 @@ class Person(Base):
     # The organisation's contact for activities it is responsible for (gets the reminders).
     is_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A guest co-opted to a meeting (`trygg meeting coopt --name …`), not in the agreement
+    # file: reloading the file leaves guests alone instead of retiring them.
+    is_guest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     agreement: Mapped[Agreement] = relationship(back_populates="people")
     organisation: Mapped[Organisation] = relationship(back_populates="people")

@@ -222,6 +222,35 @@ class RemindersSpec(Strict):
         return steps
 
 
+DayCount = Annotated[int, Field(ge=0, le=120)]
+
+
+class MeetingsSpec(Strict):
+    """When the engine convenes meetings and chases their minutes, in days around the meeting.
+
+    A day before the meeting that is not a working day moves to the working day before it; a
+    day after, to the working day after it. Mails go out at `reminders.send_at`.
+    """
+
+    agenda_call_days: DayCount = 14  # council and yearly review: members send agenda items
+    invitation_days: DayCount = 7  # the invitation with the agenda and a calendar part
+    report_days: DayCount = 2  # check-in status report; the yearly report before the evaluation
+    minutes_request_days: DayCount = 1  # after the meeting: the secretary is asked for the minutes
+    minutes_due_days: DayCount = 7  # minutes not recorded by then are chased …
+    chase_every_days: Annotated[int, Field(ge=1, le=120)] = 7  # … and again every N days
+
+    @model_validator(mode="after")
+    def _call_before_invitation(self) -> MeetingsSpec:
+        if self.agenda_call_days and self.agenda_call_days <= self.invitation_days:
+            raise ValueError(
+                "`agenda_call_days` ska vara fler än `invitation_days` (eller 0: ingen inbjudan till punkter)"
+                " / the agenda call comes before the invitation"
+            )
+        if self.minutes_due_days < self.minutes_request_days:
+            raise ValueError("`minutes_due_days` kan inte komma före `minutes_request_days`")
+        return self
+
+
 class ActivitySpec(Strict):
     id: Key
     activity: Text
@@ -273,6 +302,7 @@ class AgreementSpec(Strict):
     council: CouncilSpec
     calendar: CalendarSpec = CalendarSpec()
     reminders: RemindersSpec = RemindersSpec()
+    meetings: MeetingsSpec = MeetingsSpec()
     cycle: CycleSpec
     plan: PlanSpec
 
@@ -286,6 +316,6 @@ def slug(text: str) -> str:
 
 
 __all__ = [
-    "AgreementSpec", "AreaSpec", "ActivitySpec", "Body", "CycleSpec", "GoalSpec",
+    "AgreementSpec", "AreaSpec", "ActivitySpec", "Body", "CycleSpec", "GoalSpec", "MeetingsSpec",
     "OrganisationSpec", "PersonSpec", "PlanSpec", "RemindersSpec", "slug",
 ]

@@ -3,6 +3,8 @@
 Every action is audited. A change that attendees must hear about (time, place, cancellation)
 raises the meeting's iCalendar SEQUENCE, which is what makes calendars update the event.
 Minutes are public records: recording them again makes a new revision, never an edit.
+Every action that changes what attendees must hear reschedules the meeting (next_action_at),
+so the next sweep sends the invitation, update, cancellation or minutes.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.agreement.models import Agreement, Person
+from workflow.agreement.models import Agreement, Organisation, Person
 from workflow.agreement.schema import slug
 from workflow.meetings.models import AgendaItem, Invitee, Meeting, MeetingKind, MeetingStatus, MinutesRevision
+from workflow.meetings.notices import MOOT_ON_CANCEL, reschedule_meetings
+from workflow.outbox.notices import cancel_notices
 from workflow.sync import Sync
 
 
@@ -84,6 +88,8 @@ def add_meeting(
         session.add(Invitee(meeting_id=meeting.id, person_id=person.id, co_opted=False))
     sync.audit("create", "meeting", key, after={"title": title, "starts_at": starts_at.isoformat()})
     session.flush()
+    session.refresh(meeting, ["invitees"])
+    reschedule_meetings(session, [meeting])
     return meeting
 
 
@@ -119,7 +125,65 @@ def coopt(session: Session, sync: Sync, meeting: Meeting, person: Person) -> Inv
     meeting.invitees.append(invitee)
     session.flush()
     sync.audit("coopt", "meeting", meeting.key, after={"person": person.key})
+    reschedule_meetings(session, [meeting])  # the guest's invitation, if the others' have left
     return invitee
+
+
+def add_guest(
+    session: Session,
+    sync: Sync,
+    agreement: Agreement,
+    *,
+    name: str,
+    email: str,
+    organisation: str,
+    language: str = "sv",
+    title: str | None = None,
+) -> Person:
+    """A person outside the agreement file (a förening's chair, say), to be co-opted.
+
+    Guests survive reloads of the agreement file; the file may later name them properly.
+    """
+    if not name.strip():
+        raise MeetingError("gästen behöver ett namn")
+    if "@" not in email or " " in email.strip():
+        raise MeetingError(f"ogiltig e-postadress {email!r}")
+    if language not in ("sv", "en"):
+        raise MeetingError("språket ska vara sv eller en")
+    org = session.scalar(
+        select(Organisation).where(Organisation.agreement_id == agreement.id, Organisation.key == organisation)
+    )
+    if org is None:
+        raise MeetingError(f"okänd organisation {organisation!r}")
+    same = session.scalar(
+        select(Person).where(Person.agreement_id == agreement.id, Person.email == email.strip(), Person.active)
+    )
+    if same is not None:
+        return same  # already known (a member, or a guest of an earlier meeting)
+    base = slug(name)[:90]
+    key, n = base, 1
+    while session.scalar(select(Person.id).where(Person.agreement_id == agreement.id, Person.key == key)):
+        n += 1
+        key = f"{base}-{n}"
+    person = Person(
+        agreement_id=agreement.id,
+        key=key,
+        name=name.strip(),
+        email=email.strip(),
+        title=title,
+        organisation_id=org.id,
+        language=language,
+        is_contact=False,
+        active=True,
+        is_guest=True,
+    )
+    session.add(person)
+    session.flush()
+    sync.audit(
+        "create", "person", key,
+        after={"name": person.name, "email": person.email, "organisation": organisation, "guest": True},
+    )
+    return person
 
 
 def reschedule(
@@ -155,6 +219,7 @@ def reschedule(
             "sequence": meeting.sequence,
         },
     )
+    reschedule_meetings(session, [meeting])  # the update goes to whoever holds the old version
     return meeting
 
 
@@ -172,6 +237,8 @@ def cancel(session: Session, sync: Sync, meeting: Meeting, reason: str) -> Meeti
         after={"status": "cancelled"},
         reason=reason.strip(),
     )
+    cancel_notices(session, subject_type="meeting", subject_id=meeting.id, now=sync.clock.now(), rules=MOOT_ON_CANCEL)
+    reschedule_meetings(session, [meeting])
     return meeting
 
 
@@ -216,4 +283,7 @@ def record_minutes(
         meeting.key,
         after={"revision": revision.revision, "attended": sorted(p.key for p in attended)},
     )
+    # Asking for minutes that are recorded is moot; the minutes mail goes to everyone invited.
+    cancel_notices(session, subject_type="meeting", subject_id=meeting.id, now=now, rules=("minutes_request",))
+    reschedule_meetings(session, [meeting])
     return revision

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from workflow.agreement.models import Agreement, CouncilMembership, Organisation, Person
 from workflow.meetings.models import Invitee, Meeting, MeetingKind, MeetingStatus
+from workflow.meetings.notices import MOOT_ON_CANCEL, reschedule_meetings
+from workflow.outbox.notices import cancel_notices
 from workflow.sync import Sync
 
 _ORDINALS = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "last"}
@@ -123,6 +125,7 @@ def reconcile_meetings(session: Session, sync: Sync, agreement: Agreement, years
         for year in wanted_years
         for p in planned_meetings(agreement.cycle_config, agreement.council_name, agreement.timezone, year)
     }
+    touched: list[Meeting] = []
     for key, plan in planned.items():
         meeting = existing.get(key)
         if meeting is None:
@@ -142,19 +145,30 @@ def reconcile_meetings(session: Session, sync: Sync, agreement: Agreement, years
             session.flush()
             _invite(session, agreement, meeting)
             sync.audit("create", "meeting", key, after=_snapshot(meeting))
+            touched.append(meeting)
         elif meeting.status == MeetingStatus.PLANNED and _snapshot(meeting) != _snapshot(plan):
             before = _snapshot(meeting)
             meeting.starts_at, meeting.ends_at = plan.starts_at, plan.ends_at
             meeting.title, meeting.location = plan.title, plan.location
             meeting.sequence += 1
             sync.audit("update", "meeting", key, before=before, after=_snapshot(meeting))
+            touched.append(meeting)
     for key, meeting in existing.items():
         # Only the agreement's own slots are withdrawn; ad hoc meetings are someone's decision.
         if key not in planned and meeting.status == MeetingStatus.PLANNED and _is_slot(key):
             meeting.status = MeetingStatus.CANCELLED
             meeting.sequence += 1
             sync.audit("cancel", "meeting", key, before={"status": "planned"}, after={"status": "cancelled"})
+            cancel_notices(session, subject_type="meeting", subject_id=meeting.id, now=sync.clock.now(),
+                           rules=MOOT_ON_CANCEL)
+            touched.append(meeting)
+        elif meeting.status == MeetingStatus.PLANNED and meeting.next_action_at is None and meeting not in touched:
+            touched.append(meeting)  # planned before the engine scheduled meetings, or looked at again
     session.flush()
+    # The engine finds them at their first notice: the agenda call, an update, a cancellation.
+    for meeting in touched:
+        session.refresh(meeting, ["invitees"])
+    reschedule_meetings(session, touched)
 
 
 def _is_slot(key: str) -> bool:

@@ -26,7 +26,7 @@ from workflow.outbox.compose import compose
 from workflow.outbox.kinds import mail_kind
 from workflow.outbox.models import Mail, MailStatus, Notice
 from workflow.outbox.notices import add_notices
-from workflow.outbox.render import Rendered, build_message, message_id, render
+from workflow.outbox.render import Attachment, CalendarPart, Rendered, build_message, message_id, render
 from workflow.outbox.transport import Outcome, Transport
 from workflow.roles import people_with_role
 
@@ -123,6 +123,8 @@ class Letter:
     filename: str
     agreement_id: int
     coordinator_ids: tuple[int, ...]
+    calendar: CalendarPart | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 def prepare(session: Session, mail_id: int, now: datetime, sender: str) -> Letter | None:
@@ -155,7 +157,21 @@ def prepare(session: Session, mail_id: int, now: datetime, sender: str) -> Lette
         filename=f"{day.isoformat()}_{kind}_{recipient.key}_{mail.id}.eml",
         agreement_id=agreement.id,
         coordinator_ids=coordinator_ids,
+        calendar=_calendar_of(notices),
+        attachments=tuple(
+            Attachment(**n.payload["attachment"]) for n in notices if n.payload.get("attachment")
+        ),
     )
+
+
+def _calendar_of(notices: list[Notice]) -> CalendarPart | None:
+    """The calendar part a meeting notice carries (such notices travel one to a mail)."""
+    for notice in notices:
+        if notice.payload.get("ics"):
+            method = notice.payload.get("ics_method", "REQUEST")
+            name = "cancel.ics" if method == "CANCEL" else "invite.ics"
+            return CalendarPart(method, notice.payload["ics"], name)
+    return None
 
 
 def _item_order(notice: Notice) -> tuple:
@@ -225,6 +241,8 @@ def _deliver_one(sessions, clock: Clock, transport: Transport, claimed, sender: 
             message_id=letter.message_id,
             date=clock.now(),
             language=letter.language,
+            calendar=letter.calendar,
+            attachments=letter.attachments,
         )
     except (ValueError, TypeError) as exc:  # an address that cannot even be written in a header
         outcome = Outcome("failed", f"invalid address {letter.to[1]!r}: {exc}")

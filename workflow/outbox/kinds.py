@@ -22,13 +22,20 @@ KINDS: tuple[str, ...] = (
     "delivery_failure",
 )
 
-# Notices of these rules are gathered: one mail per person, group and day. Rules not listed
-# (the meeting mails, each with its own calendar part) get a mail of their own, of their kind.
+# Notices of these rules are gathered: one mail per person, group and day (a secretary with
+# three sets of minutes missing gets one mail listing them). Rules not listed — the invitation,
+# meeting_update, cancellation and checkin_invitation, each with its own calendar part that a
+# calendar client reads as one event — get a mail of their own, of their kind.
 GROUP_OF_RULE: dict[str, str] = {
     "reminder": "personal",
     "overdue": "personal",
     "escalation": "escalation",
     "delivery_failure": "delivery_failure",
+    "agenda_call": "agenda_call",
+    "minutes_request": "minutes_request",
+    "minutes": "minutes",
+    "checkin_report": "checkin_report",
+    "evaluation": "evaluation",
 }
 
 

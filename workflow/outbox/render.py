@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.mime.text import MIMEText
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from babel.dates import format_datetime as babel_datetime
@@ -32,6 +34,22 @@ class Rendered:
     html: str
 
 
+@dataclass(frozen=True)
+class CalendarPart:
+    """An iCalendar object (METHOD:REQUEST or CANCEL) that calendar clients act on."""
+
+    method: str
+    ics: str
+    filename: str = "invite.ics"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "text/html"
+    content: str
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -45,6 +63,7 @@ def environment() -> Environment:
     env.filters["day"] = _day
     env.filters["day_short"] = _day_short
     env.filters["moment"] = _moment
+    env.filters["span"] = _span
     return env
 
 
@@ -67,6 +86,16 @@ def _moment(value: datetime | str, lang: str = "sv", tz: str = "Europe/Stockholm
     instant = datetime.fromisoformat(value) if isinstance(value, str) else value
     pattern = "d MMMM y 'kl.' HH:mm" if lang == "sv" else "d MMMM y 'at' HH:mm"
     return babel_datetime(instant, pattern, tzinfo=tz, locale=_LOCALE[lang])
+
+
+def _span(start: datetime | str, end: datetime | str, lang: str = "sv", tz: str = "Europe/Stockholm") -> str:
+    """tisdag 14 februari 2012 kl. 13:00–15:00 / Tuesday 14 February 2012, 13:00–15:00."""
+    first = datetime.fromisoformat(start) if isinstance(start, str) else start
+    last = datetime.fromisoformat(end) if isinstance(end, str) else end
+    pattern = "EEEE d MMMM y 'kl.' HH:mm" if lang == "sv" else "EEEE d MMMM y, HH:mm"
+    same_day = first.astimezone(ZoneInfo(tz)).date() == last.astimezone(ZoneInfo(tz)).date()
+    until = babel_datetime(last, "HH:mm" if same_day else pattern, tzinfo=tz, locale=_LOCALE[lang])
+    return f"{babel_datetime(first, pattern, tzinfo=tz, locale=_LOCALE[lang])}–{until}"
 
 
 def template_names(kind: str, lang: str) -> tuple[str, str]:
@@ -106,8 +135,16 @@ def build_message(
     message_id: str,
     date: datetime,
     language: str,
+    calendar: CalendarPart | None = None,
+    attachments: tuple[Attachment, ...] = (),
 ) -> EmailMessage:
-    """A multipart/alternative message with the headers every trygg mail carries."""
+    """A multipart/alternative message with the headers every trygg mail carries.
+
+    A calendar part is written the way calendar services send invitations, which Outlook,
+    Thunderbird, Apple Mail and Gmail all act on: a `text/calendar; method=…` alternative
+    beside the text and HTML, and the same object attached as an `.ics` file — wrapped in
+    multipart/mixed with any other attachments.
+    """
     msg = EmailMessage()
     msg["Subject"] = rendered.subject
     msg["From"] = sender
@@ -121,5 +158,28 @@ def build_message(
     msg["X-Trygg-Kind"] = kind
     msg.set_content(rendered.text)
     msg.add_alternative(rendered.html, subtype="html")
+    if calendar is not None:
+        msg.attach(_calendar_part(calendar))
+    if calendar is not None or attachments:
+        msg.make_mixed()
+    if calendar is not None:
+        msg.add_attachment(
+            calendar.ics.encode("utf-8"), maintype="application", subtype="ics", filename=calendar.filename
+        )
+    for attachment in attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        msg.add_attachment(attachment.content, subtype=subtype, filename=attachment.filename)
     msg["Content-Language"] = language  # after the parts: set_content drops Content-* headers
     return msg
+
+
+def _calendar_part(calendar: CalendarPart) -> MIMEText:
+    """`text/calendar; method=REQUEST; charset=UTF-8`, base64 so that its CRLF line ends survive.
+
+    A compat32 part, because its headers are written as given: the modern policy would quote
+    the method (`method="REQUEST"`), which some calendar clients do not recognise.
+    """
+    part = MIMEText(calendar.ics, "calendar", "utf-8")
+    del part["Content-Type"]
+    part["Content-Type"] = f"text/calendar; method={calendar.method}; charset=UTF-8"
+    return part

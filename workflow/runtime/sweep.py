@@ -1,4 +1,6 @@
-"""One sweep: every due item decided, then the due notices composed into mails. Delivery follows.
+"""One sweep: every due item (activities, then meetings) decided, then the due notices composed into mails.
+
+Delivery follows.
 
 The scheduler's tick, the Celery task, `trygg run` and `trygg sweep --now` all run this; what
 is due comes from the database alone, so a sweep after downtime catches up once.
@@ -13,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.db import transaction
+from workflow.meetings.notices import meeting_batch
 from workflow.outbox.compose import Composed, compose
 from workflow.reminders.sweep import sweep_batch
 
@@ -23,7 +26,8 @@ COMPOSE_BATCH = 2000
 @dataclass
 class SweepReport:
     now: datetime
-    items: int = 0
+    items: int = 0  # activities decided
+    meetings: int = 0  # meetings decided
     notices: int = 0
     mails: list[int] = field(default_factory=list)
     deferred: int = 0
@@ -33,6 +37,7 @@ class SweepReport:
         return {
             "now": self.now.isoformat(),
             "items": self.items,
+            "meetings": self.meetings,
             "notices": self.notices,
             "mails": self.mails,
             "deferred": self.deferred,
@@ -48,6 +53,12 @@ def sweep(sessions: sessionmaker[Session], now: datetime, *, batch: int = BATCH)
             done = sweep_batch(session, now, limit=batch)
         _add(report, done)
         if done.items < batch:
+            break
+    while True:
+        with transaction(sessions) as session:
+            met = meeting_batch(session, now, limit=batch)
+        _add_meetings(report, met)
+        if met.items < batch:
             break
     composed = Composed()
     while True:
@@ -68,6 +79,11 @@ def sweep_in(session: Session, now: datetime, *, batch: int = BATCH) -> SweepRep
         _add(report, done)
         if done.items < batch:
             break
+    while True:
+        met = meeting_batch(session, now, limit=batch)
+        _add_meetings(report, met)
+        if met.items < batch:
+            break
     composed = Composed()
     while True:
         part = compose(session, now, limit=COMPOSE_BATCH)
@@ -80,5 +96,11 @@ def sweep_in(session: Session, now: datetime, *, batch: int = BATCH) -> SweepRep
 
 def _add(report: SweepReport, done) -> None:
     report.items += done.items
+    report.notices += done.notices
+    report.errors += done.errors
+
+
+def _add_meetings(report: SweepReport, done) -> None:
+    report.meetings += done.items
     report.notices += done.notices
     report.errors += done.errors

@@ -1,0 +1,338 @@
+"""Acting on the meeting rules: read the meetings whose next_action_at has passed, make their notices.
+
+The same pattern as the activities' sweep: only due rows are read (SKIP LOCKED on PostgreSQL),
+deciding is pure (workflow.meetings.rules), and a meeting whose deciding fails is looked at
+again an hour later instead of rolling back the batch. Everything a mail needs — the agenda,
+the iCalendar part, the status report, the yearly report — goes into the notice's payload
+when it is made, so every attempt to send it renders the same mail.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from workflow.agreement.models import Agreement, Person, Role
+from workflow.audit import AuditEntry
+from workflow.meetings.agenda import agenda
+from workflow.meetings.invitation import meeting_ics
+from workflow.meetings.models import Invitee, Meeting
+from workflow.meetings.policy import MeetingPolicy, meeting_policy
+from workflow.meetings.rules import MeetingDecision, MeetingFacts, decide_meeting, first_action_at
+from workflow.outbox.models import Notice
+from workflow.outbox.notices import add_notices
+from workflow.plan import calendar
+from workflow.report.progress import STANDING_EN, STANDING_SV, progress_by_area
+from workflow.report.render import render_report
+from workflow.report.yearly import yearly_report
+from workflow.roles import people_with_role
+from workflow.workdays import WorkCalendar
+
+log = logging.getLogger(__name__)
+
+RETRY_BROKEN_ROW = timedelta(hours=1)
+CALENDAR_RULES = ("invitation", "checkin_invitation", "meeting_update")
+# Having had one of these means having been told of the meeting: a cancellation follows.
+TOLD_RULES = (*CALENDAR_RULES, "agenda_call", "checkin_report", "evaluation")
+# What a cancellation makes moot if it has not left yet: nobody needs an invitation to, or
+# the report of, a meeting that will not take place. The cancellation itself still goes out.
+MOOT_ON_CANCEL = (*TOLD_RULES, "minutes_request")
+
+
+@dataclass
+class MeetingRules:
+    """What deciding a meeting needs of its agreement, read once per batch."""
+
+    agreement: Agreement
+    policy: MeetingPolicy
+    calendar: WorkCalendar
+    coordinators: tuple[int, ...]
+    secretaries: tuple[int, ...]
+    report_to: tuple[int, ...]
+
+
+def meeting_rules(session: Session, agreement: Agreement) -> MeetingRules:
+    report_keys = (agreement.cycle_config.get("evaluation") or {}).get("report_to", [])
+    report_to = tuple(
+        session.scalars(
+            select(Person.id).where(Person.agreement_id == agreement.id, Person.key.in_(report_keys), Person.active)
+            .order_by(Person.key)
+        )
+    )
+    return MeetingRules(
+        agreement,
+        meeting_policy(agreement.meetings_config, agreement.reminders_config),
+        calendar.work_calendar(agreement.timezone, agreement.calendar_config),
+        people_with_role(session, agreement.id, Role.COORDINATOR),
+        people_with_role(session, agreement.id, Role.COUNCIL_SECRETARY),
+        report_to,
+    )
+
+
+def told(session: Session, meeting_id: int) -> dict[int, int | None]:
+    """Who has been told of a meeting (live notices only) and the calendar SEQUENCE they hold."""
+    out: dict[int, int | None] = {}
+    for person, payload in session.execute(
+        select(Notice.recipient_id, Notice.payload).where(
+            Notice.subject_type == "meeting", Notice.subject_id == meeting_id,
+            Notice.cancelled_at.is_(None), Notice.rule.in_(CALENDAR_RULES),
+        )
+    ):
+        seq, held = int(payload.get("sequence", 0)), out.get(person)
+        out[person] = seq if held is None else max(held, seq)
+    for person in session.scalars(
+        select(Notice.recipient_id).where(
+            Notice.subject_type == "meeting", Notice.subject_id == meeting_id,
+            Notice.cancelled_at.is_(None), Notice.rule.in_(TOLD_RULES), Notice.rule.not_in(CALENDAR_RULES),
+        )
+    ):
+        out.setdefault(person, None)
+    return out
+
+
+def facts_of(session: Session, meeting: Meeting, rules: MeetingRules) -> MeetingFacts:
+    invitees = tuple((i.person_id, i.co_opted) for i in meeting.invitees)
+    invited = {p for p, _ in invitees}
+    # The council's secretary takes the minutes where invited; else the coordinator who convenes.
+    takers = tuple(p for p in rules.secretaries if p in invited) or tuple(
+        p for p in rules.coordinators if p in invited
+    ) or rules.coordinators
+    return MeetingFacts(
+        meeting_id=meeting.id,
+        kind=meeting.kind,
+        status=meeting.status,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        sequence=meeting.sequence,
+        invitees=invitees,
+        told=told(session, meeting.id) if meeting.id else {},
+        minutes_revision=max((r.revision for r in meeting.minutes), default=0),
+        minutes_takers=takers,
+        report_to=rules.report_to,
+    )
+
+
+def reschedule_meetings(session: Session, meetings: Iterable[Meeting]) -> None:
+    """Set next_action_at of meetings whose schedule may have changed (planned, moved, acted on).
+
+    It becomes the earliest instant anything could be due; the next sweep decides afresh.
+    """
+    cache: dict[int, MeetingRules] = {}
+    for meeting in meetings:
+        rules = cache.get(meeting.agreement_id)
+        if rules is None:
+            rules = cache[meeting.agreement_id] = meeting_rules(session, session.get(Agreement, meeting.agreement_id))
+        session.flush()
+        meeting.next_action_at = first_action_at(facts_of(session, meeting, rules), rules.policy, rules.calendar)
+
+
+@dataclass
+class MeetingBatch:
+    items: int = 0
+    notices: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def meeting_batch(session: Session, now: datetime, *, limit: int = 200) -> MeetingBatch:
+    """Decide up to `limit` due meetings in the caller's transaction."""
+    meetings = list(
+        session.scalars(
+            select(Meeting)
+            .where(Meeting.next_action_at <= now)
+            .order_by(Meeting.next_action_at, Meeting.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Meeting)
+        )
+    )
+    batch = MeetingBatch(items=len(meetings))
+    if not meetings:
+        return batch
+    session.scalars(
+        select(Meeting)
+        .where(Meeting.id.in_([m.id for m in meetings]))
+        .options(selectinload(Meeting.invitees).selectinload(Invitee.person), selectinload(Meeting.minutes),
+                 selectinload(Meeting.agenda))
+    ).all()
+    cache: dict[int, MeetingRules] = {}
+    rows: list[dict[str, Any]] = []
+    for meeting in meetings:
+        rules = cache.get(meeting.agreement_id)
+        if rules is None:
+            rules = cache[meeting.agreement_id] = meeting_rules(session, session.get(Agreement, meeting.agreement_id))
+        try:
+            decision = decide_meeting(facts_of(session, meeting, rules), rules.policy, rules.calendar, now)
+            rows += _notice_rows(session, meeting, rules, decision, now)
+            meeting.next_action_at = decision.next_action_at
+        except Exception as exc:  # one broken row must not stop the others
+            log.exception("deciding meeting %s failed", meeting.key)
+            batch.errors.append(f"{meeting.key}: {exc}")
+            meeting.next_action_at = now + RETRY_BROKEN_ROW
+    for start in range(0, len(rows), 500):
+        batch.notices += add_notices(session, rows[start : start + 500])
+    session.flush()
+    return batch
+
+
+def _notice_rows(
+    session: Session, meeting: Meeting, rules: MeetingRules, decision: MeetingDecision, now: datetime
+) -> list[dict[str, Any]]:
+    if not decision.notices:
+        return []
+    content = MeetingContent(session, rules, meeting, now)
+    return [
+        {
+            "agreement_id": meeting.agreement_id,
+            "key": draft.key,
+            "rule": draft.rule,
+            "recipient_id": draft.recipient_id,
+            "occurrence": draft.occurrence,
+            "subject_type": "meeting",
+            "subject_id": meeting.id,
+            "payload": {**content.for_notice(draft.rule, draft.recipient_id), **draft.details},
+            "due_at": draft.due_at,
+            "created_at": now,
+        }
+        for draft in decision.notices
+    ]
+
+
+class MeetingContent:
+    """What the mails of one meeting say, made once per decision and shared by its notices."""
+
+    def __init__(self, session: Session, rules: MeetingRules, meeting: Meeting, now: datetime) -> None:
+        self.session, self.rules, self.meeting, self.now = session, rules, meeting, now
+        self.agreement = rules.agreement
+        self._cache: dict[str, Any] = {}
+
+    def _once(self, name: str, make):
+        if name not in self._cache:
+            self._cache[name] = make()
+        return self._cache[name]
+
+    def for_notice(self, rule: str, person_id: int) -> dict[str, Any]:
+        payload = dict(self._once("summary", self._summary))
+        co_opted = {i.person_id: i.co_opted for i in self.meeting.invitees}
+        payload["co_opted"] = co_opted.get(person_id, False)
+        if rule in CALENDAR_RULES:
+            payload["ics"] = self._once("request", lambda: self._ics("REQUEST"))
+            payload["ics_method"] = "REQUEST"
+        elif rule == "cancellation":
+            payload["ics"] = self._once("cancel", lambda: self._ics("CANCEL"))
+            payload["ics_method"] = "CANCEL"
+            payload["reason"] = self._once("reason", self._cancel_reason)
+        elif rule == "minutes":
+            payload.update(self._once("minutes", self._minutes))
+        elif rule == "checkin_report":
+            payload["report"] = self._once("progress", self._progress)
+        elif rule == "evaluation":
+            language = self.session.get(Person, person_id).language
+            payload.update(self._once(f"evaluation-{language}", lambda: self._evaluation(language)))
+        return payload
+
+    def _summary(self) -> dict[str, Any]:
+        m = self.meeting
+        organizer = self._organizer()
+        return {
+            "meeting": m.key,
+            "kind": m.kind,
+            "title": m.title,
+            "day": m.starts_at.astimezone(self.rules.calendar.tz).date().isoformat(),
+            "starts_at": m.starts_at.isoformat(),
+            "ends_at": m.ends_at.isoformat(),
+            "location": m.location,
+            "sequence": m.sequence,
+            "agenda": agenda(self.session, self.agreement, m),
+            "organizer": {"name": organizer.name, "email": organizer.email} if organizer else None,
+            "invited": [
+                {"name": i.person.name, "organisation": i.person.organisation.name, "co_opted": i.co_opted}
+                for i in sorted(m.invitees, key=lambda i: (i.co_opted, i.person.name))
+            ],
+        }
+
+    def _organizer(self) -> Person | None:
+        """The coordinator convenes on the municipality's behalf; failing one, the first invited."""
+        ids = self.rules.coordinators or tuple(i.person_id for i in self.meeting.invitees)
+        return self.session.get(Person, ids[0]) if ids else None
+
+    def _ics(self, method: str) -> str:
+        agenda_text = "\n".join(f"{n}. {line}" for n, line in enumerate(self._once("summary", self._summary)["agenda"], 1))
+        return meeting_ics(
+            self.agreement,
+            self.meeting,
+            organizer=self._organizer(),
+            attendees=[(i.person, i.co_opted) for i in self.meeting.invitees],
+            method=method,  # type: ignore[arg-type]
+            stamp=self.now,
+            description=f"Dagordning / Agenda:\n{agenda_text}",
+        ).decode("utf-8")
+
+    def _cancel_reason(self) -> str | None:
+        return self.session.scalar(
+            select(AuditEntry.reason)
+            .where(AuditEntry.agreement_id == self.agreement.id, AuditEntry.entity == "meeting",
+                   AuditEntry.entity_key == self.meeting.key, AuditEntry.action == "cancel")
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(1)
+        )
+
+    def _minutes(self) -> dict[str, Any]:
+        latest = self.meeting.minutes[-1]
+        invitees = sorted(self.meeting.invitees, key=lambda i: i.person.name)
+        return {
+            "revision": latest.revision,
+            "text": latest.text,
+            "recorded_at": latest.recorded_at.isoformat(),
+            "attended": [i.person.name for i in invitees if i.attended],
+            "absent": [i.person.name for i in invitees if i.attended is False],
+        }
+
+    def _progress(self) -> dict[str, Any]:
+        """The check-in's status report: every activity's standing, by priority area."""
+        day = self.now.astimezone(self.rules.calendar.tz).date()
+        areas = []
+        for title, standings in progress_by_area(self.session, self.agreement, day):
+            areas.append(
+                {
+                    "title": title,
+                    "counts": {k: sum(s.standing == k for s in standings) for k in STANDING_SV},
+                    "activities": [
+                        {
+                            "activity": s.key,
+                            "title": s.title,
+                            "goal": s.goal,
+                            "owners": list(s.owners),
+                            "when": s.when,
+                            "deadline": s.deadline.isoformat() if s.deadline else None,
+                            "standing": s.standing,
+                            "done_on": s.done_on.isoformat() if s.done_on else None,
+                            "last_note": s.last_note,
+                            "last_note_on": s.last_note_on.isoformat() if s.last_note_on else None,
+                        }
+                        for s in standings
+                    ],
+                }
+            )
+        return {"as_of": day.isoformat(), "areas": areas, "standings": {"sv": STANDING_SV, "en": STANDING_EN}}
+
+    def _evaluation(self, language: str) -> dict[str, Any]:
+        """The yearly report, in the reader's language, attached as an HTML file."""
+        day = self.now.astimezone(self.rules.calendar.tz).date()
+        data = yearly_report(self.session, self.agreement, self.meeting.year, day)
+        lang = "en" if language == "en" else "sv"
+        name = "annual-report" if lang == "en" else "arsrapport"
+        return {
+            "year": self.meeting.year,
+            "as_of": day.isoformat(),
+            "totals": data["totals"],
+            "attachment": {
+                "filename": f"{name}-{self.agreement.key}-{self.meeting.year}.html",
+                "content_type": "text/html",
+                "content": render_report(data, lang),
+            },
+        }
