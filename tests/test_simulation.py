@@ -48,6 +48,19 @@ def test_reminders_and_escalations_reach_the_leaderships(two_years):
     assert "Fred Nilsson <fred.nilsson@example.org>" in escalated_to
 
 
+def test_the_meetings_of_both_years_are_convened_and_minuted(two_years):
+    _, timeline, _ = two_years
+    kinds = Counter(e["kind"] for e in timeline)
+    assert kinds["invitation"] and kinds["minutes_request"] and kinds["agenda_call"]
+    for year in ("2012", "2013"):
+        check_ins = {r for e in timeline if e["kind"] == "checkin_invitation" and e["at"].startswith(year) for r in e["refs"]}
+        assert check_ins == {f"check_in-{year}-1", f"check_in-{year}-2"}  # two distinct meetings
+        evaluations = [e for e in timeline if e["kind"] == "evaluation" and e["at"].startswith(year)]
+        assert {to for e in evaluations for to in e["to"]} == {
+            "Thomas Nyberg <thomas.nyberg@example.org>", "Fred Nilsson <fred.nilsson@example.org>",
+        }
+
+
 def test_no_two_mails_share_kind_refs_recipients_and_day(two_years):
     _, timeline, _ = two_years
     keys = [(e["kind"], tuple(e["refs"]), tuple(e["to"]), e["at"][:10]) for e in timeline]

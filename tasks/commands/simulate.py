@@ -72,15 +72,17 @@ def simulate_command(
             to = ", ".join(x.split(" <")[0] for x in entry["to"])
             console.print(f"{entry['at'][:16].replace('T', ' ')}  {entry['kind']:<18} {to:<18} {entry['subject']}",
                           highlight=False, markup=False, overflow="ellipsis", no_wrap=True)
+    # Months down, and each month's kinds on one line: readable at any terminal width.
     table = Table(title=t("Mejl per månad och slag", "Mails per month and kind"))
-    table.add_column(t("Månad", "Month"))
-    columns = sorted(kinds)
-    for kind in columns:
-        table.add_column(kind, justify="right")
-    table.add_column(t("Totalt", "Total"), justify="right")
+    table.add_column(t("Månad", "Month"), no_wrap=True)
+    table.add_column(t("Antal", "Mails"), justify="right")
+    table.add_column(t("Slag", "Kinds"))
     for month, counts in sorted(months.items()):
-        table.add_row(month, *[str(counts.get(k, "")) for k in columns], str(sum(counts.values())))
-    table.add_row(t("Totalt", "Total"), *[str(kinds[k]) for k in columns], str(len(result.timeline)), style="bold")
+        table.add_row(month, str(sum(counts.values())), ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
+    table.add_row(
+        t("Totalt", "Total"), str(len(result.timeline)), ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())),
+        style="bold",
+    )
     console.print(table)
     console.print(
         t(f"{len(result.timeline)} mejl i {out / 'mail'}; tidslinjen i {out / 'timeline.jsonl'}; årsrapporter: ",
