@@ -139,9 +139,11 @@ def _show_sweep(data: dict[str, Any]) -> None:
     verb = t("skulle gå ut", "would go out") if data["dry_run"] else t("skickade", "sent")
     console.print(
         t(
-            f"Svep {data['now']}: {s['items']} aktiviteter bedömda, {s['notices']} nya notiser, "
+            f"Svep {data['now']}: {s['items']} aktiviteter och {s.get('meetings', 0)} möten bedömda, "
+            f"{s['notices']} nya notiser, "
             f"{len(s['mails'])} mejl sammanställda; {len(d['sent'])} {verb}.",
-            f"Sweep {data['now']}: {s['items']} activities decided, {s['notices']} new notices, "
+            f"Sweep {data['now']}: {s['items']} activities and {s.get('meetings', 0)} meetings decided, "
+            f"{s['notices']} new notices, "
             f"{len(s['mails'])} mails composed; {len(d['sent'])} {verb}.",
         ),
         highlight=False,
