@@ -52,13 +52,17 @@ def _postgres_unavailable() -> str | None:
     return _postgres_state["reason"]
 
 
-def require_postgres() -> None:
-    reason = _postgres_unavailable()
+def _require(service: str, reason: str | None) -> None:
+    """Skip a test whose server is missing, with the reason; under CI=true that is a failure."""
     if reason is None:
         return
     if IN_CI:
-        pytest.fail(f"CI=true requires PostgreSQL: {reason}")
+        pytest.fail(f"CI=true requires {service}: {reason}")
     pytest.skip(reason)
+
+
+def require_postgres() -> None:
+    _require("PostgreSQL", _postgres_unavailable())
 
 
 @pytest.fixture
@@ -141,12 +145,7 @@ def _redis_unavailable() -> str | None:
 
 
 def require_redis() -> None:
-    reason = _redis_unavailable()
-    if reason is None:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true requires Redis: {reason}")
-    pytest.skip(reason)
+    _require("Redis", _redis_unavailable())
 
 
 @pytest.fixture
