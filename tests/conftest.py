@@ -202,3 +202,28 @@ def trygg_in_process(*args: str, env: dict[str, str]) -> CliResult:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def loaded(sessions, clock):
+    """The sessions of a database with the Härnösand agreement loaded."""
+    from workflow.agreement.load import load_agreement
+    from workflow.agreement.validate import read_agreement
+    from workflow.db import transaction
+
+    with transaction(sessions) as session:
+        load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="test")
+    return sessions
+
+
+def act(sessions, clock, fn, actor="anna"):
+    """Run `fn(session, agreement, sync)` in one transaction on the only agreement, as a command would."""
+    from workflow.db import transaction
+    from workflow.status import resolve_agreement
+    from workflow.sync import LoadResult, Sync
+
+    with transaction(sessions) as session:
+        agreement = resolve_agreement(session, None)
+        sync = Sync(session, clock, actor, LoadResult(agreement.key, created=False))
+        sync.agreement_id = agreement.id
+        return fn(session, agreement, sync)

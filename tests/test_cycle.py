@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import HARNOSAND, run_trygg
+from tests.conftest import HARNOSAND, act, run_trygg
 from workflow.agreement.load import load_agreement
 from workflow.agreement.validate import read_agreement
 from workflow.audit import AuditEntry
@@ -16,24 +16,6 @@ from workflow.cycle.models import Cycle
 from workflow.db import transaction
 from workflow.meetings.models import Meeting, MeetingStatus
 from workflow.plan.models import Activity, ActivityState
-from workflow.status import resolve_agreement
-from workflow.sync import LoadResult, Sync
-
-
-@pytest.fixture
-def loaded(sessions, clock):
-    with transaction(sessions) as session:
-        load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="test")
-    return sessions
-
-
-def act(sessions, clock, fn, actor="anna"):
-    """Run `fn(session, agreement, sync)` in one transaction, as a command would."""
-    with transaction(sessions) as session:
-        agreement = resolve_agreement(session, None)
-        sync = Sync(session, clock, actor, LoadResult(agreement.key, created=False))
-        sync.agreement_id = agreement.id
-        return fn(session, agreement, sync)
 
 
 def hold(session, agreement, kind, year):

@@ -8,33 +8,13 @@ import pytest
 import vobject
 from sqlalchemy import select
 
-from tests.conftest import HARNOSAND, run_trygg
-from workflow.agreement.load import load_agreement
+from tests.conftest import HARNOSAND, act, run_trygg
 from workflow.agreement.models import Person
-from workflow.agreement.validate import read_agreement
 from workflow.audit import AuditEntry
-from workflow.db import transaction
 from workflow.meetings import actions
 from workflow.meetings.agenda import agenda
 from workflow.meetings.invitation import meeting_ics
 from workflow.meetings.models import Meeting
-from workflow.status import resolve_agreement
-from workflow.sync import LoadResult, Sync
-
-
-@pytest.fixture
-def loaded(sessions, clock):
-    with transaction(sessions) as session:
-        load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="test")
-    return sessions
-
-
-def act(sessions, clock, fn, actor="anna"):
-    with transaction(sessions) as session:
-        agreement = resolve_agreement(session, None)
-        sync = Sync(session, clock, actor, LoadResult(agreement.key, created=False))
-        sync.agreement_id = agreement.id
-        return fn(session, agreement, sync)
 
 
 def person(session, key):
