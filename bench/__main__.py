@@ -18,28 +18,76 @@ def verdicts(s: dict[int, Section]) -> list[tuple[str, str, str, str]]:
     if 1 in s:
         pg = s[1].figures["postgresql"]
         time_ok, ratio_ok = pg["at_largest"] <= 0.5, pg["ratio"] <= 3
-        out.append(("1. Sweep at 1M on PostgreSQL", "≤ 0.5 s", ms(pg["at_largest"]),
-                    "met" if time_ok else
-                    "**missed** — the time is the due items' work, not the table's: see the note below"))
-        out.append(("1. cost(1M) / cost(10k), PostgreSQL", "≤ 3", f"{pg['ratio']:.2f}", "met" if ratio_ok else "**missed**"))
+        out.append(
+            (
+                "1. Sweep at 1M on PostgreSQL",
+                "≤ 0.5 s",
+                ms(pg["at_largest"]),
+                "met"
+                if time_ok
+                else "**missed** — the time is the due items' work, not the table's: see the note below",
+            )
+        )
+        out.append(
+            (
+                "1. cost(1M) / cost(10k), PostgreSQL",
+                "≤ 3",
+                f"{pg['ratio']:.2f}",
+                "met" if ratio_ok else "**missed**",
+            )
+        )
         lite = s[1].figures["sqlite"]
-        out.append(("1. cost(1M) / cost(10k), SQLite", "≤ 3", f"{lite['ratio']:.2f}", "met" if lite["ratio"] <= 3 else "**missed**"))
+        out.append(
+            (
+                "1. cost(1M) / cost(10k), SQLite",
+                "≤ 3",
+                f"{lite['ratio']:.2f}",
+                "met" if lite["ratio"] <= 3 else "**missed**",
+            )
+        )
     if 2 in s:
         d = s[2].figures
-        out.append(("2. Delivery, trygg / raw smtplib", "≥ 0.5", f"{d['ratio']:.2f}",
-                    "met" if d["ratio"] >= 0.5 else "**missed** — per-mail round trips to the database: see below"))
+        out.append(
+            (
+                "2. Delivery, trygg / raw smtplib",
+                "≥ 0.5",
+                f"{d['ratio']:.2f}",
+                "met"
+                if d["ratio"] >= 0.5
+                else "**missed** — per-mail round trips to the database: see below",
+            )
+        )
     if 3 in s:
         u = s[3].figures
         worst = min(u["vs_apscheduler"], u["vs_celery"])
-        out.append(("3. Scheduling, trygg vs APScheduler / Celery ETA", "≥ 20×",
-                    f"{u['vs_apscheduler']:,.0f}× / {u['vs_celery']:,.0f}×", "met" if worst >= 20 else "**missed**"))
+        out.append(
+            (
+                "3. Scheduling, trygg vs APScheduler / Celery ETA",
+                "≥ 20×",
+                f"{u['vs_apscheduler']:,.0f}× / {u['vs_celery']:,.0f}×",
+                "met" if worst >= 20 else "**missed**",
+            )
+        )
     if 4 in s:
         lt = s[4].figures
-        out.append(("4. Latency p99, 10,000 due in one minute", "≤ 60 s", secs(lt["p99"]),
-                    "met (from the tick)" if lt["met"] else "**missed** — delivery throughput: see below"))
+        out.append(
+            (
+                "4. Latency p99, 10,000 due in one minute",
+                "≤ 60 s",
+                secs(lt["p99"]),
+                "met (from the tick)" if lt["met"] else "**missed** — delivery throughput: see below",
+            )
+        )
     if 5 in s:
         sim = s[5].figures
-        out.append(("5. Simulation wall time", "—", secs(s[5].seconds) if sim.get("ok") else "not available yet", "—"))
+        out.append(
+            (
+                "5. Simulation wall time",
+                "—",
+                secs(s[5].seconds) if sim.get("ok") else "not available yet",
+                "—",
+            )
+        )
     return out
 
 
@@ -111,8 +159,14 @@ def main() -> None:
     ]
     for number in sorted(sections):
         sec = sections[number]
-        lines += [f"## {number}. {sec.title}", "", f"Command: `{sec.command}` — {where}; took {sec.seconds:.0f} s.", "",
-                  sec.body, ""]
+        lines += [
+            f"## {number}. {sec.title}",
+            "",
+            f"Command: `{sec.command}` — {where}; took {sec.seconds:.0f} s.",
+            "",
+            sec.body,
+            "",
+        ]
     lines += [NOTES]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines), encoding="utf-8")

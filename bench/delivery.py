@@ -65,7 +65,9 @@ class SinkProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.sink", "--port", str(self.port), "--log", str(self.log)]
             + (["--keep", str(self.kept)] if keep else []),
-            cwd=ROOT, stdout=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.proc.stdout.readline().strip() == "ready", "the SMTP sink did not start"
 
@@ -109,15 +111,27 @@ def run_trygg(world, size: str, folder: Path) -> dict:
     require_redis_db(REDIS_URL)
     r = redis.Redis.from_url(REDIS_URL)
     r.flushdb()
-    env = {**os.environ, "TRYGG_DATABASE_URL": world.url, "TRYGG_BROKER_URL": REDIS_URL,
-           "TRYGG_SMTP_URL": sink.url, "TRYGG_SMTP_TIMEOUT": "30", "TRYGG_MAIL_FROM": SENDER}
+    env = {
+        **os.environ,
+        "TRYGG_DATABASE_URL": world.url,
+        "TRYGG_BROKER_URL": REDIS_URL,
+        "TRYGG_SMTP_URL": sink.url,
+        "TRYGG_SMTP_TIMEOUT": "30",
+        "TRYGG_MAIL_FROM": SENDER,
+    }
     workers = [
-        subprocess.Popen([sys.executable, "-m", "tasks.cli", "worker", "--pool", "solo", "--loglevel", "WARNING"],
-                         env=env, cwd=ROOT, stdout=open(folder / f"worker-{i}.log", "w"), stderr=subprocess.STDOUT)
+        subprocess.Popen(
+            [sys.executable, "-m", "tasks.cli", "worker", "--pool", "solo", "--loglevel", "WARNING"],
+            env=env,
+            cwd=ROOT,
+            stdout=open(folder / f"worker-{i}.log", "w"),
+            stderr=subprocess.STDOUT,
+        )
         for i in range(WORKERS)
     ]
     celery = make_celery(REDIS_URL)
     try:
+
         def ready() -> bool:
             for proc in workers:
                 if proc.poll() is not None:
@@ -132,7 +146,9 @@ def run_trygg(world, size: str, folder: Path) -> dict:
         wait_for(lambda: sink.count() >= n, f"{n} mails at the sink", TIMEOUT[size], 0.2)
         accepted = sink.accepted()
         with world.sessions() as session:
-            sent = session.scalar(select(func.count()).select_from(Mail).where(Mail.status == MailStatus.SENT))
+            sent = session.scalar(
+                select(func.count()).select_from(Mail).where(Mail.status == MailStatus.SENT)
+            )
     finally:
         for proc in workers:
             proc.terminate()
@@ -146,8 +162,14 @@ def run_trygg(world, size: str, folder: Path) -> dict:
         r.flushdb()
         r.close()
     latencies = [a - tick for a in accepted]
-    return {"n": len(accepted), "sent_rows": sent, "seconds": max(accepted) - tick,
-            "first": min(accepted) - tick, "latencies": latencies, "mails": sink.mails()}
+    return {
+        "n": len(accepted),
+        "sent_rows": sent,
+        "seconds": max(accepted) - tick,
+        "first": min(accepted) - tick,
+        "latencies": latencies,
+        "mails": sink.mails(),
+    }
 
 
 def render_cost(world, sample: int) -> dict[str, float]:
@@ -160,9 +182,16 @@ def render_cost(world, sample: int) -> dict[str, float]:
             t0 = time.perf_counter()
             letter = prepare(session, mail_id, NOW, SENDER)
             t1 = time.perf_counter()
-            message = build_message(letter.rendered, kind=letter.kind, sender=SENDER, to=letter.to,
-                                    reply_to=letter.reply_to, message_id=letter.message_id, date=NOW,
-                                    language=letter.language)
+            message = build_message(
+                letter.rendered,
+                kind=letter.kind,
+                sender=SENDER,
+                to=letter.to,
+                reply_to=letter.reply_to,
+                message_id=letter.message_id,
+                date=NOW,
+                language=letter.language,
+            )
             t2 = time.perf_counter()
             wire = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
             t3 = time.perf_counter()
@@ -187,7 +216,9 @@ def run_baseline(messages: list[tuple[str, bytes]], folder: Path, size: str) -> 
     sink = SinkProcess(folder, "sink-baseline")
     ctx = multiprocessing.get_context("fork")
     start = ctx.Event()
-    procs = [ctx.Process(target=_send_share, args=(sink.port, messages[i::WORKERS], start)) for i in range(WORKERS)]
+    procs = [
+        ctx.Process(target=_send_share, args=(sink.port, messages[i::WORKERS], start)) for i in range(WORKERS)
+    ]
     try:
         for p in procs:
             p.start()
@@ -218,8 +249,14 @@ def measure(size: str) -> dict:
         baseline = run_baseline(messages, folder, size)
         render = render_cost(world, min(n, 500))
         world.engine.dispose()
-    return {"n": n, "build": build, "trygg": trygg, "baseline": baseline, "render": render,
-            "size": sum(len(w) for _, w in messages) / max(1, len(messages))}
+    return {
+        "n": n,
+        "build": build,
+        "trygg": trygg,
+        "baseline": baseline,
+        "render": render,
+        "size": sum(len(w) for _, w in messages) / max(1, len(messages)),
+    }
 
 
 _cache: dict[str, dict] = {}
@@ -240,27 +277,47 @@ def run(size: str = "full") -> Section:
     ratio = rate_t / rate_b
     render = m["render"]
     rows = [
-        ["trygg: tick → sweep → outbox → Celery (Redis) → SMTP", f"{t['n']:,}", secs(t["seconds"]), f"**{rate_t:,.0f}**"],
-        [f"baseline: raw smtplib, {WORKERS} processes × 1 connection, pre-rendered", f"{b['n']:,}", secs(b["seconds"]), f"**{rate_b:,.0f}**"],
+        [
+            "trygg: tick → sweep → outbox → Celery (Redis) → SMTP",
+            f"{t['n']:,}",
+            secs(t["seconds"]),
+            f"**{rate_t:,.0f}**",
+        ],
+        [
+            f"baseline: raw smtplib, {WORKERS} processes × 1 connection, pre-rendered",
+            f"{b['n']:,}",
+            secs(b["seconds"]),
+            f"**{rate_b:,.0f}**",
+        ],
     ]
-    body = "\n\n".join([
-        f"{m['n']:,} activities due at 08:00, one recipient each: {m['n']:,} mails of one reminder "
-        f"(≈ {m['size'] / 1024:.1f} KiB each, text + HTML). {WORKERS} `trygg worker --pool solo` processes; "
-        f"the baseline uses {WORKERS} sending processes. PostgreSQL, Redis and both sinks on this machine.",
-        table(["pipeline", "mails accepted", "wall time", "mails / s"], rows),
-        f"Ratio trygg / baseline: **{ratio:.2f}** (target ≥ 0.5). The first trygg mail reached the sink "
-        f"{secs(t['first'])} after the tick (the sweep deciding and composing {m['n']:,} mails first).",
-        f"Render cost per mail: {min(m['n'], 500)} of the sent mails rendered again in the harness (one process), "
-        "by trygg's own functions:\n\n"
-        + table(["step", "per mail"], [
-            ["prepare: read the mail's notices, recipient, coordinator; Jinja2 text + HTML", ms(render["prepare"])],
-            ["build the MIME message (headers, two parts)", ms(render["build"])],
-            ["serialise to wire bytes (CRLF)", ms(render["bytes"])],
-            ["**total**", f"**{ms(sum(render.values()))}**"],
-        ]),
-    ])
+    body = "\n\n".join(
+        [
+            f"{m['n']:,} activities due at 08:00, one recipient each: {m['n']:,} mails of one reminder "
+            f"(≈ {m['size'] / 1024:.1f} KiB each, text + HTML). {WORKERS} `trygg worker --pool solo` processes; "
+            f"the baseline uses {WORKERS} sending processes. PostgreSQL, Redis and both sinks on this machine.",
+            table(["pipeline", "mails accepted", "wall time", "mails / s"], rows),
+            f"Ratio trygg / baseline: **{ratio:.2f}** (target ≥ 0.5). The first trygg mail reached the sink "
+            f"{secs(t['first'])} after the tick (the sweep deciding and composing {m['n']:,} mails first).",
+            f"Render cost per mail: {min(m['n'], 500)} of the sent mails rendered again in the harness (one process), "
+            "by trygg's own functions:\n\n"
+            + table(
+                ["step", "per mail"],
+                [
+                    [
+                        "prepare: read the mail's notices, recipient, coordinator; Jinja2 text + HTML",
+                        ms(render["prepare"]),
+                    ],
+                    ["build the MIME message (headers, two parts)", ms(render["build"])],
+                    ["serialise to wire bytes (CRLF)", ms(render["bytes"])],
+                    ["**total**", f"**{ms(sum(render.values()))}**"],
+                ],
+            ),
+        ]
+    )
     figures = {"trygg_rate": rate_t, "baseline_rate": rate_b, "ratio": ratio, "render": sum(render.values())}
-    return Section(2, "Delivery throughput", command("delivery", size), body, time.perf_counter() - start, figures)
+    return Section(
+        2, "Delivery throughput", command("delivery", size), body, time.perf_counter() - start, figures
+    )
 
 
 if __name__ == "__main__":

@@ -19,16 +19,21 @@ def run(size: str = "full") -> Section:
     m = measured(size)
     lat = m["trygg"]["latencies"]
     p50, p99, worst = percentile(lat, 50), percentile(lat, 99), max(lat)
-    body = "\n\n".join([
-        f"The same run as section 2 (under `python -m bench` it runs once for both). "
-        f"{len(lat):,} mails due at the same instant (08:00), {WORKERS} workers, measured from the tick that "
-        "found them due (the harness sends `trygg.sweep` as `trygg scheduler` does) to each mail's "
-        "acceptance by the SMTP sink.",
-        table(["p50", "p99", "max", "first mail"], [[secs(p50), f"**{secs(p99)}**", secs(worst), secs(min(lat))]]),
-        "The tick itself comes up to one scheduler interval (default 60 s, `--interval`) after the due "
-        "instant, since `trygg scheduler` ticks every interval from its start, not on the minute: add 0–60 s "
-        "to every figure for the end-to-end worst case.",
-    ])
+    body = "\n\n".join(
+        [
+            f"The same run as section 2 (under `python -m bench` it runs once for both). "
+            f"{len(lat):,} mails due at the same instant (08:00), {WORKERS} workers, measured from the tick that "
+            "found them due (the harness sends `trygg.sweep` as `trygg scheduler` does) to each mail's "
+            "acceptance by the SMTP sink.",
+            table(
+                ["p50", "p99", "max", "first mail"],
+                [[secs(p50), f"**{secs(p99)}**", secs(worst), secs(min(lat))]],
+            ),
+            "The tick itself comes up to one scheduler interval (default 60 s, `--interval`) after the due "
+            "instant, since `trygg scheduler` ticks every interval from its start, not on the minute: add 0–60 s "
+            "to every figure for the end-to-end worst case.",
+        ]
+    )
     figures = {"p50": p50, "p99": p99, "max": worst, "met": p99 <= TARGET}
     return Section(4, "Latency", command("latency", size), body, time.perf_counter() - start, figures)
 

@@ -26,11 +26,25 @@ def run(size: str = "full") -> Section:
     start_day, end_day = RANGE[size]
     shown = f"trygg simulate {AGREEMENT} --from {start_day} --to {end_day} --out DIR"
     if not available():
-        body = ("**Placeholder — not available yet.** `trygg simulate` (tasks.commands.simulate) is being "
-                f"written; once it exists, `python -m bench.simulation` runs `{shown}` and reports its wall time here.")
+        body = (
+            "**Placeholder — not available yet.** `trygg simulate` (tasks.commands.simulate) is being "
+            f"written; once it exists, `python -m bench.simulation` runs `{shown}` and reports its wall time here."
+        )
         return Section(5, "Simulation", shown, body, 0.0, {"available": False})
     with tempfile.TemporaryDirectory(prefix="trygg-bench-sim-") as out:
-        args = [sys.executable, "-m", "tasks.cli", "simulate", AGREEMENT, "--from", start_day, "--to", end_day, "--out", out]
+        args = [
+            sys.executable,
+            "-m",
+            "tasks.cli",
+            "simulate",
+            AGREEMENT,
+            "--from",
+            start_day,
+            "--to",
+            end_day,
+            "--out",
+            out,
+        ]
         started = time.perf_counter()
         done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=1800)
         wall = time.perf_counter() - started

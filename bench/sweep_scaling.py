@@ -58,17 +58,25 @@ def due_query_plan(world) -> str:
     if world.backend != "postgresql":
         with world.engine.connect() as conn:
             rows = conn.execute(
-                text("explain query plan select id from activities where next_action_at <= :now "
-                     "and state in ('open', 'in_progress') order by next_action_at, id limit 200"),
+                text(
+                    "explain query plan select id from activities where next_action_at <= :now "
+                    "and state in ('open', 'in_progress') order by next_action_at, id limit 200"
+                ),
                 {"now": NOW.astimezone().strftime("%Y-%m-%d %H:%M:%S.000000")},
             ).all()
         return "; ".join(r[-1] for r in rows)
     with world.engine.connect() as conn:
-        rows = conn.execute(
-            text("explain select id from activities where next_action_at <= :now "
-                 "and state in ('open', 'in_progress') order by next_action_at, id limit 200 for update skip locked"),
-            {"now": NOW},
-        ).scalars().all()
+        rows = (
+            conn.execute(
+                text(
+                    "explain select id from activities where next_action_at <= :now "
+                    "and state in ('open', 'in_progress') order by next_action_at, id limit 200 for update skip locked"
+                ),
+                {"now": NOW},
+            )
+            .scalars()
+            .all()
+        )
     return " / ".join(r.strip() for r in rows if "Scan" in r)
 
 
@@ -88,11 +96,18 @@ def measure(size: str) -> list[dict]:
                     warm.append(timed_sweep(world.sessions))
                 idle = timed_sweep(world.sessions)
                 reset_due(world)
-                results.append({
-                    "backend": backend, "n": n, "build": build, "cold": cold,
-                    "warm": {k: median([w[k] for w in warm]) for k in ("decide", "compose", "total")},
-                    "counts": warm[-1], "idle": idle["total"], "plan": due_query_plan(world),
-                })
+                results.append(
+                    {
+                        "backend": backend,
+                        "n": n,
+                        "build": build,
+                        "cold": cold,
+                        "warm": {k: median([w[k] for w in warm]) for k in ("decide", "compose", "total")},
+                        "counts": warm[-1],
+                        "idle": idle["total"],
+                        "plan": due_query_plan(world),
+                    }
+                )
             world.engine.dispose()
     return results
 
@@ -103,11 +118,19 @@ def run(size: str = "full") -> Section:
     rows = []
     for r in results:
         c, w = r["counts"], r["warm"]
-        rows.append([
-            r["backend"], f"{r['n']:,}", f"{c['items']:,} / {c['notices']:,} / {c['mails']:,}",
-            ms(r["cold"]["total"]), ms(w["decide"]), ms(w["compose"]), f"**{ms(w['total'])}**", ms(r["idle"]),
-            f"{r['build']:.1f} s",
-        ])
+        rows.append(
+            [
+                r["backend"],
+                f"{r['n']:,}",
+                f"{c['items']:,} / {c['notices']:,} / {c['mails']:,}",
+                ms(r["cold"]["total"]),
+                ms(w["decide"]),
+                ms(w["compose"]),
+                f"**{ms(w['total'])}**",
+                ms(r["idle"]),
+                f"{r['build']:.1f} s",
+            ]
+        )
     ratios = []
     figures = {}
     for backend in BACKENDS:
@@ -115,19 +138,50 @@ def run(size: str = "full") -> Section:
         small, big = mine[0], mine[-1]
         ratio = big["warm"]["total"] / small["warm"]["total"]
         idle_ratio = big["idle"] / small["idle"]
-        figures[backend] = {"at_largest": big["warm"]["total"], "ratio": ratio, "idle_ratio": idle_ratio,
-                            "decide_ratio": big["warm"]["decide"] / small["warm"]["decide"]}
-        ratios.append([backend, f"{big['n']:,} / {small['n']:,}", f"**{ratio:.2f}**",
-                       f"{figures[backend]['decide_ratio']:.2f}", f"{idle_ratio:.2f}"])
-    plans = "\n".join(f"- {r['backend']} at {r['n']:,}: `{r['plan']}`" for r in results if r is results[-1] or r["n"] == SIZES[size][-1])
-    body = "\n\n".join([
-        table(["back end", "open items", "due items / notices / mails", "cold sweep", "warm: decide",
-               "warm: compose", "warm: total", "idle sweep (0 due)", "build (bulk SQL)"], rows),
-        "Cost at the largest size over cost at the smallest (warm medians):",
-        table(["back end", "sizes", "total ratio", "decide ratio", "idle ratio"], ratios),
-        "How the due rows are found at the largest size:\n\n" + plans,
-    ])
-    return Section(1, "Sweep scaling", command("sweep_scaling", size), body, time.perf_counter() - start, figures)
+        figures[backend] = {
+            "at_largest": big["warm"]["total"],
+            "ratio": ratio,
+            "idle_ratio": idle_ratio,
+            "decide_ratio": big["warm"]["decide"] / small["warm"]["decide"],
+        }
+        ratios.append(
+            [
+                backend,
+                f"{big['n']:,} / {small['n']:,}",
+                f"**{ratio:.2f}**",
+                f"{figures[backend]['decide_ratio']:.2f}",
+                f"{idle_ratio:.2f}",
+            ]
+        )
+    plans = "\n".join(
+        f"- {r['backend']} at {r['n']:,}: `{r['plan']}`"
+        for r in results
+        if r is results[-1] or r["n"] == SIZES[size][-1]
+    )
+    body = "\n\n".join(
+        [
+            table(
+                [
+                    "back end",
+                    "open items",
+                    "due items / notices / mails",
+                    "cold sweep",
+                    "warm: decide",
+                    "warm: compose",
+                    "warm: total",
+                    "idle sweep (0 due)",
+                    "build (bulk SQL)",
+                ],
+                rows,
+            ),
+            "Cost at the largest size over cost at the smallest (warm medians):",
+            table(["back end", "sizes", "total ratio", "decide ratio", "idle ratio"], ratios),
+            "How the due rows are found at the largest size:\n\n" + plans,
+        ]
+    )
+    return Section(
+        1, "Sweep scaling", command("sweep_scaling", size), body, time.perf_counter() - start, figures
+    )
 
 
 if __name__ == "__main__":

@@ -74,10 +74,13 @@ def wait_for(condition, what: str, timeout: float, interval: float = 0.1):
 
 def offsets(n: int, due: int) -> list[timedelta]:
     """When each reminder is due, from now: `due` a minute ago, the rest within the next 30 days."""
-    return [timedelta(minutes=-1) if i < due else timedelta(minutes=10 + i % (30 * 24 * 60)) for i in range(n)]
+    return [
+        timedelta(minutes=-1) if i < due else timedelta(minutes=10 + i % (30 * 24 * 60)) for i in range(n)
+    ]
 
 
 # --- APScheduler 3 -------------------------------------------------------------------------
+
 
 def apscheduler(url: str, size: str) -> dict:
     from apscheduler.executors.pool import ThreadPoolExecutor
@@ -90,8 +93,12 @@ def apscheduler(url: str, size: str) -> dict:
 
     def scheduler(**defaults):
         store = SQLAlchemyJobStore(url=url)
-        s = BackgroundScheduler(jobstores={"default": store}, executors={"default": ThreadPoolExecutor(10)},
-                                job_defaults=defaults, timezone=UTC)
+        s = BackgroundScheduler(
+            jobstores={"default": store},
+            executors={"default": ThreadPoolExecutor(10)},
+            job_defaults=defaults,
+            timezone=UTC,
+        )
         return s, store
 
     sched, store = scheduler(misfire_grace_time=None, coalesce=False)
@@ -115,8 +122,14 @@ def apscheduler(url: str, size: str) -> dict:
     fire = max(_fired) - t0
     # Ten more jobs, with APScheduler's default misfire_grace_time (1 s), due while it is down.
     for i in range(10):
-        sched.add_job(fired, "date", run_date=datetime.now(UTC) + timedelta(seconds=2), id=f"late{i}", args=[i],
-                      misfire_grace_time=1)  # APScheduler 3's default
+        sched.add_job(
+            fired,
+            "date",
+            run_date=datetime.now(UTC) + timedelta(seconds=2),
+            id=f"late{i}",
+            args=[i],
+            misfire_grace_time=1,
+        )  # APScheduler 3's default
     sched.shutdown(wait=True)
     store.engine.dispose()
     time.sleep(3)  # down past their run time
@@ -132,11 +145,21 @@ def apscheduler(url: str, size: str) -> dict:
     listing = time.perf_counter() - start
     sched.shutdown(wait=False)
     store.engine.dispose()
-    return {"schedule": schedule, "fire": fire, "rss": held, "stored": stored, "restart": restart,
-            "after_restart": jobs, "listing": listing, "late_ran": late_ran, "added": added}
+    return {
+        "schedule": schedule,
+        "fire": fire,
+        "rss": held,
+        "stored": stored,
+        "restart": restart,
+        "after_restart": jobs,
+        "listing": listing,
+        "late_ran": late_ran,
+        "added": added,
+    }
 
 
 # --- Celery ETA tasks -------------------------------------------------------------------------
+
 
 def celery_eta(size: str, folder: Path) -> dict:
     from bench.usual_celery import FIRED, QUEUE, app, remind
@@ -148,10 +171,25 @@ def celery_eta(size: str, folder: Path) -> dict:
 
     def start_worker(name: str) -> subprocess.Popen:
         return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "bench.usual_celery", "worker", "--pool", "solo",
-             "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             f"--hostname={name}.{os.getpid()}@%h"],
-            cwd=ROOT, stdout=open(folder / f"{name}.log", "w"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "bench.usual_celery",
+                "worker",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                f"--hostname={name}.{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            stdout=open(folder / f"{name}.log", "w"),
+            stderr=subprocess.STDOUT,
         )
 
     def held() -> int:
@@ -170,7 +208,12 @@ def celery_eta(size: str, folder: Path) -> dict:
     worker = start_worker("eta")
     proc = psutil.Process(worker.pid)
     try:
-        wait_for(lambda: r.llen(QUEUE) == 0 and held() >= len(later), "the worker to take every ETA task", TIMEOUT[size], 0.5)
+        wait_for(
+            lambda: r.llen(QUEUE) == 0 and held() >= len(later),
+            "the worker to take every ETA task",
+            TIMEOUT[size],
+            0.5,
+        )
         worker_rss = proc.memory_info().rss
         redis_bytes = sum(r.memory_usage(k, samples=0) or 0 for k in ("unacked", "unacked_index"))
         t_due = datetime.now(UTC) + timedelta(seconds=5)
@@ -189,7 +232,12 @@ def celery_eta(size: str, folder: Path) -> dict:
         worker = start_worker("eta2")
         proc = psutil.Process(worker.pid)
         start = time.perf_counter()
-        wait_for(lambda: r.llen(QUEUE) == 0 and held() >= len(later), "the restarted worker to take them again", TIMEOUT[size], 0.5)
+        wait_for(
+            lambda: r.llen(QUEUE) == 0 and held() >= len(later),
+            "the restarted worker to take them again",
+            TIMEOUT[size],
+            0.5,
+        )
         retake = time.perf_counter() - start
         worker.kill()
         worker.wait()
@@ -200,13 +248,22 @@ def celery_eta(size: str, folder: Path) -> dict:
             worker.wait()
         r.flushdb()
         r.close()
-    return {"schedule": publish_later + publish_due, "fire": fire, "worker_rss": worker_rss, "redis": redis_bytes,
-            "after_term": after_term, "retake": retake, "after_kill_queue": after_kill_queue,
-            "after_kill_unacked": after_kill_unacked, "later": len(later),
-            "visibility": app.conf.broker_transport_options.get("visibility_timeout", 3600)}
+    return {
+        "schedule": publish_later + publish_due,
+        "fire": fire,
+        "worker_rss": worker_rss,
+        "redis": redis_bytes,
+        "after_term": after_term,
+        "retake": retake,
+        "after_kill_queue": after_kill_queue,
+        "after_kill_unacked": after_kill_unacked,
+        "later": len(later),
+        "visibility": app.conf.broker_transport_options.get("visibility_timeout", 3600),
+    }
 
 
 # --- trygg ----------------------------------------------------------------------------------
+
 
 def trygg(url: str, size: str) -> dict:
     from bench.sweep_scaling import timed_sweep
@@ -216,24 +273,41 @@ def trygg(url: str, size: str) -> dict:
     org0, orgs = world.owners
     goal0, goals = world.goals
     rows = [
-        {"agreement_id": world.agreement_id, "goal_id": goal0 + i % goals, "key": f"r-{i}", "title": f"Aktivitet {i}",
-         "position": i + 1, "when_text": "Under 2013", "responsible_text": "Enhet",
-         "timing": {"kind": "deadline", "due": (NOW.date() if i < due else (NOW + off).date()).isoformat()},
-         "deadline": NOW.date() if i < due else (NOW + off).date(), "footnotes": [], "state": "open",
-         "next_action_at": DUE_AT if i < due else NOW + off}
+        {
+            "agreement_id": world.agreement_id,
+            "goal_id": goal0 + i % goals,
+            "key": f"r-{i}",
+            "title": f"Aktivitet {i}",
+            "position": i + 1,
+            "when_text": "Under 2013",
+            "responsible_text": "Enhet",
+            "timing": {
+                "kind": "deadline",
+                "due": (NOW.date() if i < due else (NOW + off).date()).isoformat(),
+            },
+            "deadline": NOW.date() if i < due else (NOW + off).date(),
+            "footnotes": [],
+            "state": "open",
+            "next_action_at": DUE_AT if i < due else NOW + off,
+        }
         for i, off in enumerate(offsets(n, due))
     ]
     before = rss()
     start = time.perf_counter()
     with transaction(world.sessions) as session:
         session.execute(insert(Activity.__table__), rows)  # Core executemany: no ORM objects
-        session.execute(text(
-            f"insert into activity_owners (activity_id, organisation_id, role, position) "
-            f"select id, {org0} + id % {orgs}, 'lead', 0 from activities where key like 'r-%'"))
+        session.execute(
+            text(
+                f"insert into activity_owners (activity_id, organisation_id, role, position) "
+                f"select id, {org0} + id % {orgs}, 'lead', 0 from activities where key like 'r-%'"
+            )
+        )
     schedule = time.perf_counter() - start
     del rows
     with world.engine.connect() as conn:
-        stored = conn.execute(text("select pg_total_relation_size('activities') + pg_total_relation_size('activity_owners')")).scalar_one()
+        stored = conn.execute(
+            text("select pg_total_relation_size('activities') + pg_total_relation_size('activity_owners')")
+        ).scalar_one()
         conn.execute(text("analyze"))
         conn.commit()
     world.engine.dispose()
@@ -241,8 +315,15 @@ def trygg(url: str, size: str) -> dict:
     fresh = make_engine(url)
     swept = timed_sweep(session_factory(fresh))
     fresh.dispose()
-    return {"schedule": schedule, "fire": swept["total"], "items": swept["items"], "notices": swept["notices"],
-            "mails": swept["mails"], "stored": stored, "rss": rss() - before}
+    return {
+        "schedule": schedule,
+        "fire": swept["total"],
+        "items": swept["items"],
+        "notices": swept["notices"],
+        "mails": swept["mails"],
+        "stored": stored,
+        "rss": rss() - before,
+    }
 
 
 def measure(size: str) -> dict:
@@ -262,43 +343,79 @@ def run(size: str = "full") -> Section:
     n, due = m["n"], m["due"]
     rows = [
         ["time to schedule", secs(a["schedule"]), secs(c["schedule"]), f"**{secs(t['schedule'])}**"],
-        [f"time to fire the {due:,} due", secs(a["fire"]), secs(c["fire"]) + " after their ETA",
-         f"{secs(t['fire'])} (one sweep: {t['notices']:,} notices, {t['mails']:,} mails)"],
-        ["process memory holding the schedule", f"+{mib(a['rss'])} (scheduler process)",
-         f"{mib(c['worker_rss'])} worker RSS; Redis +{mib(c['redis'])}",
-         f"{mib(max(0, t['rss']))}: no process holds the schedule (the rows are in the database)"],
-        ["stored", f"{mib(a['stored'])} (apscheduler_jobs)", "in the worker's memory and Redis `unacked`",
-         f"{mib(t['stored'])} (activities + owners)"],
-        ["restart", f"all {a['after_restart']:,} jobs in the table ({secs(a['restart'])} to start; listing them "
-         f"{secs(a['listing'])}); of 10 jobs with the default misfire_grace_time (1 s) due during 3 s downtime, "
-         f"{a['late_ran']} ran",
-         f"SIGTERM: {c['after_term']:,} of {c['later']:,} handed back to Redis, re-taken by a new worker in "
-         f"{secs(c['retake'])}; SIGKILL: {c['after_kill_unacked']:,} stranded in `unacked` until the visibility "
-         f"timeout ({c['visibility']} s) — and every ETA beyond it is delivered again each hour (duplicates)",
-         f"everything: the rows are the schedule; the first sweep of a new process found {t['items']:,} due"],
+        [
+            f"time to fire the {due:,} due",
+            secs(a["fire"]),
+            secs(c["fire"]) + " after their ETA",
+            f"{secs(t['fire'])} (one sweep: {t['notices']:,} notices, {t['mails']:,} mails)",
+        ],
+        [
+            "process memory holding the schedule",
+            f"+{mib(a['rss'])} (scheduler process)",
+            f"{mib(c['worker_rss'])} worker RSS; Redis +{mib(c['redis'])}",
+            f"{mib(max(0, t['rss']))}: no process holds the schedule (the rows are in the database)",
+        ],
+        [
+            "stored",
+            f"{mib(a['stored'])} (apscheduler_jobs)",
+            "in the worker's memory and Redis `unacked`",
+            f"{mib(t['stored'])} (activities + owners)",
+        ],
+        [
+            "restart",
+            f"all {a['after_restart']:,} jobs in the table ({secs(a['restart'])} to start; listing them "
+            f"{secs(a['listing'])}); of 10 jobs with the default misfire_grace_time (1 s) due during 3 s downtime, "
+            f"{a['late_ran']} ran",
+            f"SIGTERM: {c['after_term']:,} of {c['later']:,} handed back to Redis, re-taken by a new worker in "
+            f"{secs(c['retake'])}; SIGKILL: {c['after_kill_unacked']:,} stranded in `unacked` until the visibility "
+            f"timeout ({c['visibility']} s) — and every ETA beyond it is delivered again each hour (duplicates)",
+            f"everything: the rows are the schedule; the first sweep of a new process found {t['items']:,} due",
+        ],
     ]
     ratio_a, ratio_c = a["schedule"] / t["schedule"], c["schedule"] / t["schedule"]
-    body = "\n\n".join([
-        f"{n:,} reminders, {due:,} of them due now, the rest over the next 30 days. All on this machine's "
-        "PostgreSQL and Redis (database 11).",
-        table(["", "APScheduler 3, SQLAlchemyJobStore (PostgreSQL)", "Celery ETA tasks (Redis, 1 worker)", "trygg (rows + sweep)"], rows),
-        f"Scheduling: trygg is **{ratio_a:,.0f}×** faster than APScheduler and **{ratio_c:,.1f}×** faster than "
-        f"Celery ETAs (target ≥ 20×). APScheduler writes one row per `add_job`, each in its own transaction "
-        f"({ms(a['schedule'] / n)} a job); Celery publishes one message per task ({ms(c['schedule'] / n)} a task); "
-        f"trygg writes the rows in one statement ({ms(t['schedule'] / n)} a row).",
-    ])
+    body = "\n\n".join(
+        [
+            f"{n:,} reminders, {due:,} of them due now, the rest over the next 30 days. All on this machine's "
+            "PostgreSQL and Redis (database 11).",
+            table(
+                [
+                    "",
+                    "APScheduler 3, SQLAlchemyJobStore (PostgreSQL)",
+                    "Celery ETA tasks (Redis, 1 worker)",
+                    "trygg (rows + sweep)",
+                ],
+                rows,
+            ),
+            f"Scheduling: trygg is **{ratio_a:,.0f}×** faster than APScheduler and **{ratio_c:,.1f}×** faster than "
+            f"Celery ETAs (target ≥ 20×). APScheduler writes one row per `add_job`, each in its own transaction "
+            f"({ms(a['schedule'] / n)} a job); Celery publishes one message per task ({ms(c['schedule'] / n)} a task); "
+            f"trygg writes the rows in one statement ({ms(t['schedule'] / n)} a row).",
+        ]
+    )
     capped = []
     if a["added"] < n:
-        capped.append(f"APScheduler was capped at {a['added']:,} jobs ({SCHEDULE_BOUND['full']:.0f} s); its time to "
-                      f"schedule is extrapolated to {n:,} at the measured rate, and its table and restart hold {a['after_restart']:,}")
+        capped.append(
+            f"APScheduler was capped at {a['added']:,} jobs ({SCHEDULE_BOUND['full']:.0f} s); its time to "
+            f"schedule is extrapolated to {n:,} at the measured rate, and its table and restart hold {a['after_restart']:,}"
+        )
     if c["later"] < n - due:
-        capped.append(f"Celery was capped at {c['later']:,} ETA tasks ({SCHEDULE_BOUND['full']:.0f} s of publishing); "
-                      f"its time to schedule is extrapolated to {n:,}, its worker and Redis memory are for {c['later']:,} held tasks")
+        capped.append(
+            f"Celery was capped at {c['later']:,} ETA tasks ({SCHEDULE_BOUND['full']:.0f} s of publishing); "
+            f"its time to schedule is extrapolated to {n:,}, its worker and Redis memory are for {c['later']:,} held tasks"
+        )
     if capped:
         body += "\n\nCapped: " + "; ".join(capped) + "."
-    figures = {"vs_apscheduler": ratio_a, "vs_celery": ratio_c, "celery_rss": c["worker_rss"],
-               "aps_schedule": a["schedule"], "celery_schedule": c["schedule"], "trygg_schedule": t["schedule"]}
-    return Section(3, "The usual approach", command("usual", size), body, time.perf_counter() - started, figures)
+    figures = {
+        "vs_apscheduler": ratio_a,
+        "vs_celery": ratio_c,
+        "celery_rss": c["worker_rss"],
+        "aps_schedule": a["schedule"],
+        "celery_schedule": c["schedule"],
+        "trygg_schedule": t["schedule"],
+    }
+    return Section(
+        3, "The usual approach", command("usual", size), body, time.perf_counter() - started, figures
+    )
 
 
 if __name__ == "__main__":

@@ -15,8 +15,12 @@ FIRED = "bench:fired"
 # A plain app as a project that schedules with ETAs would have it (kombu's defaults, among
 # them a visibility_timeout of one hour).
 app = Celery("usual", broker=REDIS_URL)
-app.conf.update(task_default_queue=QUEUE, task_ignore_result=True, worker_hijack_root_logger=False,
-                broker_connection_retry_on_startup=True)
+app.conf.update(
+    task_default_queue=QUEUE,
+    task_ignore_result=True,
+    worker_hijack_root_logger=False,
+    broker_connection_retry_on_startup=True,
+)
 _redis: redis.Redis | None = None
 
 

@@ -53,14 +53,23 @@ def open_world(url: str, *, people: int = 40) -> World:
     migrate.upgrade(engine)
     sessions = session_factory(engine)
     with tempfile.TemporaryDirectory() as folder:
-        path = write_synthetic(Path(folder) / "bench.yaml", activities=20, people=people, around=DAY, spread_days=30)
+        path = write_synthetic(
+            Path(folder) / "bench.yaml", activities=20, people=people, around=DAY, spread_days=30
+        )
         with transaction(sessions) as session:
-            load_agreement(session, read_agreement(path), clock=FixedClock(datetime(2012, 1, 2, tzinfo=UTC)), actor="bench")
+            load_agreement(
+                session,
+                read_agreement(path),
+                clock=FixedClock(datetime(2012, 1, 2, tzinfo=UTC)),
+                actor="bench",
+            )
     with engine.begin() as conn:
         aid = conn.execute(text("select id from agreements")).scalar_one()
         conn.execute(text("update activities set next_action_at = :far"), {"far": _bind(engine, FAR)})
         goals = _range(conn, "select id from goals where agreement_id = :a", aid)
-        owners = _range(conn, "select distinct organisation_id from people where agreement_id = :a and is_contact", aid)
+        owners = _range(
+            conn, "select distinct organisation_id from people where agreement_id = :a and is_contact", aid
+        )
     return World(url, engine, sessions, aid, goals, owners)
 
 
@@ -80,7 +89,8 @@ def add_recipients(world: World, n: int) -> None:
     """n organisations with one contact person each; later activities are owned one per organisation."""
     with world.engine.begin() as conn:
         kommunen = conn.execute(
-            text("select id from organisations where agreement_id = :a and key = 'kommunen'"), {"a": world.agreement_id}
+            text("select id from organisations where agreement_id = :a and key = 'kommunen'"),
+            {"a": world.agreement_id},
         ).scalar_one()
         series, x = _series(world, 1, n)
         conn.execute(
@@ -172,7 +182,9 @@ def reset_due(world: World) -> None:
         conn.execute(text("delete from notices"))
         due = len(world.due_keys)
         conn.execute(
-            text(f"update activities set next_action_at = :at where agreement_id = :a and key like 'b-%' and position <= {due}"),
+            text(
+                f"update activities set next_action_at = :at where agreement_id = :a and key like 'b-%' and position <= {due}"
+            ),
             {"at": _bind(world.engine, DUE_AT), "a": world.agreement_id},
         )
 

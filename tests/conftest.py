@@ -29,10 +29,8 @@ from workflow.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 HARNOSAND = ROOT / "config" / "agreements" / "harnosand-2012-2013.yaml"
-SEED = ROOT.parent / "shared" / "seed" / "overenskommelse-harnosand-2012-2013.txt"
-POSTGRES_URL = os.environ.get(
-    "TRYGG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+SEED = ROOT / "config" / "agreements" / "sources" / "overenskommelse-harnosand-2012-2013.txt"
+POSTGRES_URL = os.environ.get("TRYGG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 _postgres_state: dict[str, str | None] = {}
@@ -177,7 +175,12 @@ def smtp_server():
 def load_file(sessions, path: Path, clock=None) -> None:
     """Load an agreement file in one transaction, as `trygg load` does."""
     with transaction(sessions) as session:
-        load_agreement(session, read_agreement(path), clock=clock or FixedClock(datetime(2012, 1, 2, tzinfo=UTC)), actor="test")
+        load_agreement(
+            session,
+            read_agreement(path),
+            clock=clock or FixedClock(datetime(2012, 1, 2, tzinfo=UTC)),
+            actor="test",
+        )
 
 
 @dataclass

@@ -50,7 +50,9 @@ class Recorder:
                 self.script.temporary_failures -= 1
                 return "451 4.3.0 Try again later"
             # Parsed as a mail client would: with the wire's CRLFs as plain line ends.
-            self.messages.append(message_from_bytes(envelope.content.replace(b"\r\n", b"\n"), policy=policy.default))
+            self.messages.append(
+                message_from_bytes(envelope.content.replace(b"\r\n", b"\n"), policy=policy.default)
+            )
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             return f"250 2.0.0 Ok: queued as T{len(self.messages)}"
 
@@ -63,6 +65,7 @@ class SmtpServer:
         self.port = free_port()
         kwargs = {}
         if login is not None:
+
             def authenticate(server, session, envelope, mechanism, auth_data):
                 ok = (auth_data.login.decode(), auth_data.password.decode()) == login
                 return AuthResult(success=ok)

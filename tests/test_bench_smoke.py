@@ -59,7 +59,13 @@ def test_python_m_bench_writes_the_whole_file(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["bench", "--size", "tiny", "--out", str(out)])
     bench_main.main()
     text = out.read_text()
-    for heading in ("## 1. Sweep scaling", "## 2. Delivery throughput", "## 3. The usual approach",
-                    "## 4. Latency", "## 5. Simulation", "## Targets"):
+    for heading in (
+        "## 1. Sweep scaling",
+        "## 2. Delivery throughput",
+        "## 3. The usual approach",
+        "## 4. Latency",
+        "## 5. Simulation",
+        "## Targets",
+    ):
         assert heading in text
     assert "cores" in text and "GiB" in text

@@ -120,11 +120,22 @@ def test_the_time_zone_is_written_as_yearly_rules():
 
 def test_cli_trigger_records_the_event_and_its_follow_up(env):
     result = run_trygg(
-        "activity", "trigger", "tra-planer", "--note", "Remiss: detaljplan Nattviken", "--on", "2012-04-02", env=env
+        "activity",
+        "trigger",
+        "tra-planer",
+        "--note",
+        "Remiss: detaljplan Nattviken",
+        "--on",
+        "2012-04-02",
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     assert "2012-04-18" in result.stdout
-    events = json.loads(run_trygg("calendar", "--from", "2012-04-01", "--to", "2012-04-30", "--json", env=env).stdout)
+    events = json.loads(
+        run_trygg("calendar", "--from", "2012-04-01", "--to", "2012-04-30", "--json", env=env).stdout
+    )
     assert [e["start"] for e in events["events"] if e["kind"] == "event_follow_up"] == ["2012-04-18"]
-    refused = run_trygg("activity", "trigger", "ung-kontaktuppgifter", "--note", "x", "--on", "2012-04-02", env=env)
+    refused = run_trygg(
+        "activity", "trigger", "ung-kontaktuppgifter", "--note", "x", "--on", "2012-04-02", env=env
+    )
     assert refused.returncode == 3 and "händelsestyrd" in refused.stderr

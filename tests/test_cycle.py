@@ -67,7 +67,11 @@ def test_a_year_closes_step_by_step_and_the_next_opens_with_unfinished_work(load
 
     run(finish)
     run(lambda s, a, _: hold(s, a, "evaluation", 2012))
-    run(lambda s, a, sync: deliver(s, sync, current_cycle(s, a), 5, "council-review", "Rådet har mötts fyra gånger"))
+    run(
+        lambda s, a, sync: deliver(
+            s, sync, current_cycle(s, a), 5, "council-review", "Rådet har mötts fyra gånger"
+        )
+    )
     clock.advance(timedelta(days=360))
     following = run(lambda s, a, sync: close_step(s, sync, a, current_cycle(s, a), 5))
     assert following is not None
@@ -86,7 +90,11 @@ def test_a_year_closes_step_by_step_and_the_next_opens_with_unfinished_work(load
 
 def test_an_override_closes_a_step_and_is_audited_with_its_reason(loaded, clock):
     reason = "Polisens statistik kommer först i mars; rådet beslutade att gå vidare"
-    act(loaded, clock, lambda s, a, sync: close_step(s, sync, a, current_cycle(s, a), 1, override_reason=reason))
+    act(
+        loaded,
+        clock,
+        lambda s, a, sync: close_step(s, sync, a, current_cycle(s, a), 1, override_reason=reason),
+    )
     data = status(loaded, clock)
     assert data["steps"][0]["state"] == "closed" and data["steps"][0]["override_reason"] == reason
     assert data["steps"][1]["state"] == "open"
@@ -127,7 +135,10 @@ def test_cli_cycle_commands(db_url):
     run_trygg("load", str(HARNOSAND), env=env)
     refused = run_trygg("cycle", "close-step", "1", env=env)
     assert refused.returncode == 3 and "facts-" in refused.stderr
-    assert run_trygg("cycle", "deliver", "1", "facts-polisen", "--note", "BRÅ-statistik", env=env).returncode == 0
+    assert (
+        run_trygg("cycle", "deliver", "1", "facts-polisen", "--note", "BRÅ-statistik", env=env).returncode
+        == 0
+    )
     overridden = run_trygg("cycle", "override", "1", "--reason", "Kommunens fakta kommer senare", env=env)
     assert overridden.returncode == 0, overridden.stderr
     shown = run_trygg("cycle", "status", env=env)

@@ -31,7 +31,12 @@ ACTIVITY = {
     "owners": ["Härnösands närpolisområde", "Skolan"],
     "contacts": ["Johan Berg", "Maria Lund"],
     "state": "in_progress",
-    "last_status": {"state": "in_progress", "note": "Listan är <nästan> klar", "at": "2012-12-03T09:15:00+00:00", "by": "cli:anna"},
+    "last_status": {
+        "state": "in_progress",
+        "note": "Listan är <nästan> klar",
+        "at": "2012-12-03T09:15:00+00:00",
+        "by": "cli:anna",
+    },
     "target": "deadline",
     "due": "2012-12-28",
 }
@@ -46,7 +51,12 @@ FOLLOW_UP = {
     "due": "2012-12-28",
     "stage": 3,
 }
-EXTENDED = {**ACTIVITY, "activity": "tra-smadit", "title": "Genom samverkan och gemensam utbildning", "extended_deadline": "2013-02-28"}
+EXTENDED = {
+    **ACTIVITY,
+    "activity": "tra-smadit",
+    "title": "Genom samverkan och gemensam utbildning",
+    "extended_deadline": "2013-02-28",
+}
 
 MEETING = {
     "meeting": "council-2012-4",
@@ -57,7 +67,12 @@ MEETING = {
     "ends_at": "2012-11-13T14:00:00+00:00",
     "location": "Kommunhuset, Härnösand",
     "sequence": 0,
-    "agenda": ["Mötets öppnande", "Lägesbild: aktuella händelser från polis och kommun", "Trygghetsvandring i <centrum>", "Övriga frågor"],
+    "agenda": [
+        "Mötets öppnande",
+        "Lägesbild: aktuella händelser från polis och kommun",
+        "Trygghetsvandring i <centrum>",
+        "Övriga frågor",
+    ],
     "organizer": {"name": "Anna Sjöberg", "email": "anna.sjoberg@example.org"},
     "invited": [
         {"name": "Fred Nilsson", "organisation": "Härnösands kommun", "co_opted": False},
@@ -67,26 +82,62 @@ MEETING = {
     "co_opted": False,
 }
 CHECK_IN = {
-    **MEETING, "meeting": "check_in-2012-2", "kind": "check_in", "title": "Avstämning kommun–polis 2/2 2012",
-    "day": "2012-11-01", "starts_at": "2012-11-01T09:00:00+00:00", "ends_at": "2012-11-01T10:30:00+00:00", "location": None,
+    **MEETING,
+    "meeting": "check_in-2012-2",
+    "kind": "check_in",
+    "title": "Avstämning kommun–polis 2/2 2012",
+    "day": "2012-11-01",
+    "starts_at": "2012-11-01T09:00:00+00:00",
+    "ends_at": "2012-11-01T10:30:00+00:00",
+    "location": None,
 }
 REPORT = {
     "as_of": "2012-10-30",
     "standings": {
-        "sv": {"done_on_time": "klar i tid", "done_late": "klar, försenad", "late": "försenad", "open": "pågår, i tid", "ongoing": "löpande"},
-        "en": {"done_on_time": "done on time", "done_late": "done late", "late": "late", "open": "open, on time", "ongoing": "ongoing"},
+        "sv": {
+            "done_on_time": "klar i tid",
+            "done_late": "klar, försenad",
+            "late": "försenad",
+            "open": "pågår, i tid",
+            "ongoing": "löpande",
+        },
+        "en": {
+            "done_on_time": "done on time",
+            "done_late": "done late",
+            "late": "late",
+            "open": "open, on time",
+            "ongoing": "ongoing",
+        },
     },
     "areas": [
         {
             "title": "Förebyggande arbete ungdomar",
             "counts": {"done_on_time": 1, "done_late": 0, "late": 1, "open": 0, "ongoing": 0},
             "activities": [
-                {"activity": "ung-natmobbning", "title": "Föreläsning för elever och föräldrar.", "goal": "Minska mobbning",
-                 "owners": ["Skolan"], "when": "Under höstterminen 2012", "deadline": "2012-12-20", "standing": "done_on_time",
-                 "done_on": "2012-10-02", "last_note": "Föreläsningen hölls i aulan", "last_note_on": "2012-10-02"},
-                {"activity": "ung-kontaktuppgifter", "title": "Kontaktuppgifter ska lämnas mellan polis och skola", "goal": "Ökad kontakt",
-                 "owners": ["Härnösands närpolisområde", "Skolan"], "when": "Under 2012", "deadline": "2012-09-28", "standing": "late",
-                 "done_on": None, "last_note": "Listan är <nästan> klar", "last_note_on": "2012-10-15"},
+                {
+                    "activity": "ung-natmobbning",
+                    "title": "Föreläsning för elever och föräldrar.",
+                    "goal": "Minska mobbning",
+                    "owners": ["Skolan"],
+                    "when": "Under höstterminen 2012",
+                    "deadline": "2012-12-20",
+                    "standing": "done_on_time",
+                    "done_on": "2012-10-02",
+                    "last_note": "Föreläsningen hölls i aulan",
+                    "last_note_on": "2012-10-02",
+                },
+                {
+                    "activity": "ung-kontaktuppgifter",
+                    "title": "Kontaktuppgifter ska lämnas mellan polis och skola",
+                    "goal": "Ökad kontakt",
+                    "owners": ["Härnösands närpolisområde", "Skolan"],
+                    "when": "Under 2012",
+                    "deadline": "2012-09-28",
+                    "standing": "late",
+                    "done_on": None,
+                    "last_note": "Listan är <nästan> klar",
+                    "last_note_on": "2012-10-15",
+                },
             ],
         },
     ],
@@ -95,41 +146,95 @@ REPORT = {
 ITEMS = {
     "agenda_call": [{**MEETING, "rule": "agenda_call", "invitation_at": "2012-11-06T07:00:00+00:00"}],
     "invitation": [{**MEETING, "rule": "invitation", "co_opted": True}],
-    "meeting_update": [{**MEETING, "rule": "meeting_update", "sequence": 2, "day": "2012-11-20",
-                        "starts_at": "2012-11-20T12:00:00+00:00", "ends_at": "2012-11-20T14:00:00+00:00"}],
-    "cancellation": [{**MEETING, "rule": "cancellation", "sequence": 1, "reason": "För få kan komma; punkterna tas upp i februari"}],
+    "meeting_update": [
+        {
+            **MEETING,
+            "rule": "meeting_update",
+            "sequence": 2,
+            "day": "2012-11-20",
+            "starts_at": "2012-11-20T12:00:00+00:00",
+            "ends_at": "2012-11-20T14:00:00+00:00",
+        }
+    ],
+    "cancellation": [
+        {
+            **MEETING,
+            "rule": "cancellation",
+            "sequence": 1,
+            "reason": "För få kan komma; punkterna tas upp i februari",
+        }
+    ],
     "minutes_request": [
         {**MEETING, "rule": "minutes_request", "chase": 1, "minutes_due": "2012-11-20T07:00:00+00:00"},
         {**CHECK_IN, "rule": "minutes_request", "chase": 2, "minutes_due": "2012-11-08T07:00:00+00:00"},
     ],
-    "minutes": [{**MEETING, "rule": "minutes", "revision": 2, "recorded_at": "2012-11-15T10:00:00+00:00",
-                 "attended": ["Fred Nilsson", "Eva Ström"], "absent": ["Johan Berg"],
-                 "text": "1. Mötet öppnades.\n2. Trygghetsvandringen <i> centrum hålls 4 december.\n"}],
+    "minutes": [
+        {
+            **MEETING,
+            "rule": "minutes",
+            "revision": 2,
+            "recorded_at": "2012-11-15T10:00:00+00:00",
+            "attended": ["Fred Nilsson", "Eva Ström"],
+            "absent": ["Johan Berg"],
+            "text": "1. Mötet öppnades.\n2. Trygghetsvandringen <i> centrum hålls 4 december.\n",
+        }
+    ],
     "checkin_invitation": [{**CHECK_IN, "rule": "checkin_invitation"}],
     "checkin_report": [{**CHECK_IN, "rule": "checkin_report", "report": REPORT}],
-    "evaluation": [{**MEETING, "rule": "evaluation", "meeting": "evaluation-2012", "kind": "evaluation",
-                    "title": "Utvärdering 2012: redovisning till polis- och kommunledning", "day": "2012-12-05",
-                    "starts_at": "2012-12-05T12:00:00+00:00", "ends_at": "2012-12-05T14:00:00+00:00",
-                    "year": 2012, "as_of": "2012-12-03",
-                    "totals": {"done_on_time": 12, "done_late": 3, "late": 4, "open": 2, "ongoing": 9},
-                    "attachment": {"filename": "arsrapport-harnosand-2012-2013-2012.html", "content_type": "text/html", "content": "<html></html>"}}],
-
+    "evaluation": [
+        {
+            **MEETING,
+            "rule": "evaluation",
+            "meeting": "evaluation-2012",
+            "kind": "evaluation",
+            "title": "Utvärdering 2012: redovisning till polis- och kommunledning",
+            "day": "2012-12-05",
+            "starts_at": "2012-12-05T12:00:00+00:00",
+            "ends_at": "2012-12-05T14:00:00+00:00",
+            "year": 2012,
+            "as_of": "2012-12-03",
+            "totals": {"done_on_time": 12, "done_late": 3, "late": 4, "open": 2, "ongoing": 9},
+            "attachment": {
+                "filename": "arsrapport-harnosand-2012-2013-2012.html",
+                "content_type": "text/html",
+                "content": "<html></html>",
+            },
+        }
+    ],
     "reminder": [{**ACTIVITY, "rule": "reminder", "stage": 10}],
     "overdue": [{**ACTIVITY, "rule": "overdue", "after": 1, "to": "owner", "overdue_since": "2012-12-29"}],
     "escalation": [
         {**ACTIVITY, "rule": "escalation", "after": 10, "to": "management", "overdue_since": "2012-12-29"},
-        {**EXTENDED, "rule": "escalation", "after": 10, "to": "management", "overdue_since": "2013-03-01", "due": "2013-02-28"},
+        {
+            **EXTENDED,
+            "rule": "escalation",
+            "after": 10,
+            "to": "management",
+            "overdue_since": "2013-03-01",
+            "due": "2013-02-28",
+        },
     ],
     "digest": [
         {**ACTIVITY, "rule": "overdue", "after": 1, "to": "owner", "overdue_since": "2012-12-29"},
         {**FOLLOW_UP, "rule": "reminder"},
-        {**ACTIVITY, "rule": "reminder", "stage": 0, "activity": "ung-natmobbning", "title": "Föreläsning för elever och föräldrar."},
+        {
+            **ACTIVITY,
+            "rule": "reminder",
+            "stage": 0,
+            "activity": "ung-natmobbning",
+            "title": "Föreläsning för elever och föräldrar.",
+        },
     ],
     "delivery_failure": [
         {
-            "mail": 17, "to_name": "Nils Ek", "to_email": "nils.ek@example.org", "kind": "reminder",
-            "subject": "Påminnelse: Kontaktuppgifter – senast 28 december 2012", "attempts": 1,
-            "error": "550 5.1.1 <nils.ek@example.org>: Recipient address rejected", "failed_at": "2012-12-17T07:01:00+00:00",
+            "mail": 17,
+            "to_name": "Nils Ek",
+            "to_email": "nils.ek@example.org",
+            "kind": "reminder",
+            "subject": "Påminnelse: Kontaktuppgifter – senast 28 december 2012",
+            "attempts": 1,
+            "error": "550 5.1.1 <nils.ek@example.org>: Recipient address rejected",
+            "failed_at": "2012-12-17T07:01:00+00:00",
         }
     ],
 }
@@ -139,8 +244,11 @@ TEMPLATED = sorted(ITEMS)
 def context(kind: str) -> dict:
     return {
         "recipient": {"name": "Johan Berg", "key": "johan-berg"},
-        "agreement": {"title": "Överenskommelse för ökad trygghet i Härnösands kommun 2012-2013",
-                      "key": "harnosand-2012-2013", "timezone": "Europe/Stockholm"},
+        "agreement": {
+            "title": "Överenskommelse för ökad trygghet i Härnösands kommun 2012-2013",
+            "key": "harnosand-2012-2013",
+            "timezone": "Europe/Stockholm",
+        },
         "coordinator": {"name": "Anna Sjöberg", "email": "anna.sjoberg@example.org"},
         "items": ITEMS[kind],
     }
@@ -197,9 +305,14 @@ def test_every_template_on_disk_is_a_known_kind_in_both_languages():
 def test_a_message_carries_the_products_headers():
     rendered = render("digest", "sv", context("digest"))
     msg = build_message(
-        rendered, kind="digest", sender="trygg <trygg@example.org>", to=("Johan Berg", "johan.berg@example.org"),
-        reply_to=("Anna Sjöberg", "anna.sjoberg@example.org"), message_id=message_id(17, "harnosand-2012-2013", "trygg <trygg@example.org>"),
-        date=datetime(2012, 12, 17, 7, tzinfo=UTC), language="sv",
+        rendered,
+        kind="digest",
+        sender="trygg <trygg@example.org>",
+        to=("Johan Berg", "johan.berg@example.org"),
+        reply_to=("Anna Sjöberg", "anna.sjoberg@example.org"),
+        message_id=message_id(17, "harnosand-2012-2013", "trygg <trygg@example.org>"),
+        date=datetime(2012, 12, 17, 7, tzinfo=UTC),
+        language="sv",
     )
     assert msg["Auto-Submitted"] == "auto-generated"
     assert msg["X-Trygg-Kind"] == "digest"

@@ -48,14 +48,27 @@ def wait_for(condition, what: str, timeout: float = WAIT):
 def agreement_file(tmp_path: Path, owners: list[str]) -> Path:
     """A small agreement: one deadline activity due on DAY per entry ("Polis", "Enhet 1", …)."""
     data = synthetic_agreement(activities=1, people=6, around=DAY, spread_days=0)
-    data["plan"]["areas"] = [{
-        "id": "omrade", "title": "Område",
-        "goals": [{"id": "mal", "title": "Mål", "activities": [
-            {"id": f"akt-{i}", "activity": f"Aktivitet {i}", "timing": {"kind": "deadline", "due": DAY},
-             "responsible": who}
-            for i, who in enumerate(owners, start=1)
-        ]}],
-    }]
+    data["plan"]["areas"] = [
+        {
+            "id": "omrade",
+            "title": "Område",
+            "goals": [
+                {
+                    "id": "mal",
+                    "title": "Mål",
+                    "activities": [
+                        {
+                            "id": f"akt-{i}",
+                            "activity": f"Aktivitet {i}",
+                            "timing": {"kind": "deadline", "due": DAY},
+                            "responsible": who,
+                        }
+                        for i, who in enumerate(owners, start=1)
+                    ],
+                }
+            ],
+        }
+    ]
     path = tmp_path / "agreement.yaml"
     path.write_text(as_yaml(data), encoding="utf-8")
     return path
@@ -85,7 +98,10 @@ class Engine:
             self.workers.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "tasks.cli", "worker", "--pool", "solo", "--loglevel", "WARNING"],
-                    env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                    env=self.env,
+                    cwd=ROOT,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                 )
             )
         wait_for(lambda: self._ready(), f"{n} worker(s) to say they are ready")
@@ -112,8 +128,10 @@ class Engine:
             active, reserved = inspect.active() or {}, inspect.reserved() or {}
             return (
                 len(active) == len(self.workers) == len(reserved)
-                and not any(active.values()) and not any(reserved.values())
-                and not self.redis.llen("celery") and not self.redis.hlen("unacked")
+                and not any(active.values())
+                and not any(reserved.values())
+                and not self.redis.llen("celery")
+                and not self.redis.hlen("unacked")
             )
 
         wait_for(quiet, "the workers to finish")
@@ -175,7 +193,13 @@ def test_a_due_item_becomes_exactly_one_delivered_mail_and_a_second_sweep_sends_
 
 
 def test_two_sweeps_racing_send_once(engine_for):
-    owners = ["Polis", "Enhet 1", "Enhet 2", "Polis i samverkan med Enhet 1", "Enhet 2 i samverkan med polis"] * 8
+    owners = [
+        "Polis",
+        "Enhet 1",
+        "Enhet 2",
+        "Polis i samverkan med Enhet 1",
+        "Enhet 2 i samverkan med polis",
+    ] * 8
     engine, smtp = engine_for(owners, workers=2)
     for _ in range(2):
         engine.send("trygg.sweep", AT_EIGHT)

@@ -145,7 +145,9 @@ def test_a_failing_load_leaves_nothing_behind(sessions, clock, monkeypatch):
     assert count(sessions, AuditEntry) == 0
 
 
-def test_the_agreement_calendar_sets_terms_and_where_deadlines_on_days_off_go(sessions, clock, agreement_copy):
+def test_the_agreement_calendar_sets_terms_and_where_deadlines_on_days_off_go(
+    sessions, clock, agreement_copy
+):
     content = agreement_copy.read_text(encoding="utf-8")
     content = content.replace("deadline_on_day_off: earlier", "deadline_on_day_off: later")
     content = content.replace("autumn: {start: 08-15, end: 12-20}", "autumn: {start: 08-20, end: 12-14}")

@@ -30,9 +30,26 @@ from workflow.sync import LoadResult, Sync
 
 STHLM = ZoneInfo("Europe/Stockholm")
 SENDER = "trygg <trygg@example.org>"
-COUNCIL = {"fred-nilsson", "thomas-nyberg", "anna-sjoberg", "johan-berg", "maria-lund", "erik-holm", "karin-ek"}
-MEETING_KINDS = {"agenda_call", "invitation", "meeting_update", "cancellation", "minutes_request", "minutes",
-                 "checkin_invitation", "checkin_report", "evaluation"}
+COUNCIL = {
+    "fred-nilsson",
+    "thomas-nyberg",
+    "anna-sjoberg",
+    "johan-berg",
+    "maria-lund",
+    "erik-holm",
+    "karin-ek",
+}
+MEETING_KINDS = {
+    "agenda_call",
+    "invitation",
+    "meeting_update",
+    "cancellation",
+    "minutes_request",
+    "minutes",
+    "checkin_invitation",
+    "checkin_report",
+    "evaluation",
+}
 
 
 def at(text: str) -> datetime:
@@ -112,8 +129,17 @@ def test_a_council_meeting_from_agenda_call_to_closed_with_minutes(world):
     assert {to(m) for m in calls} == COUNCIL
     assert "trygg meeting agenda-item add council-2012-1" in calls[0].get_body(("plain",)).get_content()
 
-    act(world, "2012-02-01T10:00", lambda s, a, sync: actions.add_agenda_item(
-        s, sync, actions.find_meeting(s, a, "council-2012-1"), "Trygghetsvandring i centrum", person(s, "maria-lund")))
+    act(
+        world,
+        "2012-02-01T10:00",
+        lambda s, a, sync: actions.add_agenda_item(
+            s,
+            sync,
+            actions.find_meeting(s, a, "council-2012-1"),
+            "Trygghetsvandring i centrum",
+            person(s, "maria-lund"),
+        ),
+    )
     for day in ("2012-02-01", "2012-02-02", "2012-02-06"):
         assert not box.of("agenda_call", run(world, f"{day}T08:00", box))  # asked once
 
@@ -131,16 +157,27 @@ def test_a_council_meeting_from_agenda_call_to_closed_with_minutes(world):
     assert event.dtstart.value == datetime(2012, 2, 14, 13, 0, tzinfo=STHLM)
     assert event.dtstart.value.utcoffset() == at("2012-02-14T13:00").utcoffset()
     assert event.organizer.value == "mailto:anna.sjoberg@example.org"
-    assert {a.value for a in event.attendee_list} == {f"mailto:{k.replace('-', '.')}@example.org" for k in COUNCIL}
+    assert {a.value for a in event.attendee_list} == {
+        f"mailto:{k.replace('-', '.')}@example.org" for k in COUNCIL
+    }
     assert cal.vtimezone.tzid.value == "Europe/Stockholm"
     assert "Trygghetsvandring i centrum" in event.description.value
 
     first = run(world, "2012-02-15T08:00", box)  # the day after: the secretary is asked
     assert [to(m) for m in box.of("minutes_request", first)] == ["karin-ek"]
 
-    act(world, "2012-02-16T14:00", lambda s, a, sync: actions.record_minutes(
-        s, sync, actions.find_meeting(s, a, "council-2012-1"), "1. Mötet öppnades.\n2. Lägesbilden.\n",
-        [person(s, k) for k in ("fred-nilsson", "anna-sjoberg", "karin-ek")], sync.clock.now()))
+    act(
+        world,
+        "2012-02-16T14:00",
+        lambda s, a, sync: actions.record_minutes(
+            s,
+            sync,
+            actions.find_meeting(s, a, "council-2012-1"),
+            "1. Mötet öppnades.\n2. Lägesbilden.\n",
+            [person(s, k) for k in ("fred-nilsson", "anna-sjoberg", "karin-ek")],
+            sync.clock.now(),
+        ),
+    )
     first = run(world, "2012-02-17T08:00", box)
     minutes = box.of("minutes", first)
     assert {to(m) for m in minutes} == COUNCIL
@@ -156,20 +193,38 @@ def test_a_correction_of_the_minutes_is_a_new_revision_sent_again(world):
     box = Mailbox()
     run(world, "2012-02-07T08:00", box)
     for n, text in enumerate(("Första versionen.\n", "Rättad version.\n"), start=1):
-        act(world, f"2012-02-1{5 + n}T10:00", lambda s, a, sync, text=text: actions.record_minutes(
-            s, sync, actions.find_meeting(s, a, "council-2012-1"), text, [person(s, "fred-nilsson")], sync.clock.now()))
+        act(
+            world,
+            f"2012-02-1{5 + n}T10:00",
+            lambda s, a, sync, text=text: actions.record_minutes(
+                s,
+                sync,
+                actions.find_meeting(s, a, "council-2012-1"),
+                text,
+                [person(s, "fred-nilsson")],
+                sync.clock.now(),
+            ),
+        )
         first = run(world, f"2012-02-{17 + 3 * (n - 1)}T08:00", box)
         assert len(box.of("minutes", first)) == len(COUNCIL)
     corrected = box.of("minutes", first)[0]
-    assert "version 2" in corrected["Subject"] and "Rättad version." in corrected.get_body(("plain",)).get_content()
+    assert (
+        "version 2" in corrected["Subject"]
+        and "Rättad version." in corrected.get_body(("plain",)).get_content()
+    )
 
 
 def test_a_rescheduled_meeting_sends_an_update_with_a_higher_sequence(world):
     box = Mailbox()
     invited = box.of("invitation", run(world, "2012-02-07T08:00", box))
     _, before = calendar_of(invited[0])
-    act(world, "2012-02-11T11:00", lambda s, a, sync: actions.reschedule(
-        s, sync, actions.find_meeting(s, a, "council-2012-1"), at("2012-02-21T09:00"), None, "Polishuset"))
+    act(
+        world,
+        "2012-02-11T11:00",
+        lambda s, a, sync: actions.reschedule(
+            s, sync, actions.find_meeting(s, a, "council-2012-1"), at("2012-02-21T09:00"), None, "Polishuset"
+        ),
+    )
     # Nothing goes out on a Saturday: the update leaves at Monday's send hour.
     assert not box.of("meeting_update", run(world, "2012-02-11T11:05", box))
     updates = box.of("meeting_update", run(world, "2012-02-13T08:00", box))
@@ -190,8 +245,13 @@ def test_a_cancelled_meeting_sends_a_cancel_with_the_same_uid(world):
     box = Mailbox()
     invited = box.of("invitation", run(world, "2012-02-07T08:00", box))
     _, before = calendar_of(invited[0])
-    act(world, "2012-02-08T11:00", lambda s, a, sync: actions.cancel(
-        s, sync, actions.find_meeting(s, a, "council-2012-1"), "För få kan komma"))
+    act(
+        world,
+        "2012-02-08T11:00",
+        lambda s, a, sync: actions.cancel(
+            s, sync, actions.find_meeting(s, a, "council-2012-1"), "För få kan komma"
+        ),
+    )
     cancellations = box.of("cancellation", run(world, "2012-02-09T08:00", box))
     assert {to(m) for m in cancellations} == COUNCIL
     method, cal = calendar_of(cancellations[0])
@@ -201,28 +261,49 @@ def test_a_cancelled_meeting_sends_a_cancel_with_the_same_uid(world):
     assert int(cal.vevent.sequence.value) > int(before.vevent.sequence.value)
     assert "För få kan komma" in cancellations[0].get_body(("plain",)).get_content()
     for day in ("2012-02-15", "2012-02-22"):
-        assert not {m["X-Trygg-Kind"] for m in box.sent[run(world, f"{day}T08:00", box):]} & MEETING_KINDS
+        assert not {m["X-Trygg-Kind"] for m in box.sent[run(world, f"{day}T08:00", box) :]} & MEETING_KINDS
 
 
 def test_minutes_missing_a_week_after_the_meeting_are_chased_until_recorded(world):
     box = Mailbox()
     asked: dict[str, list[str]] = {}
-    for day in ("2012-02-07", "2012-02-15", "2012-02-16", "2012-02-20", "2012-02-21", "2012-02-22", "2012-02-27", "2012-02-28"):
+    for day in (
+        "2012-02-07",
+        "2012-02-15",
+        "2012-02-16",
+        "2012-02-20",
+        "2012-02-21",
+        "2012-02-22",
+        "2012-02-27",
+        "2012-02-28",
+    ):
         asked[day] = [m["Subject"] for m in box.of("minutes_request", run(world, f"{day}T08:00", box))]
     assert asked["2012-02-15"] and asked["2012-02-15"][0].startswith("Mötesanteckningar: ")
     assert asked["2012-02-21"] and asked["2012-02-21"][0].startswith("Mötesanteckningar saknas")
     assert asked["2012-02-28"] and asked["2012-02-28"][0].startswith("Mötesanteckningar saknas")
     assert [d for d, subjects in asked.items() if subjects] == ["2012-02-15", "2012-02-21", "2012-02-28"]
     assert "påminnelse 2" in box.of("minutes_request")[-1].get_body(("plain",)).get_content()
-    act(world, "2012-03-01T10:00", lambda s, a, sync: actions.record_minutes(
-        s, sync, actions.find_meeting(s, a, "council-2012-1"), "Anteckningar.\n", [], sync.clock.now()))
+    act(
+        world,
+        "2012-03-01T10:00",
+        lambda s, a, sync: actions.record_minutes(
+            s, sync, actions.find_meeting(s, a, "council-2012-1"), "Anteckningar.\n", [], sync.clock.now()
+        ),
+    )
     assert not box.of("minutes_request", run(world, "2012-03-06T08:00", box))
 
 
 def test_co_opted_guests_get_the_invitation_of_their_meeting_only_and_survive_a_reload(world):
     def invite_guests(s, a, sync):
-        guest = actions.add_guest(s, sync, a, name="Ola Föreningsson", email="ola@forening.example.org",
-                                  organisation="foreningar", language="en")
+        guest = actions.add_guest(
+            s,
+            sync,
+            a,
+            name="Ola Föreningsson",
+            email="ola@forening.example.org",
+            organisation="foreningar",
+            language="en",
+        )
         actions.coopt(s, sync, actions.find_meeting(s, a, "council-2012-2"), guest)
         actions.coopt(s, sync, actions.find_meeting(s, a, "council-2012-2"), person(s, "eva-strom"))
         return guest.key
@@ -233,7 +314,12 @@ def test_co_opted_guests_get_the_invitation_of_their_meeting_only_and_survive_a_
         guest = person(session, guest_key)
         assert guest.active and guest.is_guest
     box = Mailbox()
-    days = ("2012-01-31", "2012-02-07", "2012-03-27", "2012-04-03")  # calls and invitations of meetings 1 and 2
+    days = (
+        "2012-01-31",
+        "2012-02-07",
+        "2012-03-27",
+        "2012-04-03",
+    )  # calls and invitations of meetings 1 and 2
     for day in days:
         run(world, f"{day}T08:00", box)
     guests = {"ola", "eva-strom"}
@@ -254,17 +340,32 @@ def test_co_opted_guests_get_the_invitation_of_their_meeting_only_and_survive_a_
 def test_a_guest_co_opted_after_the_invitations_left_gets_one_at_the_next_sweep(world):
     box = Mailbox()
     run(world, "2012-02-07T08:00", box)
-    act(world, "2012-02-08T09:00", lambda s, a, sync: actions.coopt(
-        s, sync, actions.find_meeting(s, a, "council-2012-1"), person(s, "eva-strom")))
+    act(
+        world,
+        "2012-02-08T09:00",
+        lambda s, a, sync: actions.coopt(
+            s, sync, actions.find_meeting(s, a, "council-2012-1"), person(s, "eva-strom")
+        ),
+    )
     late = box.of("invitation", run(world, "2012-02-09T08:00", box))
     assert [to(m) for m in late] == ["eva-strom"]
 
 
 def test_an_ad_hoc_meeting_called_at_short_notice_gets_its_invitation_without_a_call(world):
     def add(s, a, sync):
-        council = [p for p in a.people if {"council_member", "council_secretary", "coordinator"} & set(p.role_names)]
-        return actions.add_meeting(s, sync, a, title="Extra rådsmöte om skadegörelse", starts_at=at("2012-03-08T15:00"),
-                                   ends_at=at("2012-03-08T16:00"), location=None, invite=council).key
+        council = [
+            p for p in a.people if {"council_member", "council_secretary", "coordinator"} & set(p.role_names)
+        ]
+        return actions.add_meeting(
+            s,
+            sync,
+            a,
+            title="Extra rådsmöte om skadegörelse",
+            starts_at=at("2012-03-08T15:00"),
+            ends_at=at("2012-03-08T16:00"),
+            location=None,
+            invite=council,
+        ).key
 
     key = act(world, "2012-03-05T10:00", add)
     first = run(world, "2012-03-06T08:00", box := Mailbox())
@@ -302,20 +403,46 @@ def test_meeting_cli_co_opts_a_guest_and_the_sweep_invites_them(db_url, tmp_path
 
     from tests.conftest import run_trygg, trygg_in_process
 
-    env = {"TRYGG_DATABASE_URL": db_url, "TRYGG_MAIL_DIR": str(tmp_path / "mail"), "COLUMNS": "200",
-           "TRYGG_MAIL_FROM": "trygg <trygg@example.org>"}
+    env = {
+        "TRYGG_DATABASE_URL": db_url,
+        "TRYGG_MAIL_DIR": str(tmp_path / "mail"),
+        "COLUMNS": "200",
+        "TRYGG_MAIL_FROM": "trygg <trygg@example.org>",
+    }
     assert trygg_in_process("db", "upgrade", env=env).returncode == 0
     assert trygg_in_process("load", str(HARNOSAND), env=env).returncode == 0
-    added = run_trygg("meeting", "coopt", "council-2012-2", "--name", "Ola Föreningsson", "--email",
-                      "ola@forening.example.org", "--organisation", "foreningar", env=env)
+    added = run_trygg(
+        "meeting",
+        "coopt",
+        "council-2012-2",
+        "--name",
+        "Ola Föreningsson",
+        "--email",
+        "ola@forening.example.org",
+        "--organisation",
+        "foreningar",
+        env=env,
+    )
     assert added.returncode == 0, added.stderr
     assert "ola-foreningsson" in added.stdout
     both = trygg_in_process("meeting", "coopt", "council-2012-2", "eva-strom", "--name", "X", env=env)
     assert both.returncode == 2
-    unknown_org = trygg_in_process("meeting", "coopt", "council-2012-2", "--name", "Y", "--email", "y@example.org",
-                                   "--organisation", "nowhere", env=env)
+    unknown_org = trygg_in_process(
+        "meeting",
+        "coopt",
+        "council-2012-2",
+        "--name",
+        "Y",
+        "--email",
+        "y@example.org",
+        "--organisation",
+        "nowhere",
+        env=env,
+    )
     assert unknown_org.returncode == 3 and "nowhere" in unknown_org.stderr
-    swept = json.loads(trygg_in_process("sweep", "--now", "2012-04-03T08:00:00+02:00", "--json", env=env).stdout)
+    swept = json.loads(
+        trygg_in_process("sweep", "--now", "2012-04-03T08:00:00+02:00", "--json", env=env).stdout
+    )
     assert swept["sweep"]["meetings"] >= 1
     names = sorted(p.name for p in (tmp_path / "mail").glob("*_invitation_*.eml"))
     assert any(n.startswith("2012-04-03_invitation_ola-foreningsson_") for n in names)
@@ -326,8 +453,15 @@ def test_meeting_cli_co_opts_a_guest_and_the_sweep_invites_them(db_url, tmp_path
     minutes = tmp_path / "minutes.md"
     minutes.write_text("1. Klotter vid resecentrum.\n", encoding="utf-8")
     # The CLI's clock is the real one: the meeting of 2012 lies in its past.
-    recorded = trygg_in_process("meeting", "minutes", "council-2012-2", str(minutes), "--attended",
-                                "fred-nilsson,ola-foreningsson", env=env)
+    recorded = trygg_in_process(
+        "meeting",
+        "minutes",
+        "council-2012-2",
+        str(minutes),
+        "--attended",
+        "fred-nilsson,ola-foreningsson",
+        env=env,
+    )
     assert recorded.returncode == 0, recorded.stderr
     trygg_in_process("sweep", "--now", "2012-04-12T08:00:00+02:00", env=env)
     sent = sorted(p.name for p in (tmp_path / "mail").glob("2012-04-12_minutes_*.eml"))
@@ -340,15 +474,25 @@ def test_meeting_settings_are_read_from_the_file_and_bad_ones_refused_with_their
 
     text = HARNOSAND.read_text(encoding="utf-8")
     good = tmp_path / "good.yaml"
-    good.write_text(text.replace("\ncycle:\n", "\nmeetings:\n  agenda_call_days: 21\n  invitation_days: 10\n\ncycle:\n", 1),
-                    encoding="utf-8")
+    good.write_text(
+        text.replace(
+            "\ncycle:\n", "\nmeetings:\n  agenda_call_days: 21\n  invitation_days: 10\n\ncycle:\n", 1
+        ),
+        encoding="utf-8",
+    )
     load_file(sessions, good)
     box = Mailbox()
-    assert {to(m) for m in box.of("agenda_call", run(sessions, "2012-01-24T08:00", box))} == COUNCIL  # 21 days before
-    assert {to(m) for m in box.of("invitation", run(sessions, "2012-02-03T08:00", box))} == COUNCIL  # 10 days before (Sat → Fri)
+    assert {
+        to(m) for m in box.of("agenda_call", run(sessions, "2012-01-24T08:00", box))
+    } == COUNCIL  # 21 days before
+    assert {
+        to(m) for m in box.of("invitation", run(sessions, "2012-02-03T08:00", box))
+    } == COUNCIL  # 10 days before (Sat → Fri)
 
     bad = tmp_path / "bad.yaml"
-    bad.write_text(text.replace("\ncycle:\n", "\nmeetings:\n  agenda_call_days: 5\n\ncycle:\n", 1), encoding="utf-8")
+    bad.write_text(
+        text.replace("\ncycle:\n", "\nmeetings:\n  agenda_call_days: 5\n\ncycle:\n", 1), encoding="utf-8"
+    )
     with pytest.raises(InputError) as refused:
         read_agreement(bad)
     (problem,) = refused.value.problems

@@ -21,8 +21,15 @@ def at(text: str) -> datetime:
 def council(**kw) -> MeetingFacts:
     """Council meeting 1 of 2012: Tuesday 14 February, 13–15; five members, the secretary is 5."""
     values = dict(
-        meeting_id=1, kind="council", status="planned", starts_at=at("2012-02-14T13:00"), ends_at=at("2012-02-14T15:00"),
-        sequence=0, invitees=((1, False), (2, False), (5, False)), told={}, minutes_takers=(5,),
+        meeting_id=1,
+        kind="council",
+        status="planned",
+        starts_at=at("2012-02-14T13:00"),
+        ends_at=at("2012-02-14T15:00"),
+        sequence=0,
+        invitees=((1, False), (2, False), (5, False)),
+        told={},
+        minutes_takers=(5,),
     )
     return MeetingFacts(**{**values, **kw})
 
@@ -76,7 +83,9 @@ def test_a_change_updates_whoever_holds_an_older_version_and_invites_the_rest():
 
 
 def test_a_cancellation_goes_to_everyone_told_and_to_nobody_if_no_one_was():
-    told = decide_meeting(council(status="cancelled", sequence=1, told={1: 0, 2: None}), POLICY, CAL, at("2012-02-09T08:00"))
+    told = decide_meeting(
+        council(status="cancelled", sequence=1, told={1: 0, 2: None}), POLICY, CAL, at("2012-02-09T08:00")
+    )
     assert rules(told) == [("cancellation", 1, "cancel"), ("cancellation", 2, "cancel")]
     assert told.next_action_at is None
     quiet = council(status="cancelled", sequence=1)
@@ -111,12 +120,21 @@ def test_check_ins_get_their_invitation_and_report_the_evaluation_its_report():
     check_in = council(kind="check_in", starts_at=at("2012-06-07T10:00"), ends_at=at("2012-06-07T11:30"))
     line = timeline(check_in, POLICY, CAL)
     assert line.agenda_call is None and line.report == at("2012-06-05T08:00")
-    assert {r for r, _, _ in rules(decide_meeting(check_in, POLICY, CAL, at("2012-05-31T08:00")))} == {"checkin_invitation"}
+    assert {r for r, _, _ in rules(decide_meeting(check_in, POLICY, CAL, at("2012-05-31T08:00")))} == {
+        "checkin_invitation"
+    }
     reported = decide_meeting(check_in, POLICY, CAL, at("2012-06-05T08:00"))
     assert {(r, o) for r, _, o in rules(reported)} >= {("checkin_report", "checkin_report")}
-    evaluation = council(kind="evaluation", report_to=(1,), starts_at=at("2012-12-05T13:00"),
-                         ends_at=at("2012-12-05T15:00"), told={1: 0, 2: 0, 5: 0})
-    assert rules(decide_meeting(evaluation, POLICY, CAL, at("2012-12-03T08:00"))) == [("evaluation", 1, "evaluation")]
+    evaluation = council(
+        kind="evaluation",
+        report_to=(1,),
+        starts_at=at("2012-12-05T13:00"),
+        ends_at=at("2012-12-05T15:00"),
+        told={1: 0, 2: 0, 5: 0},
+    )
+    assert rules(decide_meeting(evaluation, POLICY, CAL, at("2012-12-03T08:00"))) == [
+        ("evaluation", 1, "evaluation")
+    ]
 
 
 def test_the_policy_reads_the_agreement_settings_and_the_send_hour():

@@ -40,7 +40,9 @@ def secretary(sessions, now: datetime) -> None:
         agreement = resolve_agreement(session, None)
         sync = Sync(session, FixedClock(now), "cli:karin", LoadResult(agreement.key, created=False))
         sync.agreement_id = agreement.id
-        for m in session.scalars(select(Meeting).where(Meeting.status == MeetingStatus.PLANNED, Meeting.ends_at < now)):
+        for m in session.scalars(
+            select(Meeting).where(Meeting.status == MeetingStatus.PLANNED, Meeting.ends_at < now)
+        ):
             if now - m.ends_at >= timedelta(days=10 if m.key == LATE else 2):
                 present = [i.person for i in m.invitees][:3]
                 actions.record_minutes(session, sync, m, f"Anteckningar från {m.title}.\n", present, now)
@@ -60,8 +62,13 @@ def year_2012(tmp_path) -> Path:
             now = datetime.combine(day, time(8, 0), tzinfo=STHLM)
             secretary(sessions, now - timedelta(hours=1))
             sweep(sessions, now)
-            deliver(sessions, FixedClock(now), FileTransport(outbox), sender="trygg <trygg@example.org>",
-                    lease=claim_lease(30))
+            deliver(
+                sessions,
+                FixedClock(now),
+                FileTransport(outbox),
+                sender="trygg <trygg@example.org>",
+                lease=claim_lease(30),
+            )
         day += timedelta(days=1)
     engine.dispose()
     return outbox
@@ -84,7 +91,15 @@ def meeting_mails(outbox: Path) -> dict[str, list[tuple[str, str, object]]]:
 
 def test_sweeps_over_2012_convene_the_council_and_hold_both_check_ins(year_2012):
     by_meeting = meeting_mails(year_2012)
-    council = {"fred-nilsson", "thomas-nyberg", "anna-sjoberg", "johan-berg", "maria-lund", "erik-holm", "karin-ek"}
+    council = {
+        "fred-nilsson",
+        "thomas-nyberg",
+        "anna-sjoberg",
+        "johan-berg",
+        "maria-lund",
+        "erik-holm",
+        "karin-ek",
+    }
 
     def who(key: str, kind: str) -> set[str]:
         return {r for k, r, _, _ in by_meeting[key] if k == kind}
@@ -94,25 +109,48 @@ def test_sweeps_over_2012_convene_the_council_and_hold_both_check_ins(year_2012)
 
     # The council, four times: called, invited (with a calendar part), minutes asked for and sent.
     for n, (call, invite) in enumerate(
-        [("2012-01-31", "2012-02-07"), ("2012-03-27", "2012-04-03"), ("2012-08-28", "2012-09-04"),
-         ("2012-10-30", "2012-11-06")], start=1):
+        [
+            ("2012-01-31", "2012-02-07"),
+            ("2012-03-27", "2012-04-03"),
+            ("2012-08-28", "2012-09-04"),
+            ("2012-10-30", "2012-11-06"),
+        ],
+        start=1,
+    ):
         key = f"council-2012-{n}"
         assert who(key, "agenda_call") == council and when(key, "agenda_call") == {call}, key
         assert who(key, "invitation") == council and when(key, "invitation") == {invite}, key
         assert who(key, "minutes_request") == {"karin-ek"}
         assert who(key, "minutes") == council
         kinds = Counter(k for k, _, _, _ in by_meeting[key])
-        assert kinds["agenda_call"] == kinds["invitation"] == kinds["minutes"] == 7 and kinds["minutes_request"] == 1
+        assert (
+            kinds["agenda_call"] == kinds["invitation"] == kinds["minutes"] == 7
+            and kinds["minutes_request"] == 1
+        )
         invitation = next(m for k, r, m, _ in by_meeting[key] if k == "invitation")
-        cal = vobject.readOne(next(p for p in invitation.walk() if p.get_content_type() == "text/calendar")
-                              .get_payload(decode=True).decode())
+        cal = vobject.readOne(
+            next(p for p in invitation.walk() if p.get_content_type() == "text/calendar")
+            .get_payload(decode=True)
+            .decode()
+        )
         assert cal.vevent.uid.value == f"harnosand-2012-2013.meeting.{key}@trygg"
 
     # Both check-ins: the two parties' contacts invited, the status report before, minutes after.
-    for key, invite, report in (("check_in-2012-1", "2012-05-31", "2012-06-05"), ("check_in-2012-2", "2012-10-25", "2012-10-30")):
-        assert who(key, "checkin_invitation") == {"anna-sjoberg", "johan-berg"} and when(key, "checkin_invitation") == {invite}
-        assert who(key, "checkin_report") == {"anna-sjoberg", "johan-berg"} and when(key, "checkin_report") == {report}
-        text = next(m for k, _, m, _ in by_meeting[key] if k == "checkin_report").get_body(("plain",)).get_content()
+    for key, invite, report in (
+        ("check_in-2012-1", "2012-05-31", "2012-06-05"),
+        ("check_in-2012-2", "2012-10-25", "2012-10-30"),
+    ):
+        assert who(key, "checkin_invitation") == {"anna-sjoberg", "johan-berg"} and when(
+            key, "checkin_invitation"
+        ) == {invite}
+        assert who(key, "checkin_report") == {"anna-sjoberg", "johan-berg"} and when(
+            key, "checkin_report"
+        ) == {report}
+        text = (
+            next(m for k, _, m, _ in by_meeting[key] if k == "checkin_report")
+            .get_body(("plain",))
+            .get_content()
+        )
         assert "== Trygga medborgare i ett tryggt centrum ==" in text and "Läge: " in text
         assert who(key, "minutes_request") == {"anna-sjoberg"}  # the coordinator: no secretary invited
         assert who(key, "minutes") == {"anna-sjoberg", "johan-berg"}
@@ -121,8 +159,15 @@ def test_sweeps_over_2012_convene_the_council_and_hold_both_check_ins(year_2012)
 
     # The yearly review is the council's own meeting: called, invited, agenda from the cycle.
     assert who("yearly_review-2012", "agenda_call") == council
-    review = next(m for k, _, m, _ in by_meeting["yearly_review-2012"] if k == "invitation").get_body(("plain",)).get_content()
-    assert "Översyn av handlingsplanen 2012" in review and "Revidering: förslag till handlingsplan 2013" in review
+    review = (
+        next(m for k, _, m, _ in by_meeting["yearly_review-2012"] if k == "invitation")
+        .get_body(("plain",))
+        .get_content()
+    )
+    assert (
+        "Översyn av handlingsplanen 2012" in review
+        and "Revidering: förslag till handlingsplan 2013" in review
+    )
 
     # The evaluation: invited like any meeting, and both leaderships get the yearly report.
     assert who("evaluation-2012", "invitation") == {"thomas-nyberg", "fred-nilsson", "anna-sjoberg"}

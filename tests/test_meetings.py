@@ -28,7 +28,13 @@ def test_planned_meetings_invite_by_kind(loaded):
             for m in session.scalars(select(Meeting).where(Meeting.year == 2012))
         }
     assert invited["council-2012-1"] == {
-        "fred-nilsson", "thomas-nyberg", "anna-sjoberg", "johan-berg", "maria-lund", "erik-holm", "karin-ek",
+        "fred-nilsson",
+        "thomas-nyberg",
+        "anna-sjoberg",
+        "johan-berg",
+        "maria-lund",
+        "erik-holm",
+        "karin-ek",
     }
     assert invited["check_in-2012-1"] == {"anna-sjoberg", "johan-berg"}  # the two parties' contacts
     assert invited["evaluation-2012"] == {"thomas-nyberg", "fred-nilsson", "anna-sjoberg"}
@@ -37,7 +43,9 @@ def test_planned_meetings_invite_by_kind(loaded):
 def test_agenda_items_and_co_opted_guests_belong_to_one_meeting(loaded, clock):
     def work(session, agr, sync):
         meeting = actions.find_meeting(session, agr, "council-2012-2")
-        actions.add_agenda_item(session, sync, meeting, "Trygghetsvandring i centrum", person(session, "maria-lund"))
+        actions.add_agenda_item(
+            session, sync, meeting, "Trygghetsvandring i centrum", person(session, "maria-lund")
+        )
         actions.coopt(session, sync, meeting, person(session, "eva-strom"))
         with pytest.raises(actions.MeetingError, match="redan"):
             actions.coopt(session, sync, meeting, person(session, "eva-strom"))
@@ -46,23 +54,39 @@ def test_agenda_items_and_co_opted_guests_belong_to_one_meeting(loaded, clock):
     items = act(loaded, clock, work)
     assert "Trygghetsvandring i centrum" in items and items[0] == "Mötets öppnande"
     with loaded() as session:
-        guests = {
-            m.key for m in session.scalars(select(Meeting)) if any(i.co_opted for i in m.invitees)
-        }
+        guests = {m.key for m in session.scalars(select(Meeting)) if any(i.co_opted for i in m.invitees)}
     assert guests == {"council-2012-2"}
 
 
 def test_a_move_raises_the_sequence_and_a_cancellation_keeps_the_uid(loaded, clock):
     def move(session, agr, sync):
         meeting = actions.find_meeting(session, agr, "council-2012-3")
-        first = meeting_ics(agr, meeting, organizer=person(session, "anna-sjoberg"),
-                            attendees=[(i.person, i.co_opted) for i in meeting.invitees], method="REQUEST", stamp=clock.now())
+        first = meeting_ics(
+            agr,
+            meeting,
+            organizer=person(session, "anna-sjoberg"),
+            attendees=[(i.person, i.co_opted) for i in meeting.invitees],
+            method="REQUEST",
+            stamp=clock.now(),
+        )
         actions.reschedule(session, sync, meeting, meeting.starts_at + timedelta(days=7), None, "Polishuset")
-        moved = meeting_ics(agr, meeting, organizer=person(session, "anna-sjoberg"),
-                            attendees=[(i.person, i.co_opted) for i in meeting.invitees], method="REQUEST", stamp=clock.now())
+        moved = meeting_ics(
+            agr,
+            meeting,
+            organizer=person(session, "anna-sjoberg"),
+            attendees=[(i.person, i.co_opted) for i in meeting.invitees],
+            method="REQUEST",
+            stamp=clock.now(),
+        )
         actions.cancel(session, sync, meeting, "Ersätts av extra möte")
-        cancelled = meeting_ics(agr, meeting, organizer=person(session, "anna-sjoberg"),
-                                attendees=[(i.person, i.co_opted) for i in meeting.invitees], method="CANCEL", stamp=clock.now())
+        cancelled = meeting_ics(
+            agr,
+            meeting,
+            organizer=person(session, "anna-sjoberg"),
+            attendees=[(i.person, i.co_opted) for i in meeting.invitees],
+            method="CANCEL",
+            stamp=clock.now(),
+        )
         return first, moved, cancelled
 
     first, moved, cancelled = (vobject.readOne(x.decode()) for x in act(loaded, clock, move))
@@ -77,7 +101,9 @@ def test_a_move_raises_the_sequence_and_a_cancellation_keeps_the_uid(loaded, clo
     assert len(first.vevent.attendee_list) == 7
     assert cancelled.vevent.status.value == "CANCELLED"
     with loaded() as session:
-        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "cancel", AuditEntry.actor == "anna"))
+        entry = session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "cancel", AuditEntry.actor == "anna")
+        )
         assert entry.reason == "Ersätts av extra möte"
 
 
@@ -89,11 +115,17 @@ def test_minutes_close_the_meeting_record_attendance_and_corrections_are_revisio
             meeting = actions.find_meeting(session, agr, "council-2012-1")
             people = [person(session, k) for k in present]
             return actions.record_minutes(session, sync, meeting, text, people, clock.now()).revision
+
         return act(loaded, clock, work, actor="karin")
 
     assert record("Rådet gick igenom lägesbilden.", ["fred-nilsson", "thomas-nyberg", "karin-ek"]) == 1
-    assert record("Rådet gick igenom lägesbilden. Rättelse: även skolan deltog.",
-                  ["fred-nilsson", "thomas-nyberg", "karin-ek", "maria-lund"]) == 2
+    assert (
+        record(
+            "Rådet gick igenom lägesbilden. Rättelse: även skolan deltog.",
+            ["fred-nilsson", "thomas-nyberg", "karin-ek", "maria-lund"],
+        )
+        == 2
+    )
     with loaded() as session:
         meeting = session.scalar(select(Meeting).where(Meeting.key == "council-2012-1"))
         assert meeting.status == "closed"
@@ -101,7 +133,10 @@ def test_minutes_close_the_meeting_record_attendance_and_corrections_are_revisio
         assert meeting.minutes[0].text == "Rådet gick igenom lägesbilden."  # never rewritten
         present = {i.person.key for i in meeting.invitees if i.attended}
         assert present == {"fred-nilsson", "thomas-nyberg", "karin-ek", "maria-lund"}
-        actions_logged = [e.action for e in session.scalars(select(AuditEntry).where(AuditEntry.entity_key == "council-2012-1"))]
+        actions_logged = [
+            e.action
+            for e in session.scalars(select(AuditEntry).where(AuditEntry.entity_key == "council-2012-1"))
+        ]
         assert "minutes" in actions_logged and "correct_minutes" in actions_logged
 
 
@@ -138,7 +173,19 @@ def test_meeting_cli(db_url, tmp_path):
     env = {"TRYGG_DATABASE_URL": db_url, "COLUMNS": "200"}
     run_trygg("db", "upgrade", env=env)
     run_trygg("load", str(HARNOSAND), env=env)
-    assert run_trygg("meeting", "agenda-item", "add", "council-2012-2", "Klotter vid resecentrum", "--by", "johan-berg", env=env).returncode == 0
+    assert (
+        run_trygg(
+            "meeting",
+            "agenda-item",
+            "add",
+            "council-2012-2",
+            "Klotter vid resecentrum",
+            "--by",
+            "johan-berg",
+            env=env,
+        ).returncode
+        == 0
+    )
     assert run_trygg("meeting", "coopt", "council-2012-2", "eva-strom", env=env).returncode == 0
     moved = run_trygg("meeting", "reschedule", "council-2012-2", "--start", "2012-04-17T13:00", env=env)
     assert moved.returncode == 0, moved.stderr

@@ -117,9 +117,16 @@ def test_escalations_go_to_each_manager_in_one_mail_a_day(harnosand):
 def test_the_same_notice_key_is_made_once(harnosand):
     fred = person_id(harnosand, "fred-nilsson")
     row = {
-        "agreement_id": 1, "key": f"reminder/{fred}/x", "rule": "reminder", "recipient_id": fred,
-        "occurrence": "x", "subject_type": "activity", "subject_id": 1, "payload": {},
-        "due_at": at("2012-12-17T08:00"), "created_at": at("2012-12-17T08:00"),
+        "agreement_id": 1,
+        "key": f"reminder/{fred}/x",
+        "rule": "reminder",
+        "recipient_id": fred,
+        "occurrence": "x",
+        "subject_type": "activity",
+        "subject_id": 1,
+        "payload": {},
+        "due_at": at("2012-12-17T08:00"),
+        "created_at": at("2012-12-17T08:00"),
     }
     with transaction(harnosand) as session:
         assert add_notices(session, [row]) == 1
@@ -132,11 +139,23 @@ def test_a_notice_made_after_the_days_mail_left_waits_for_the_next_working_day(h
     run(harnosand, at("2012-12-17T08:00"))
     maria = person_id(harnosand, "maria-lund")
     with transaction(harnosand) as session:
-        add_notices(session, [{
-            "agreement_id": 1, "key": f"reminder/{maria}/late", "rule": "reminder", "recipient_id": maria,
-            "occurrence": "late", "subject_type": "activity", "subject_id": 1,
-            "payload": {}, "due_at": at("2012-12-17T13:00"), "created_at": at("2012-12-17T13:00"),
-        }])
+        add_notices(
+            session,
+            [
+                {
+                    "agreement_id": 1,
+                    "key": f"reminder/{maria}/late",
+                    "rule": "reminder",
+                    "recipient_id": maria,
+                    "occurrence": "late",
+                    "subject_type": "activity",
+                    "subject_id": 1,
+                    "payload": {},
+                    "due_at": at("2012-12-17T13:00"),
+                    "created_at": at("2012-12-17T13:00"),
+                }
+            ],
+        )
     report, _, transport = run(harnosand, at("2012-12-17T13:05"))
     assert report.deferred == 1 and transport.sent == []
     with harnosand() as session:
@@ -242,12 +261,22 @@ def test_done_stops_reminders_and_cancels_what_has_not_left(harnosand):
     with harnosand() as session:
         activity = session.scalar(select(Activity).where(Activity.key == "ung-kontaktuppgifter"))
         assert activity.state == "done" and activity.next_action_at is None
-        assert session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "state")) == 1
+        assert (
+            session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "state"))
+            == 1
+        )
 
 
 def test_an_extension_moves_the_reminders_to_the_new_deadline(harnosand):
     run(harnosand, at("2012-12-17T08:00"))
-    act(harnosand, "ung-kontaktuppgifter", extend, at("2012-12-18T09:00"), new_deadline=date(2013, 2, 28), reason="skolan bad om tid")
+    act(
+        harnosand,
+        "ung-kontaktuppgifter",
+        extend,
+        at("2012-12-18T09:00"),
+        new_deadline=date(2013, 2, 28),
+        reason="skolan bad om tid",
+    )
     _, delivered, transport = run(harnosand, at("2013-01-02T08:00"))
     bodies = {to: m.get_body(("plain",)).get_content() for to, m in transport.sent}
     assert "Kontaktuppgifter" not in bodies.get("maria.lund@example.org", "")  # no overdue for her
@@ -261,11 +290,32 @@ def test_an_extension_moves_the_reminders_to_the_new_deadline(harnosand):
 
 def test_an_extension_must_move_the_deadline_later_and_give_a_reason(harnosand):
     with pytest.raises(WorkError):
-        act(harnosand, "ung-kontaktuppgifter", extend, at("2012-12-18T09:00"), new_deadline=date(2012, 12, 1), reason="x")
+        act(
+            harnosand,
+            "ung-kontaktuppgifter",
+            extend,
+            at("2012-12-18T09:00"),
+            new_deadline=date(2012, 12, 1),
+            reason="x",
+        )
     with pytest.raises(WorkError):
-        act(harnosand, "ung-kontaktuppgifter", extend, at("2012-12-18T09:00"), new_deadline=date(2013, 1, 31), reason=" ")
+        act(
+            harnosand,
+            "ung-kontaktuppgifter",
+            extend,
+            at("2012-12-18T09:00"),
+            new_deadline=date(2013, 1, 31),
+            reason=" ",
+        )
     with pytest.raises(WorkError):  # ongoing work has no deadline to move
-        act(harnosand, "cen-ordning", extend, at("2012-12-18T09:00"), new_deadline=date(2013, 1, 31), reason="x")
+        act(
+            harnosand,
+            "cen-ordning",
+            extend,
+            at("2012-12-18T09:00"),
+            new_deadline=date(2013, 1, 31),
+            reason="x",
+        )
 
 
 def test_an_acknowledged_delay_is_not_escalated_further(harnosand):
@@ -314,7 +364,9 @@ def test_a_mail_that_cannot_be_rendered_waits_and_is_not_lost(harnosand, monkeyp
 def test_new_reminder_settings_reschedule_every_activity(harnosand, agreement_copy):
     run(harnosand, at("2012-12-17T08:00"))
     text = agreement_copy.read_text(encoding="utf-8")
-    agreement_copy.write_text(text.replace("\ncycle:\n", "\nreminders:\n  stages: [20, 10, 3, 0]\n\ncycle:\n", 1), encoding="utf-8")
+    agreement_copy.write_text(
+        text.replace("\ncycle:\n", "\nreminders:\n  stages: [20, 10, 3, 0]\n\ncycle:\n", 1), encoding="utf-8"
+    )
     load_file(harnosand, agreement_copy)
     with harnosand() as session:
         liv = session.scalar(select(Activity).where(Activity.key == "liv-anmalningar"))  # due 2013-12-30

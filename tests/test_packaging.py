@@ -18,7 +18,18 @@ pytestmark = pytest.mark.slow
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         check=True,
         timeout=300,
     )
@@ -53,7 +64,11 @@ def test_the_installed_package_works_away_from_the_sources(wheel, tmp_path):
     def trygg(*args):
         return subprocess.run(
             [sys.executable, "-c", code, str(target), *args],
-            capture_output=True, text=True, cwd=elsewhere, env=env, timeout=120,
+            capture_output=True,
+            text=True,
+            cwd=elsewhere,
+            env=env,
+            timeout=120,
         )
 
     assert trygg("db", "upgrade").returncode == 0

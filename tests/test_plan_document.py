@@ -15,7 +15,11 @@ from workflow.plan.document import PlanDocument, read_plan
 from workflow.source import InputError, Problem
 
 SEED = (
-    Path(__file__).resolve().parents[2] / "shared" / "seed" / "overenskommelse-harnosand-2012-2013.txt"
+    Path(__file__).resolve().parents[1]
+    / "config"
+    / "agreements"
+    / "sources"
+    / "overenskommelse-harnosand-2012-2013.txt"
 )
 DATA = Path(__file__).resolve().parent / "data"
 TITLES = [
@@ -30,8 +34,6 @@ HEADER = "Mål\tAktivitet\tNär\tAnsvarig"
 
 @pytest.fixture(scope="module")
 def seed() -> PlanDocument:
-    if not SEED.exists():
-        pytest.skip(f"the seed agreement is not at {SEED}")
     return read_plan(SEED)
 
 
@@ -166,9 +168,9 @@ def test_csv_lines_are_physical_lines_when_a_cell_spans_lines(tmp_path):
     path = write(
         tmp_path,
         "plan.csv",
-        'area,goal,activity,when,responsible\n'
+        "area,goal,activity,when,responsible\n"
         'Trafik,"Säkrare\ncykling",Kontroller,2012,Polis\n'
-        ',,Kampanj,2013,Kommun\n',
+        ",,Kampanj,2013,Kommun\n",
     )
     doc = read_plan(path)
     assert [r.line for r in doc.areas[0].rows] == [2, 4]
@@ -304,8 +306,22 @@ def test_file_with_no_plan_table_is_refused(tmp_path):
 
 # --- never a traceback ----------------------------------------------------------------------
 
-PIECES = ["1. Trafik", "Bakgrund", HEADER, "A\tB\tC\tD", "\tB\tC\tD", "A\tB", "¹ Not", "Text",
-          "Handlingsplan för 2014", "", "\t\t", "Mål\tAktivitet", "\r", "\ufeff"]
+PIECES = [
+    "1. Trafik",
+    "Bakgrund",
+    HEADER,
+    "A\tB\tC\tD",
+    "\tB\tC\tD",
+    "A\tB",
+    "¹ Not",
+    "Text",
+    "Handlingsplan för 2014",
+    "",
+    "\t\t",
+    "Mål\tAktivitet",
+    "\r",
+    "\ufeff",
+]
 
 
 def read_or_refuse(content: str | bytes, suffix: str) -> None:

@@ -22,8 +22,6 @@ CSV = ROOT / "tests" / "data" / "plan-harnosand.csv"
 
 @pytest.fixture
 def loaded(sessions, clock):
-    if not SEED.exists():
-        pytest.skip(f"seed not found at {SEED}")
     with transaction(sessions) as session:
         load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="test")
     return sessions
@@ -34,9 +32,15 @@ def activities(sessions) -> dict[str, tuple]:
     with sessions() as session:
         return {
             a.key: (
-                a.goal.area.key, a.goal.title, a.title, a.when_text, a.responsible_text,
-                json.dumps(a.timing, sort_keys=True), a.deadline,
-                tuple((o.organisation.key, o.role) for o in a.owners), a.state,
+                a.goal.area.key,
+                a.goal.title,
+                a.title,
+                a.when_text,
+                a.responsible_text,
+                json.dumps(a.timing, sort_keys=True),
+                a.deadline,
+                tuple((o.organisation.key, o.role) for o in a.owners),
+                a.state,
             )
             for a in session.scalars(select(Activity))
         }
@@ -125,7 +129,9 @@ def test_a_revised_plan_keeps_ids_withdraws_and_adds(loaded, clock, tmp_path):
 def test_reloading_the_agreement_file_does_not_undo_an_import(loaded, clock, tmp_path):
     revised = tmp_path / "plan.txt"
     revised.write_text(
-        SEED.read_text(encoding="utf-8").replace("Regelbundna kontroller\t2012", "Regelbundna kontroller\tUnder 2013"),
+        SEED.read_text(encoding="utf-8").replace(
+            "Regelbundna kontroller\t2012", "Regelbundna kontroller\tUnder 2013"
+        ),
         encoding="utf-8",
     )
     run_import(loaded, clock, revised, year=2013)
@@ -138,16 +144,21 @@ def test_reloading_the_agreement_file_does_not_undo_an_import(loaded, clock, tmp
 def test_an_unreadable_when_is_refused_naming_the_phrase_and_its_place(loaded, clock, tmp_path):
     bad = tmp_path / "plan.txt"
     bad.write_text(
-        SEED.read_text(encoding="utf-8").replace("Under hösten 2012\tKommun och polis", "När snön smälter\tKommun och polis"),
+        SEED.read_text(encoding="utf-8").replace(
+            "Under hösten 2012\tKommun och polis", "När snön smälter\tKommun och polis"
+        ),
         encoding="utf-8",
     )
     before = activities(loaded)
     with pytest.raises(InputError) as caught:
         run_import(loaded, clock, bad)
     (problem,) = caught.value.problems
-    line = bad.read_text(encoding="utf-8").splitlines().index(
-        next(x for x in bad.read_text(encoding="utf-8").splitlines() if "När snön smälter" in x)
-    ) + 1
+    line = (
+        bad.read_text(encoding="utf-8")
+        .splitlines()
+        .index(next(x for x in bad.read_text(encoding="utf-8").splitlines() if "När snön smälter" in x))
+        + 1
+    )
     assert (problem.file, problem.line, problem.path) == (str(bad), line, "När")
     assert problem.column == len("Erbjuda trygghetsvandringar\tUtföra trygghetsvandring (ar)\t") + 1
     assert "När snön smälter" in problem.message
@@ -156,7 +167,10 @@ def test_an_unreadable_when_is_refused_naming_the_phrase_and_its_place(loaded, c
 
 def test_an_unknown_responsible_word_is_named(loaded, clock, tmp_path):
     bad = tmp_path / "plan.csv"
-    bad.write_text(CSV.read_text(encoding="utf-8").replace("Polis och socialtjänst", "Polis och Tullverket"), encoding="utf-8")
+    bad.write_text(
+        CSV.read_text(encoding="utf-8").replace("Polis och socialtjänst", "Polis och Tullverket"),
+        encoding="utf-8",
+    )
     with pytest.raises(InputError) as caught:
         run_import(loaded, clock, bad)
     assert any("Tullverket" in p.message and p.path == "Ansvarig" for p in caught.value.problems)
@@ -168,8 +182,6 @@ def test_a_year_outside_the_agreement_is_refused(loaded, clock):
 
 
 def test_cli_dry_run_prints_19_activities_and_writes_nothing(db_url):
-    if not SEED.exists():
-        pytest.skip(f"seed not found at {SEED}")
     env = {"TRYGG_DATABASE_URL": db_url}
     run_trygg("db", "upgrade", env=env)
     run_trygg("load", str(HARNOSAND), env=env)
@@ -184,13 +196,13 @@ def test_cli_dry_run_prints_19_activities_and_writes_nothing(db_url):
 
 
 def test_cli_refuses_a_bad_row_with_its_place(db_url, tmp_path):
-    if not SEED.exists():
-        pytest.skip(f"seed not found at {SEED}")
     env = {"TRYGG_DATABASE_URL": db_url}
     run_trygg("db", "upgrade", env=env)
     run_trygg("load", str(HARNOSAND), env=env)
     bad = tmp_path / "plan.txt"
-    bad.write_text(SEED.read_text(encoding="utf-8").replace("Uppföljning månadsvis", "Ibland kanske"), encoding="utf-8")
+    bad.write_text(
+        SEED.read_text(encoding="utf-8").replace("Uppföljning månadsvis", "Ibland kanske"), encoding="utf-8"
+    )
     result = run_trygg("plan", "import", str(bad), "--json", env=env)
     assert result.returncode == 2
     data = json.loads(result.stdout)

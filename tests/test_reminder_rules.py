@@ -214,8 +214,13 @@ def timing(phrase: str) -> dict:
 
 def test_monthly_follow_up_work_is_reminded_of_each_follow_up():
     targets = targets_of(
-        timing=timing("Uppföljning månadsvis"), deadline=None, open_events=[], reported_at=None,
-        ctx=CTX, cal=CAL, today=date(2012, 12, 17),
+        timing=timing("Uppföljning månadsvis"),
+        deadline=None,
+        open_events=[],
+        reported_at=None,
+        ctx=CTX,
+        cal=CAL,
+        today=date(2012, 12, 17),
     )
     assert [(t.kind, t.due) for t in targets] == [("follow_up", YEAR_END), ("follow_up", date(2013, 1, 31))]
     decision = decide(item(*targets), POLICY, CAL, at("2012-12-20T08:00"))  # 3 working days before
@@ -224,8 +229,13 @@ def test_monthly_follow_up_work_is_reminded_of_each_follow_up():
 
 def test_weekly_patrols_are_not_reminded_one_by_one():
     targets = targets_of(
-        timing=timing("Kontinuerligt varje fredag och lördag"), deadline=None, open_events=[],
-        reported_at=None, ctx=CTX, cal=CAL, today=date(2012, 12, 17),
+        timing=timing("Kontinuerligt varje fredag och lördag"),
+        deadline=None,
+        open_events=[],
+        reported_at=None,
+        ctx=CTX,
+        cal=CAL,
+        today=date(2012, 12, 17),
     )
     assert targets == ()
     assert first_action_at(item(*targets), POLICY, CAL) is None
@@ -234,8 +244,13 @@ def test_weekly_patrols_are_not_reminded_one_by_one():
 def test_a_progress_report_answers_the_follow_up_that_is_due():
     reported = datetime(2012, 12, 10, 12, tzinfo=UTC)  # after the November follow-up
     targets = targets_of(
-        timing=timing("Uppföljning månadsvis"), deadline=None, open_events=[], reported_at=reported,
-        ctx=CTX, cal=CAL, today=date(2012, 12, 17),
+        timing=timing("Uppföljning månadsvis"),
+        deadline=None,
+        open_events=[],
+        reported_at=reported,
+        ctx=CTX,
+        cal=CAL,
+        today=date(2012, 12, 17),
     )
     assert [t.answered for t in targets] == [True, False]
     assert decide(item(*targets), POLICY, CAL, at("2012-12-20T08:00")).notices == ()

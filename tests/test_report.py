@@ -34,10 +34,15 @@ def year_2012(sessions, clock):
 
         def finish(key, day):
             act = session.scalar(select(Activity).where(Activity.key == key))
-            act.history.append(ActivityStatusChange(
-                at=datetime(day.year, day.month, day.day, 12, tzinfo=UTC), actor="anna",
-                from_state=act.state, to_state=ActivityState.DONE, note="Genomfört",
-            ))
+            act.history.append(
+                ActivityStatusChange(
+                    at=datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
+                    actor="anna",
+                    from_state=act.state,
+                    to_state=ActivityState.DONE,
+                    note="Genomfört",
+                )
+            )
             act.state = ActivityState.DONE
 
         finish("ung-kontaktuppgifter", date(2012, 3, 1))
@@ -46,11 +51,22 @@ def year_2012(sessions, clock):
         council = actions.find_meeting(session, agr, "council-2012-1")
         actions.coopt(session, sync, council, people["eva-strom"])
         actions.record_minutes(
-            session, sync, council, "Lägesbilden", [people["fred-nilsson"], people["eva-strom"]],
+            session,
+            sync,
+            council,
+            "Lägesbilden",
+            [people["fred-nilsson"], people["eva-strom"]],
             council.ends_at + timedelta(days=2),
         )
         check_in = actions.find_meeting(session, agr, "check_in-2012-1")
-        actions.record_minutes(session, sync, check_in, "Avstämning", [people["johan-berg"]], check_in.ends_at + timedelta(days=20))
+        actions.record_minutes(
+            session,
+            sync,
+            check_in,
+            "Avstämning",
+            [people["johan-berg"]],
+            check_in.ends_at + timedelta(days=20),
+        )
     return sessions
 
 
@@ -97,7 +113,11 @@ def test_the_html_is_swedish_or_english_and_self_contained(year_2012):
 
 
 def _browser() -> str | None:
-    return shutil.which("chromium-headless-shell") or shutil.which("chromium") or shutil.which("chromium-browser")
+    return (
+        shutil.which("chromium-headless-shell")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
 
 
 def test_the_report_renders_with_its_charts_in_a_headless_browser(year_2012, tmp_path):
@@ -109,19 +129,28 @@ def test_the_report_renders_with_its_charts_in_a_headless_browser(year_2012, tmp
     page = tmp_path / "report.html"
     page.write_text(render_report(report_of(year_2012), "sv"), encoding="utf-8")
     flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
         f"--user-data-dir={tmp_path / 'profile'}",
     ]
     dom = subprocess.run(
         [browser, *flags, "--virtual-time-budget=3000", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert 'data-charts-drawn="2"' in dom.stdout, dom.stderr[-2000:]
     shot = tmp_path / "report.png"
     subprocess.run(
         [browser, *flags, f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri()],
-        capture_output=True, timeout=120,
+        capture_output=True,
+        timeout=120,
     )
     assert shot.exists() and shot.stat().st_size > 10_000
 

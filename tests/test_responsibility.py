@@ -43,7 +43,11 @@ def test_every_seed_phrase(text, leads, partners):
 @pytest.mark.parametrize(
     ("text", "leads", "partners"),
     [
-        ("Socialförvaltningen tillsammans med fältarbetare och frivård", ("socialtjanst",), ("faltarbetare", "frivarden")),
+        (
+            "Socialförvaltningen tillsammans med fältarbetare och frivård",
+            ("socialtjanst",),
+            ("faltarbetare", "frivarden"),
+        ),
         ("POLISEN, Skolan samt Räddningstjänsten", ("polisen", "skola", "raddningstjanst"), ()),
         ("Kommunen med stöd av polis och polisen", ("kommunen",), ("polisen",)),
         ("  Polis  i  samverkan  med  kommun. ", ("polisen",), ("kommunen",)),

@@ -18,7 +18,8 @@ from workflow.db import make_engine, session_factory
 from workflow.runtime.models import Heartbeat, Lease
 
 pytestmark = pytest.mark.skipif(
-    shutil.which("faketime") is None, reason="faketime (Debian package faketime, libfaketime) is not installed"
+    shutil.which("faketime") is None,
+    reason="faketime (Debian package faketime, libfaketime) is not installed",
 )
 
 
@@ -34,7 +35,10 @@ def test_trygg_run_at_another_time_sends_that_days_mails_once(tmp_path):
     # 07:00:30 UTC is 08:00:30 in Stockholm on Monday 17 December 2012: the send hour has passed.
     proc = subprocess.Popen(
         ["faketime", "2012-12-17 07:00:30", sys.executable, "-m", "tasks.cli", "run", "--interval", "5"],
-        env={**os.environ, **env}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,  # faketime runs trygg as its child: signal the whole group
     )
     try:

@@ -33,7 +33,8 @@ def test_an_unknown_time_zone_is_refused(monkeypatch):
 
 def test_db_upgrade_does_not_print_the_database_password(tmp_path):
     result = run_trygg(
-        "db", "upgrade",
+        "db",
+        "upgrade",
         env={"TRYGG_DATABASE_URL": f"sqlite:///{tmp_path}/t.db", "TRYGG_SECRET_KEY": "xyzzy-secret"},
     )
     assert result.returncode == 0, result.stderr

@@ -14,11 +14,22 @@ from tests.conftest import HARNOSAND, run_trygg
 def two_years(tmp_path_factory):
     out = tmp_path_factory.mktemp("sim")
     result = run_trygg(
-        "simulate", str(HARNOSAND), "--from", "2012-01-01", "--to", "2013-12-31", "--out", str(out), "--seed", "3",
+        "simulate",
+        str(HARNOSAND),
+        "--from",
+        "2012-01-01",
+        "--to",
+        "2013-12-31",
+        "--out",
+        str(out),
+        "--seed",
+        "3",
         env={"COLUMNS": "200"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    timeline = [json.loads(line) for line in (out / "timeline.jsonl").read_text(encoding="utf-8").splitlines()]
+    timeline = [
+        json.loads(line) for line in (out / "timeline.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     return out, timeline, result.stdout
 
 
@@ -26,8 +37,19 @@ def test_every_line_of_the_timeline_has_its_fields_and_its_mail(two_years):
     out, timeline, _ = two_years
     assert timeline
     kinds = {
-        "reminder", "overdue", "escalation", "digest", "agenda_call", "invitation", "meeting_update",
-        "cancellation", "minutes_request", "minutes", "checkin_invitation", "checkin_report", "evaluation",
+        "reminder",
+        "overdue",
+        "escalation",
+        "digest",
+        "agenda_call",
+        "invitation",
+        "meeting_update",
+        "cancellation",
+        "minutes_request",
+        "minutes",
+        "checkin_invitation",
+        "checkin_report",
+        "evaluation",
         "delivery_failure",
     }
     for entry in timeline:
@@ -53,11 +75,17 @@ def test_the_meetings_of_both_years_are_convened_and_minuted(two_years):
     kinds = Counter(e["kind"] for e in timeline)
     assert kinds["invitation"] and kinds["minutes_request"] and kinds["agenda_call"]
     for year in ("2012", "2013"):
-        check_ins = {r for e in timeline if e["kind"] == "checkin_invitation" and e["at"].startswith(year) for r in e["refs"]}
+        check_ins = {
+            r
+            for e in timeline
+            if e["kind"] == "checkin_invitation" and e["at"].startswith(year)
+            for r in e["refs"]
+        }
         assert check_ins == {f"check_in-{year}-1", f"check_in-{year}-2"}  # two distinct meetings
         evaluations = [e for e in timeline if e["kind"] == "evaluation" and e["at"].startswith(year)]
         assert {to for e in evaluations for to in e["to"]} == {
-            "Thomas Nyberg <thomas.nyberg@example.org>", "Fred Nilsson <fred.nilsson@example.org>",
+            "Thomas Nyberg <thomas.nyberg@example.org>",
+            "Fred Nilsson <fred.nilsson@example.org>",
         }
 
 
@@ -79,8 +107,17 @@ def test_the_same_seed_gives_the_same_timeline_byte_for_byte(tmp_path):
     def run(seed, name):
         out = tmp_path / name
         result = run_trygg(
-            "simulate", str(HARNOSAND), "--from", "2012-06-01", "--to", "2012-12-31", "--out", str(out),
-            "--seed", str(seed), "--quiet",
+            "simulate",
+            str(HARNOSAND),
+            "--from",
+            "2012-06-01",
+            "--to",
+            "2012-12-31",
+            "--out",
+            str(out),
+            "--seed",
+            str(seed),
+            "--quiet",
         )
         assert result.returncode == 0, result.stderr[-2000:]
         return (out / "timeline.jsonl").read_bytes()
@@ -91,10 +128,22 @@ def test_the_same_seed_gives_the_same_timeline_byte_for_byte(tmp_path):
 
 
 def test_bad_dates_and_rates_are_refused(tmp_path):
-    bad = run_trygg("simulate", str(HARNOSAND), "--from", "2012-13-01", "--to", "2012-12-31", "--out", str(tmp_path))
+    bad = run_trygg(
+        "simulate", str(HARNOSAND), "--from", "2012-13-01", "--to", "2012-12-31", "--out", str(tmp_path)
+    )
     assert bad.returncode == 2 and "2012-13-01" in bad.stderr
     rates = run_trygg(
-        "simulate", str(HARNOSAND), "--from", "2012-01-01", "--to", "2012-12-31", "--out", str(tmp_path),
-        "--on-time-rate", "0.8", "--late-rate", "0.5",
+        "simulate",
+        str(HARNOSAND),
+        "--from",
+        "2012-01-01",
+        "--to",
+        "2012-12-31",
+        "--out",
+        str(tmp_path),
+        "--on-time-rate",
+        "0.8",
+        "--late-rate",
+        "0.5",
     )
     assert rates.returncode == 2 and "late_rate" in rates.stderr

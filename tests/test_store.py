@@ -43,7 +43,9 @@ def test_timestamps_come_back_aware_utc(sessions):
 def test_naive_timestamps_are_refused(sessions):
     with pytest.raises(StatementError, match="naive"):
         with transaction(sessions) as session:
-            session.add(AuditEntry(at=datetime(2012, 1, 1), actor="t", action="a", entity="e", entity_key="k"))
+            session.add(
+                AuditEntry(at=datetime(2012, 1, 1), actor="t", action="a", entity="e", entity_key="k")
+            )
             session.flush()
 
 

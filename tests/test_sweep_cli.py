@@ -34,7 +34,10 @@ def mails(env) -> dict[str, object]:
     folder = Path(env["TRYGG_MAIL_DIR"])
     if not folder.exists():
         return {}
-    return {p.name: message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))}
+    return {
+        p.name: message_from_bytes(p.read_bytes(), policy=policy.default)
+        for p in sorted(folder.glob("*.eml"))
+    }
 
 
 def sweep(env, when: str, *extra: str, child: bool = False):
@@ -64,7 +67,9 @@ def test_the_year_end_reminders_go_out_once_then_the_ladder_climbs(env):
         now = mails(env)
         new = {name: m for name, m in now.items() if name not in seen}
         seen |= set(new)
-        to_by_day[day] = {m["To"].addresses[0].display_name for m in new.values() if m["X-Trygg-Kind"] == "escalation"}
+        to_by_day[day] = {
+            m["To"].addresses[0].display_name for m in new.values() if m["X-Trygg-Kind"] == "escalation"
+        }
     assert to_by_day["2013-01-09"] == {"Anna Sjöberg"}  # +5 working days: the coordinator
     assert to_by_day["2013-01-16"] == {"Thomas Nyberg", "Fred Nilsson"}  # +10: management
 
@@ -74,7 +79,9 @@ def test_a_dry_run_shows_what_would_go_out_and_changes_nothing(env):
     assert dry["dry_run"] and len(dry["delivery"]["sent"]) == 8
     assert mails(env) == {}
     real = json.loads(sweep(env, "2012-12-17T08:00:00+01:00", "--json").stdout)
-    assert sorted(m["to"] for m in real["delivery"]["sent"]) == sorted(m["to"] for m in dry["delivery"]["sent"])
+    assert sorted(m["to"] for m in real["delivery"]["sent"]) == sorted(
+        m["to"] for m in dry["delivery"]["sent"]
+    )
     assert len(mails(env)) == 8
 
 
@@ -84,14 +91,27 @@ def test_a_bad_instant_is_refused(env):
 
 
 def test_activity_commands_act_and_refuse_what_does_not_fit(env):
-    done = run_trygg("activity", "done", "ung-natmobbning", "--note", "föreläsningen hölls", "--json", env=env)
+    done = run_trygg(
+        "activity", "done", "ung-natmobbning", "--note", "föreläsningen hölls", "--json", env=env
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["changed"] is True
     again = trygg_in_process("activity", "done", "ung-natmobbning", env=env)
     assert again.returncode == 0 and "redan klar" in again.stdout
-    extended = trygg_in_process("activity", "extend", "ung-kontaktuppgifter", "--to", "2013-02-28", "--reason", "nya rektorer", env=env)
+    extended = trygg_in_process(
+        "activity",
+        "extend",
+        "ung-kontaktuppgifter",
+        "--to",
+        "2013-02-28",
+        "--reason",
+        "nya rektorer",
+        env=env,
+    )
     assert extended.returncode == 0, extended.stderr
-    backwards = trygg_in_process("activity", "extend", "ung-kontaktuppgifter", "--to", "2013-01-01", "--reason", "x", env=env)
+    backwards = trygg_in_process(
+        "activity", "extend", "ung-kontaktuppgifter", "--to", "2013-01-01", "--reason", "x", env=env
+    )
     assert backwards.returncode == 2 and "efter" in backwards.stderr
     progress = trygg_in_process("activity", "progress", "liv-arbetsgrupp", "--note", "möte 12 dec", env=env)
     assert progress.returncode == 0
@@ -108,7 +128,9 @@ def test_activity_commands_act_and_refuse_what_does_not_fit(env):
 
 def test_a_synthetic_agreement_loads_and_sweeps(env, tmp_path):
     path = tmp_path / "synthetic.yaml"
-    made = trygg_in_process("synthetic", str(path), "--activities", "60", "--people", "12", "--around", "2013-03-13", env=env)
+    made = trygg_in_process(
+        "synthetic", str(path), "--activities", "60", "--people", "12", "--around", "2013-03-13", env=env
+    )
     assert made.returncode == 0, made.stderr
     assert trygg_in_process("load", str(path), env=env).returncode == 0
     result = json.loads(sweep(env, "2013-03-13T08:00:00+01:00", "--json").stdout)

@@ -34,7 +34,13 @@ from workflow.workdays import WorkCalendar
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 CTX = TimingContext(period_start=date(2012, 1, 1), period_end=date(2013, 12, 31))
 CAL = WorkCalendar()
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "overenskommelse-harnosand-2012-2013.txt"
+SEED = (
+    Path(__file__).resolve().parents[1]
+    / "config"
+    / "agreements"
+    / "sources"
+    / "overenskommelse-harnosand-2012-2013.txt"
+)
 
 PERIOD = {"start": "2012-01-01", "end": "2013-12-31"}
 YEAR_2012 = {"kind": "window", "start": "2012-01-01", "end": "2012-12-31"}
@@ -74,7 +80,6 @@ def _seed_when_column() -> list[str]:
     return [r[2].strip() for r in rows if len(r) == 4 and r[2].strip() != "När"]
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="the seed document is not beside the repository")
 def test_the_table_holds_every_när_phrase_of_the_seed_in_order() -> None:
     assert _seed_when_column() == [phrase for phrase, _ in SEED_ROWS]
 
@@ -92,8 +97,13 @@ def test_seed_deadlines_fall_on_working_days() -> None:
     assert by_phrase["Under höstterminen 2012"] == date(2012, 12, 20)
     assert by_phrase["Under hösten 2012"] == date(2012, 11, 30)
     assert by_phrase["Under projektiden"] == date(2013, 12, 30)
-    for ongoing in ("Kontinuerligt", "Under öppettider", "Uppföljning månadsvis",
-                    "Kontinuerligt varje fredag och lördag", "2 gånger/år samt vid remissförfarande"):
+    for ongoing in (
+        "Kontinuerligt",
+        "Under öppettider",
+        "Uppföljning månadsvis",
+        "Kontinuerligt varje fredag och lördag",
+        "2 gånger/år samt vid remissförfarande",
+    ):
         assert by_phrase[ongoing] is None
 
 
@@ -204,7 +214,9 @@ def test_impossible_dates_are_errors_naming_the_phrase(phrase: str, suggestion: 
     assert phrase in str(caught.value) and suggestion in str(caught.value)
 
 
-@pytest.mark.parametrize("phrase", ["När det passar", "", "   ", "samt", "Uppföljning", "Under kvällar", "2 gånger/månad"])
+@pytest.mark.parametrize(
+    "phrase", ["När det passar", "", "   ", "samt", "Uppföljning", "Under kvällar", "2 gånger/månad"]
+)
 def test_unreadable_phrase_gives_timing_error_with_phrase_and_suggestion(phrase: str) -> None:
     with pytest.raises(TimingError) as caught:
         parse_when(phrase, CTX)
@@ -240,8 +252,14 @@ def test_weekend_patrols_keep_22_local_across_both_dst_changes() -> None:
 
 def test_patrols_on_days_off_stay_while_deadlines_and_send_times_move() -> None:
     patrols = parse_when("Kontinuerligt varje fredag och lördag", CTX)
-    days = {t.date() for t in _local(occurrences(patrols, CTX, datetime(2012, 1, 1, tzinfo=STOCKHOLM),
-                                                 datetime(2013, 1, 1, tzinfo=STOCKHOLM)))}
+    days = {
+        t.date()
+        for t in _local(
+            occurrences(
+                patrols, CTX, datetime(2012, 1, 1, tzinfo=STOCKHOLM), datetime(2013, 1, 1, tzinfo=STOCKHOLM)
+            )
+        )
+    }
     assert len(days) == 104
     days_off = [date(2012, 1, 6), date(2012, 4, 6), date(2012, 6, 22), date(2012, 6, 23), date(2012, 11, 3)]
     for day in days_off:
@@ -252,27 +270,45 @@ def test_patrols_on_days_off_stay_while_deadlines_and_send_times_move() -> None:
     assert deadline_of(parse_when("Senast 22 juni 2012", CTX), CTX, CAL) == date(2012, 6, 21)
     assert deadline_of(parse_when("Senast 3 november 2012", CTX), CTX, CAL) == date(2012, 11, 2)
     assert CAL.send_time(date(2012, 1, 6)).astimezone(STOCKHOLM) == datetime(2012, 1, 9, 8, tzinfo=STOCKHOLM)
-    assert CAL.send_time(date(2012, 6, 22)).astimezone(STOCKHOLM) == datetime(2012, 6, 25, 8, tzinfo=STOCKHOLM)
+    assert CAL.send_time(date(2012, 6, 22)).astimezone(STOCKHOLM) == datetime(
+        2012, 6, 25, 8, tzinfo=STOCKHOLM
+    )
 
 
 def test_occurrences_stay_inside_the_timing_and_the_asked_range() -> None:
     autumn = parse_when("varje fredag under hösten 2012", CTX)
-    fridays = _local(occurrences(autumn, CTX, datetime(2012, 1, 1, tzinfo=UTC), datetime(2014, 1, 1, tzinfo=UTC)))
+    fridays = _local(
+        occurrences(autumn, CTX, datetime(2012, 1, 1, tzinfo=UTC), datetime(2014, 1, 1, tzinfo=UTC))
+    )
     assert fridays[0] == datetime(2012, 9, 7, 8, tzinfo=STOCKHOLM)
     assert fridays[-1] == datetime(2012, 11, 30, 8, tzinfo=STOCKHOLM)
-    half_open = occurrences(autumn, CTX, datetime(2012, 9, 7, 6, tzinfo=UTC), datetime(2012, 9, 14, 6, tzinfo=UTC))
+    half_open = occurrences(
+        autumn, CTX, datetime(2012, 9, 7, 6, tzinfo=UTC), datetime(2012, 9, 14, 6, tzinfo=UTC)
+    )
     assert half_open == [datetime(2012, 9, 7, 6, tzinfo=UTC)]
-    assert occurrences(parse_when("Under 2012", CTX), CTX, datetime(2012, 1, 1, tzinfo=UTC),
-                       datetime(2013, 1, 1, tzinfo=UTC)) == []
+    assert (
+        occurrences(
+            parse_when("Under 2012", CTX),
+            CTX,
+            datetime(2012, 1, 1, tzinfo=UTC),
+            datetime(2013, 1, 1, tzinfo=UTC),
+        )
+        == []
+    )
 
 
 def test_every_other_week_counts_from_the_first_day_of_its_span() -> None:
     timing = parse_when("Varannan vecka under vårterminen 2025", CTX)
-    times = _local(occurrences(timing, CTX, datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC)))
+    times = _local(
+        occurrences(timing, CTX, datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC))
+    )
     assert times[:3] == [datetime(2025, 1, d, 8, tzinfo=STOCKHOLM) for d in (9, 23)] + [
-        datetime(2025, 2, 6, 8, tzinfo=STOCKHOLM)]
+        datetime(2025, 2, 6, 8, tzinfo=STOCKHOLM)
+    ]
     assert times[-1].date() == date(2025, 6, 12)
-    assert all((b - a).days in (13, 14) for a, b in zip(times, times[1:], strict=False))  # 13 days + an hour at DST
+    assert all(
+        (b - a).days in (13, 14) for a, b in zip(times, times[1:], strict=False)
+    )  # 13 days + an hour at DST
 
 
 def test_monthly_follow_up_is_due_at_each_month_end_on_a_working_day() -> None:
@@ -288,7 +324,11 @@ def test_monthly_follow_up_is_due_at_each_month_end_on_a_working_day() -> None:
 def test_twice_a_year_is_followed_up_twice_a_year_and_events_when_they_happen() -> None:
     timing = parse_when("2 gånger/år samt vid remissförfarande", CTX)
     assert follow_ups(timing, CTX, CAL, date(2012, 1, 1), date(2013, 12, 31)) == [
-        date(2012, 6, 29), date(2012, 12, 28), date(2013, 6, 28), date(2013, 12, 30)]
+        date(2012, 6, 29),
+        date(2012, 12, 28),
+        date(2013, 6, 28),
+        date(2013, 12, 30),
+    ]
     event = timing.parts[1]
     assert event_due(event, date(2012, 12, 20), CAL) == date(2013, 1, 10)  # 10 working days on
     assert start_of(timing, CTX) == date(2012, 1, 1)

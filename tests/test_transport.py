@@ -24,8 +24,13 @@ SENDER = "trygg@example.org"
 def message(to: str = "maria.lund@example.org", kind: str = "reminder"):
     return build_message(
         Rendered("Påminnelse: åk 6", "Hej Maria!\n.\nEn rad som börjar med punkt.\n", "<p>Hej Maria!</p>"),
-        kind=kind, sender=f"trygg <{SENDER}>", to=("Maria Lund", to), reply_to=None,
-        message_id="<trygg.t.mail-1@example.org>", date=datetime(2012, 12, 17, 7, tzinfo=UTC), language="sv",
+        kind=kind,
+        sender=f"trygg <{SENDER}>",
+        to=("Maria Lund", to),
+        reply_to=None,
+        message_id="<trygg.t.mail-1@example.org>",
+        date=datetime(2012, 12, 17, 7, tzinfo=UTC),
+        language="sv",
     )
 
 
@@ -48,7 +53,10 @@ def test_one_connection_serves_a_whole_batch(smtp_server):
     server = smtp_server()
     transport = smtp(server)
     for i in range(3):
-        assert transport.send(message(), sender=SENDER, recipient=f"p{i}@example.org", filename="x").status == "sent"
+        assert (
+            transport.send(message(), sender=SENDER, recipient=f"p{i}@example.org", filename="x").status
+            == "sent"
+        )
     transport.close()
     assert len(server.messages) == 3 and len(server.recorder.peers) == 1
 
@@ -66,7 +74,9 @@ def test_a_4xx_is_a_retry_and_the_next_attempt_goes_through(smtp_server):
 def test_a_5xx_recipient_is_a_permanent_failure(smtp_server):
     server = smtp_server(Script(refuse={"nobody@example.org": "550 5.1.1 No such user"}))
     transport = smtp(server)
-    refused = transport.send(message("nobody@example.org"), sender=SENDER, recipient="nobody@example.org", filename="x")
+    refused = transport.send(
+        message("nobody@example.org"), sender=SENDER, recipient="nobody@example.org", filename="x"
+    )
     fine = transport.send(message(), sender=SENDER, recipient="maria.lund@example.org", filename="x")
     transport.close()
     assert refused.status == "failed" and refused.reply == "550 5.1.1 No such user"
@@ -82,15 +92,22 @@ def test_a_refused_connection_is_a_retry():
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_login_is_used_when_the_url_has_a_user(smtp_server):
     server = smtp_server(login=("trygg", "hemligt"))
-    assert smtp(server).send(message(), sender=SENDER, recipient="a@example.org", filename="x").status == "sent"
+    assert (
+        smtp(server).send(message(), sender=SENDER, recipient="a@example.org", filename="x").status == "sent"
+    )
     assert len(server.messages) == 1
 
 
 def test_an_invalid_address_is_a_permanent_failure_without_a_connection(tmp_path):
     transport = SmtpTransport(SmtpConfig.from_url(f"smtp://127.0.0.1:{free_port()}", 2.0))
-    assert transport.send(message(), sender=SENDER, recipient="inte en adress", filename="x").status == "failed"
+    assert (
+        transport.send(message(), sender=SENDER, recipient="inte en adress", filename="x").status == "failed"
+    )
     assert not valid_address("a@b") and valid_address("anna.sjoberg@example.org")
-    assert FileTransport(tmp_path).send(message(), sender=SENDER, recipient="x@@", filename="x.eml").status == "failed"
+    assert (
+        FileTransport(tmp_path).send(message(), sender=SENDER, recipient="x@@", filename="x.eml").status
+        == "failed"
+    )
 
 
 @pytest.mark.parametrize(
@@ -117,8 +134,12 @@ def test_a_bad_smtp_url_is_refused():
 def test_the_file_transport_is_the_default_and_writes_whole_named_files(tmp_path):
     transport = transport_from_settings(Settings(mail_dir=tmp_path / "mail", smtp_url=None))
     assert isinstance(transport, FileTransport)
-    outcome = transport.send(message(), sender=SENDER, recipient="maria.lund@example.org",
-                             filename="2012-12-17_reminder_maria-lund_1.eml")
+    outcome = transport.send(
+        message(),
+        sender=SENDER,
+        recipient="maria.lund@example.org",
+        filename="2012-12-17_reminder_maria-lund_1.eml",
+    )
     path = tmp_path / "mail" / "2012-12-17_reminder_maria-lund_1.eml"
     assert outcome.status == "sent" and outcome.reply == f"file {path}"
     written = message_from_bytes(path.read_bytes(), policy=policy.default)

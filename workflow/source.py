@@ -69,9 +69,7 @@ class _DatesAsText(RoundTripConstructor):
     (ruamel would raise a bare ValueError on 2012-02-30, with no line)."""
 
 
-_DatesAsText.add_constructor(
-    "tag:yaml.org,2002:timestamp", lambda self, node: self.construct_scalar(node)
-)
+_DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", lambda self, node: self.construct_scalar(node))
 
 
 @dataclass
@@ -108,10 +106,7 @@ class YamlDocument:
         return Problem(self.file, line, col, format_path(loc), message)
 
     def problems_from_validation(self, error: ValidationError) -> list[Problem]:
-        return [
-            self.problem(tuple(e["loc"]), translate_pydantic(e))
-            for e in error.errors(include_url=False)
-        ]
+        return [self.problem(tuple(e["loc"]), translate_pydantic(e)) for e in error.errors(include_url=False)]
 
 
 def to_plain(node: Any) -> Any:

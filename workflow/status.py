@@ -85,7 +85,9 @@ def agreement_status(session: Session, agreement: Agreement) -> dict[str, Any]:
                         "title": act.title,
                         "goal": goal.title,
                         "owners": [{"id": o.organisation.key, "name": o.organisation.name} for o in leads],
-                        "partners": [{"id": o.organisation.key, "name": o.organisation.name} for o in partners],
+                        "partners": [
+                            {"id": o.organisation.key, "name": o.organisation.name} for o in partners
+                        ],
                         "contacts": [
                             {"id": p.key, "name": p.name, "email": p.email} for p in people.values()
                         ],
@@ -94,7 +96,9 @@ def agreement_status(session: Session, agreement: Agreement) -> dict[str, Any]:
                         "timing": act.timing,
                         "starts_on": act.starts_on.isoformat() if act.starts_on else None,
                         "deadline": act.deadline.isoformat() if act.deadline else None,
-                        "extended_deadline": act.extended_deadline.isoformat() if act.extended_deadline else None,
+                        "extended_deadline": act.extended_deadline.isoformat()
+                        if act.extended_deadline
+                        else None,
                         "effective_deadline": _iso(effective_deadline(act.deadline, act.extended_deadline)),
                         "next_action_at": act.next_action_at.isoformat() if act.next_action_at else None,
                         "state": act.state,
@@ -145,23 +149,30 @@ def engine_status(session: Session, now: datetime, *, stale_after: timedelta = S
         at, count = seen[role]
         age = (now - at).total_seconds()
         stale = age > stale_after.total_seconds()
-        roles[role] = {"last_seen": at.isoformat(), "age_seconds": int(age), "processes": count, "stale": stale}
+        roles[role] = {
+            "last_seen": at.isoformat(),
+            "age_seconds": int(age),
+            "processes": count,
+            "stale": stale,
+        }
         if stale:
             problems.append(f"{role}_stale")
     standby = seen.get("scheduler-standby")
     held = session.scalar(select(Lease).where(Lease.name == "scheduler"))
     mails = dict(session.execute(select(Mail.status, func.count()).group_by(Mail.status)).all())
     late = session.scalar(
-        select(func.count()).select_from(Mail).where(
-            Mail.status == MailStatus.PENDING, Mail.next_attempt_at <= now - stale_after
-        )
+        select(func.count())
+        .select_from(Mail)
+        .where(Mail.status == MailStatus.PENDING, Mail.next_attempt_at <= now - stale_after)
     )
     return {
         "now": now.isoformat(),
         "healthy": not problems,
         "problems": problems,
         "scheduler": roles["scheduler"],
-        "scheduler_standby": {"last_seen": standby[0].isoformat(), "processes": standby[1]} if standby else None,
+        "scheduler_standby": {"last_seen": standby[0].isoformat(), "processes": standby[1]}
+        if standby
+        else None,
         "workers": roles["worker"],
         "lease": {"holder": held.holder, "expires_at": held.expires_at.isoformat()} if held else None,
         "mails": {status.value: mails.get(status.value, 0) for status in MailStatus},

@@ -20,7 +20,13 @@ _MIX = (("deadline", 0.6), ("window", 0.2), ("follow_up", 0.1), ("ongoing", 0.1)
 
 
 def synthetic_agreement(
-    *, activities: int, people: int, around: date, spread_days: int = 30, seed: int = 1, key: str | None = None
+    *,
+    activities: int,
+    people: int,
+    around: date,
+    spread_days: int = 30,
+    seed: int = 1,
+    key: str | None = None,
 ) -> dict[str, Any]:
     """An agreement as the file's data: deadlines uniformly within ±spread_days of `around`."""
     if activities < 1 or people < 4:
@@ -45,8 +51,14 @@ def synthetic_agreement(
     for i in range(people - 3):
         # Every organisation gets a contact first; the rest are spread over them.
         persons.append(
-            _person(f"person-{i + 1}", f"Person {i + 1}", homes[i % len(homes)], ["officer"], contact=True,
-                    language="en" if i % 7 == 6 else "sv")
+            _person(
+                f"person-{i + 1}",
+                f"Person {i + 1}",
+                homes[i % len(homes)],
+                ["officer"],
+                contact=True,
+                language="en" if i % 7 == 6 else "sv",
+            )
         )
     period_start = date(around.year - 1, 1, 1)
     period_end = date(around.year + 1, 12, 31)
@@ -67,19 +79,24 @@ def synthetic_agreement(
         "council": {
             "name": "Rådet för trygghet och hälsa",
             "convened_by": "kommunen",
-            "members": [
-                {"person": p["id"], "mandate": "Ledamot", "from": period_start} for p in persons[:3]
-            ],
+            "members": [{"person": p["id"], "mandate": "Ledamot", "from": period_start} for p in persons[:3]],
         },
         "cycle": _CYCLE,
         "plan": {"title": "Syntetisk handlingsplan", "year": around.year, "areas": areas},
     }
 
 
-def _person(key: str, name: str, org: str, roles: list[str], *, contact: bool = False, language: str = "sv") -> dict[str, Any]:
+def _person(
+    key: str, name: str, org: str, roles: list[str], *, contact: bool = False, language: str = "sv"
+) -> dict[str, Any]:
     return {
-        "id": key, "name": name, "email": f"{key}@example.org", "organisation": org,
-        "roles": roles, "contact": contact, "language": language,
+        "id": key,
+        "name": name,
+        "email": f"{key}@example.org",
+        "organisation": org,
+        "roles": roles,
+        "contact": contact,
+        "language": language,
     }
 
 
@@ -98,7 +115,9 @@ def _activity(rnd: random.Random, n: int, around: date, spread: int, homes: list
     partner = rnd.choice([h for h in homes if h != lead] or [lead])
     lead_name = "Polis" if lead == "polisen" else f"Enhet {lead.split('-')[1]}"
     partner_name = "polis" if partner == "polisen" else f"Enhet {partner.split('-')[1]}"
-    responsible = lead_name if partner == lead or rnd.random() < 0.5 else f"{lead_name} i samverkan med {partner_name}"
+    responsible = (
+        lead_name if partner == lead or rnd.random() < 0.5 else f"{lead_name} i samverkan med {partner_name}"
+    )
     return {"id": f"akt-{n}", "activity": f"Aktivitet {n}", "timing": timing, "responsible": responsible}
 
 
@@ -115,10 +134,36 @@ _CYCLE: dict[str, Any] = {
             ]
         )
     ],
-    "council_meetings": {"months": [2, 4, 9, 11], "weekday": "tuesday", "week_of_month": 2, "time": "13:00", "duration_minutes": 120},
-    "check_ins": {"months": [6, 11], "weekday": "thursday", "week_of_month": 1, "time": "10:00", "duration_minutes": 90, "parties": ["kommunen", "polisen"]},
-    "yearly_review": {"month": 10, "weekday": "tuesday", "week_of_month": 3, "time": "13:00", "duration_minutes": 180},
-    "evaluation": {"month": 12, "weekday": "wednesday", "week_of_month": 1, "time": "13:00", "duration_minutes": 120, "report_to": ["chef-polis", "ordforande"]},
+    "council_meetings": {
+        "months": [2, 4, 9, 11],
+        "weekday": "tuesday",
+        "week_of_month": 2,
+        "time": "13:00",
+        "duration_minutes": 120,
+    },
+    "check_ins": {
+        "months": [6, 11],
+        "weekday": "thursday",
+        "week_of_month": 1,
+        "time": "10:00",
+        "duration_minutes": 90,
+        "parties": ["kommunen", "polisen"],
+    },
+    "yearly_review": {
+        "month": 10,
+        "weekday": "tuesday",
+        "week_of_month": 3,
+        "time": "13:00",
+        "duration_minutes": 180,
+    },
+    "evaluation": {
+        "month": 12,
+        "weekday": "wednesday",
+        "week_of_month": 1,
+        "time": "13:00",
+        "duration_minutes": 120,
+        "report_to": ["chef-polis", "ordforande"],
+    },
 }
 
 

@@ -49,7 +49,9 @@ def find_activity(session: Session, agreement: Agreement, key: str) -> Activity:
     return activity
 
 
-def mark_done(session: Session, clock: Clock, activity: Activity, *, actor: str, note: str | None = None) -> Acted:
+def mark_done(
+    session: Session, clock: Clock, activity: Activity, *, actor: str, note: str | None = None
+) -> Acted:
     """The activity is done: every reminder and escalation about it stops."""
     if activity.state == ActivityState.DONE:
         return Acted(activity.key, "done", False, 0, ("redan klar", "already done"))
@@ -70,8 +72,12 @@ def report_progress(session: Session, clock: Clock, activity: Activity, *, actor
     _change_state(session, activity, ActivityState.IN_PROGRESS, actor, note, now)
     activity.reported_at = now
     cancelled = cancel_notices(
-        session, subject_type="activity", subject_id=activity.id, now=now,
-        rules=("reminder",), occurrence_prefix=f"activity:{activity.id}:follow_up:",
+        session,
+        subject_type="activity",
+        subject_id=activity.id,
+        now=now,
+        rules=("reminder",),
+        occurrence_prefix=f"activity:{activity.id}:follow_up:",
     )
     reschedule(session, [activity])
     return Acted(activity.key, "progress", True, cancelled, ("läget rapporterat", "progress reported"))
@@ -96,14 +102,23 @@ def extend(
     before = activity.extended_deadline
     activity.extended_deadline = new_deadline
     record(
-        session, clock, actor=actor, action="extend", entity="activity", entity_key=activity.key,
+        session,
+        clock,
+        actor=actor,
+        action="extend",
+        entity="activity",
+        entity_key=activity.key,
         agreement_id=activity.agreement_id,
         before={"deadline": current.isoformat(), "extended_deadline": before.isoformat() if before else None},
-        after={"extended_deadline": new_deadline.isoformat()}, reason=reason,
+        after={"extended_deadline": new_deadline.isoformat()},
+        reason=reason,
     )
     # The old deadline's reminders and ladder are moot; the new one's start afresh.
     cancelled = cancel_notices(
-        session, subject_type="activity", subject_id=activity.id, now=now,
+        session,
+        subject_type="activity",
+        subject_id=activity.id,
+        now=now,
         occurrence_prefix=f"activity:{activity.id}:deadline:",
     )
     reschedule(session, [activity])
@@ -111,7 +126,9 @@ def extend(
     return Acted(activity.key, "extend", True, cancelled, (f"ny sista dag {day}", f"new deadline {day}"))
 
 
-def acknowledge(session: Session, clock: Clock, activity: Activity, *, actor: str, note: str | None = None) -> Acted:
+def acknowledge(
+    session: Session, clock: Clock, activity: Activity, *, actor: str, note: str | None = None
+) -> Acted:
     """Someone has seen that the activity is late: its escalation stops (until a new deadline passes)."""
     _require_active(activity)
     now = clock.now()
@@ -119,11 +136,22 @@ def acknowledge(session: Session, clock: Clock, activity: Activity, *, actor: st
         raise WorkError("aktiviteten är inte försenad / the activity is not overdue")
     activity.acknowledged_at = now
     record(
-        session, clock, actor=actor, action="acknowledge", entity="activity", entity_key=activity.key,
-        agreement_id=activity.agreement_id, after={"acknowledged_at": now.isoformat()}, reason=note,
+        session,
+        clock,
+        actor=actor,
+        action="acknowledge",
+        entity="activity",
+        entity_key=activity.key,
+        agreement_id=activity.agreement_id,
+        after={"acknowledged_at": now.isoformat()},
+        reason=note,
     )
     cancelled = cancel_notices(
-        session, subject_type="activity", subject_id=activity.id, now=now, rules=("overdue", "escalation"),
+        session,
+        subject_type="activity",
+        subject_id=activity.id,
+        now=now,
+        rules=("overdue", "escalation"),
     )
     reschedule(session, [activity])
     return Acted(activity.key, "ack", True, cancelled, ("förseningen kvitterad", "the delay is acknowledged"))
@@ -138,9 +166,13 @@ def _overdue(session: Session, activity: Activity, now: datetime) -> bool:
     tz = ZoneInfo(session.get(Agreement, activity.agreement_id).timezone)
     dues = [effective_deadline(activity.deadline, activity.extended_deadline)]
     dues += session.scalars(
-        select(ActivityEvent.due_on).where(ActivityEvent.activity_id == activity.id, ActivityEvent.done_at.is_(None))
+        select(ActivityEvent.due_on).where(
+            ActivityEvent.activity_id == activity.id, ActivityEvent.done_at.is_(None)
+        )
     ).all()
-    return any(d is not None and now >= datetime.combine(d + timedelta(days=1), time(), tzinfo=tz) for d in dues)
+    return any(
+        d is not None and now >= datetime.combine(d + timedelta(days=1), time(), tzinfo=tz) for d in dues
+    )
 
 
 def _change_state(
@@ -148,10 +180,20 @@ def _change_state(
 ) -> None:
     before = activity.state
     session.add(
-        ActivityStatusChange(activity_id=activity.id, at=now, actor=actor, from_state=before, to_state=state, note=note)
+        ActivityStatusChange(
+            activity_id=activity.id, at=now, actor=actor, from_state=before, to_state=state, note=note
+        )
     )
     activity.state = state
     record(
-        session, FixedClock(now), actor=actor, action="state", entity="activity", entity_key=activity.key,
-        agreement_id=activity.agreement_id, before={"state": before}, after={"state": state.value}, reason=note,
+        session,
+        FixedClock(now),
+        actor=actor,
+        action="state",
+        entity="activity",
+        entity_key=activity.key,
+        agreement_id=activity.agreement_id,
+        before={"state": before},
+        after={"state": state.value},
+        reason=note,
     )

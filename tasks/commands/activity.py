@@ -100,10 +100,17 @@ def extend(
     try:
         new_deadline = date.fromisoformat(to)
     except ValueError:
-        err.print(t(f"[red]--to: {to!r} är inte ett datum ÅÅÅÅ-MM-DD[/]", f"[red]--to: {to!r} is not a date YYYY-MM-DD[/]"))
+        err.print(
+            t(
+                f"[red]--to: {to!r} är inte ett datum ÅÅÅÅ-MM-DD[/]",
+                f"[red]--to: {to!r} is not a date YYYY-MM-DD[/]",
+            )
+        )
         raise typer.Exit(EXIT_INPUT) from None
     _act(
-        agreement, key, as_json,
+        agreement,
+        key,
+        as_json,
         lambda s, c, a: work.extend(s, c, a, actor=actor(), new_deadline=new_deadline, reason=reason),
     )
 
@@ -118,7 +125,9 @@ def ack(key: IdArg, note: NoteOpt = None, agreement: AgreementOpt = None, as_jso
 def trigger(
     activity: IdArg,
     note: Annotated[str, typer.Option("--note", help="vad som hände, t.ex. 'Remiss: detaljplan Nattviken'")],
-    on: Annotated[str | None, typer.Option("--on", help="dagen det hände, ÅÅÅÅ-MM-DD (standard: i dag)")] = None,
+    on: Annotated[
+        str | None, typer.Option("--on", help="dagen det hände, ÅÅÅÅ-MM-DD (standard: i dag)")
+    ] = None,
     agreement: AgreementOpt = None,
 ) -> None:
     """Händelsen för en händelsestyrd plikt har inträffat ('vid remissförfarande') / record the event."""
@@ -129,7 +138,9 @@ def trigger(
             try:
                 happened = date.fromisoformat(on)
             except ValueError:
-                raise typer.BadParameter(f"ogiltigt datum {on!r} (skriv ÅÅÅÅ-MM-DD)", param_hint="--on") from None
+                raise typer.BadParameter(
+                    f"ogiltigt datum {on!r} (skriv ÅÅÅÅ-MM-DD)", param_hint="--on"
+                ) from None
         event = record_event(session, sync, agr, activity, happened, note)
         console.print(
             t(

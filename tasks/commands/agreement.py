@@ -137,7 +137,9 @@ def status_command(agreement: AgreementOpt = None, as_json: JsonFlag = False) ->
                     act["title"],
                     owners,
                     act["when"] or "",
-                    (act["effective_deadline"] + t(" (förlängd)", " (extended)")) if act["extended_deadline"] else (act["deadline"] or "—"),
+                    (act["effective_deadline"] + t(" (förlängd)", " (extended)"))
+                    if act["extended_deadline"]
+                    else (act["deadline"] or "—"),
                     t(STATE_SV.get(state, state), state),
                 )
             console.print(table)

@@ -41,7 +41,9 @@ NowOpt = Annotated[
         "/ the instant to sweep at",
     ),
 ]
-IntervalOpt = Annotated[int, typer.Option("--interval", min=5, max=3600, help="sekunder mellan tick / seconds between ticks")]
+IntervalOpt = Annotated[
+    int, typer.Option("--interval", min=5, max=3600, help="sekunder mellan tick / seconds between ticks")
+]
 
 
 def _logging() -> None:
@@ -49,14 +51,20 @@ def _logging() -> None:
 
 
 def worker(
-    concurrency: Annotated[int | None, typer.Option("--concurrency", "-c", help="parallella uppgifter / parallel tasks")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-c", help="parallella uppgifter / parallel tasks")
+    ] = None,
     pool: Annotated[str, typer.Option("--pool", help="prefork, threads eller solo")] = "prefork",
     loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO",
 ) -> None:
     """Kör en Celery-worker (kräver TRYGG_BROKER_URL) / run a Celery worker."""
     if not get_settings().broker_url:
-        err.print(t("[red]TRYGG_BROKER_URL är inte satt.[/] Utan broker: kör [bold]trygg run[/].",
-                    "[red]TRYGG_BROKER_URL is not set.[/] Without a broker, run [bold]trygg run[/]."))
+        err.print(
+            t(
+                "[red]TRYGG_BROKER_URL är inte satt.[/] Utan broker: kör [bold]trygg run[/].",
+                "[red]TRYGG_BROKER_URL is not set.[/] Without a broker, run [bold]trygg run[/].",
+            )
+        )
         raise typer.Exit(EXIT_STATE)
     require_schema(engine())
     # Celery is imported only by the commands that run it: every other command starts faster.
@@ -64,7 +72,11 @@ def worker(
 
     # A node name of its own, so that several workers on one host answer `inspect` apart.
     argv = [
-        "worker", f"--loglevel={loglevel}", f"--pool={pool}", "--without-gossip", "--without-mingle",
+        "worker",
+        f"--loglevel={loglevel}",
+        f"--pool={pool}",
+        "--without-gossip",
+        "--without-mingle",
         f"--hostname=trygg.{os.getpid()}@%h",
     ]
     if concurrency:
@@ -75,8 +87,12 @@ def worker(
 def scheduler(interval: IntervalOpt = 60) -> None:
     """Kör klockan: ett svep i minuten via Celery, en schemaläggare agerar åt gången / run the clock."""
     if not get_settings().broker_url:
-        err.print(t("[red]TRYGG_BROKER_URL är inte satt.[/] Utan broker: kör [bold]trygg run[/].",
-                    "[red]TRYGG_BROKER_URL is not set.[/] Without a broker, run [bold]trygg run[/]."))
+        err.print(
+            t(
+                "[red]TRYGG_BROKER_URL är inte satt.[/] Utan broker: kör [bold]trygg run[/].",
+                "[red]TRYGG_BROKER_URL is not set.[/] Without a broker, run [bold]trygg run[/].",
+            )
+        )
         raise typer.Exit(EXIT_STATE)
     require_schema(engine())
     _logging()
@@ -101,7 +117,16 @@ def run(interval: IntervalOpt = 60) -> None:
     serve(Ticker(runtime.sessions(), sweep_and_deliver, interval=timedelta(seconds=interval)))
 
 
-def sweep(now: NowOpt = None, dry_run: Annotated[bool, typer.Option("--dry-run", help="visa vad som skulle gå ut, skriv och skicka inget / show, change nothing")] = False, as_json: JsonFlag = False) -> None:
+def sweep(
+    now: NowOpt = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="visa vad som skulle gå ut, skriv och skicka inget / show, change nothing"
+        ),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
     """Ett svep och ett utskick nu, eller vid --now / one sweep and delivery, in this process."""
     try:
         instant = runtime.parse_instant(now) if now else SystemClock().now()
@@ -112,7 +137,12 @@ def sweep(now: NowOpt = None, dry_run: Annotated[bool, typer.Option("--dry-run",
     if dry_run:
         data = _dry_run(instant)
     else:
-        data = {"now": instant.isoformat(), "dry_run": False, "sweep": runtime.run_sweep(instant), "delivery": runtime.run_delivery(instant)}
+        data = {
+            "now": instant.isoformat(),
+            "dry_run": False,
+            "sweep": runtime.run_sweep(instant),
+            "delivery": runtime.run_delivery(instant),
+        }
     if as_json:
         print_json(data)
         return
@@ -129,9 +159,22 @@ def _dry_run(instant: datetime) -> dict[str, Any]:
         for mail_id in session.scalars(select(Mail.id).where(claimable(instant)).order_by(Mail.id)):
             letter = prepare(session, mail_id, instant, settings.mail_from)
             if letter is not None:
-                mails.append({"mail": mail_id, "kind": letter.kind, "to": letter.to[1], "subject": letter.rendered.subject, "reply": "dry run"})
+                mails.append(
+                    {
+                        "mail": mail_id,
+                        "kind": letter.kind,
+                        "to": letter.to[1],
+                        "subject": letter.rendered.subject,
+                        "reply": "dry run",
+                    }
+                )
         session.rollback()
-    return {"now": instant.isoformat(), "dry_run": True, "sweep": report.as_json(), "delivery": {"sent": mails, "retrying": [], "failed": [], "cancelled": 0, "lost_claims": 0}}
+    return {
+        "now": instant.isoformat(),
+        "dry_run": True,
+        "sweep": report.as_json(),
+        "delivery": {"sent": mails, "retrying": [], "failed": [], "cancelled": 0, "lost_claims": 0},
+    }
 
 
 def _show_sweep(data: dict[str, Any]) -> None:
@@ -163,7 +206,12 @@ def _show_sweep(data: dict[str, Any]) -> None:
 
 
 def health(
-    max_age: Annotated[int, typer.Option("--max-age", min=1, help="sekunder innan tystnad räknas som fel / seconds of silence tolerated")] = int(STALE_AFTER.total_seconds()),
+    max_age: Annotated[
+        int,
+        typer.Option(
+            "--max-age", min=1, help="sekunder innan tystnad räknas som fel / seconds of silence tolerated"
+        ),
+    ] = int(STALE_AFTER.total_seconds()),
     as_json: JsonFlag = False,
 ) -> None:
     """Avsluta med 1 om schemaläggaren eller arbetarna inte har kört nyligen / exit 1 when stale."""
@@ -193,7 +241,10 @@ def show_engine(data: dict[str, Any]) -> None:
     def seen(role: dict[str, Any]) -> str:
         if role["last_seen"] is None:
             return t("aldrig", "never")
-        return t(f"{role['last_seen']} ({role['age_seconds']} s sedan)", f"{role['last_seen']} ({role['age_seconds']} s ago)")
+        return t(
+            f"{role['last_seen']} ({role['age_seconds']} s sedan)",
+            f"{role['last_seen']} ({role['age_seconds']} s ago)",
+        )
 
     console.print(t("Schemaläggare: ", "Scheduler: ") + seen(data["scheduler"]), highlight=False)
     console.print(t("Workers: ", "Workers: ") + seen(data["workers"]), highlight=False)

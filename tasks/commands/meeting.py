@@ -47,11 +47,16 @@ def _describe(session, agr, m: Meeting) -> dict:
         "location": m.location,
         "status": m.status,
         "sequence": m.sequence,
-        "next_action_at": m.next_action_at.astimezone(ZoneInfo(agr.timezone)).isoformat() if m.next_action_at else None,
+        "next_action_at": m.next_action_at.astimezone(ZoneInfo(agr.timezone)).isoformat()
+        if m.next_action_at
+        else None,
         "agenda": agenda(session, agr, m),
         "invitees": [
             {
-                "id": i.person.key, "name": i.person.name, "co_opted": i.co_opted, "guest": i.person.is_guest,
+                "id": i.person.key,
+                "name": i.person.name,
+                "co_opted": i.co_opted,
+                "guest": i.person.is_guest,
                 "attended": i.attended,
             }
             for i in m.invitees
@@ -208,7 +213,13 @@ def coopt(
             p = actions.find_person(session, agr, person)
         else:
             p = actions.add_guest(
-                session, sync, agr, name=name, email=email, organisation=organisation, language=language,
+                session,
+                sync,
+                agr,
+                name=name,
+                email=email,
+                organisation=organisation,
+                language=language,
                 title=title,
             )
         actions.coopt(session, sync, m, p)

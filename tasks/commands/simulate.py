@@ -31,8 +31,12 @@ def simulate_command(
     end: Annotated[str, typer.Option("--to", help="sista dag, ÅÅÅÅ-MM-DD")],
     out: Annotated[Path, typer.Option("--out", help="mapp för .eml, timeline.jsonl och årsrapporter")],
     seed: Annotated[int, typer.Option("--seed", help="samma frö ger samma förlopp")] = 1,
-    on_time_rate: Annotated[float, typer.Option("--on-time-rate", min=0.0, max=1.0, help="andel som görs i tid")] = 0.6,
-    late_rate: Annotated[float, typer.Option("--late-rate", min=0.0, max=1.0, help="andel som görs för sent")] = 0.3,
+    on_time_rate: Annotated[
+        float, typer.Option("--on-time-rate", min=0.0, max=1.0, help="andel som görs i tid")
+    ] = 0.6,
+    late_rate: Annotated[
+        float, typer.Option("--late-rate", min=0.0, max=1.0, help="andel som görs för sent")
+    ] = 0.3,
     quiet: Annotated[bool, typer.Option("--quiet", help="bara summeringen")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="summeringen som JSON")] = False,
 ) -> None:
@@ -46,13 +50,23 @@ def simulate_command(
         raise typer.BadParameter(str(exc), param_hint="--on-time-rate/--late-rate") from None
     total = (last - first).days + 1
     with Progress(
-        TextColumn(t("Simulerar", "Simulating")), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-        TimeElapsedColumn(), console=err, transient=True, disable=as_json,
+        TextColumn(t("Simulerar", "Simulating")),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=as_json,
     ) as progress:
         task = progress.add_task("", total=total)
         try:
             result = simulate(
-                find_agreement_file(agreement), first, last, out, behaviour,
+                find_agreement_file(agreement),
+                first,
+                last,
+                out,
+                behaviour,
                 on_day=lambda day: progress.update(task, advance=1, description=day.isoformat()),
             )
         except InputError as exc:
@@ -63,31 +77,48 @@ def simulate_command(
     for entry in result.timeline:
         months.setdefault(entry["at"][:7], Counter())[entry["kind"]] += 1
     if as_json:
-        print_json({"out": str(out), "mails": len(result.timeline), "kinds": dict(sorted(kinds.items())),
-                    "months": {m: dict(sorted(c.items())) for m, c in sorted(months.items())},
-                    "reports": [str(p) for p in result.reports], "actions": result.actions})
+        print_json(
+            {
+                "out": str(out),
+                "mails": len(result.timeline),
+                "kinds": dict(sorted(kinds.items())),
+                "months": {m: dict(sorted(c.items())) for m, c in sorted(months.items())},
+                "reports": [str(p) for p in result.reports],
+                "actions": result.actions,
+            }
+        )
         return
     if not quiet:
         for entry in result.timeline:
             to = ", ".join(x.split(" <")[0] for x in entry["to"])
-            console.print(f"{entry['at'][:16].replace('T', ' ')}  {entry['kind']:<18} {to:<18} {entry['subject']}",
-                          highlight=False, markup=False, overflow="ellipsis", no_wrap=True)
+            console.print(
+                f"{entry['at'][:16].replace('T', ' ')}  {entry['kind']:<18} {to:<18} {entry['subject']}",
+                highlight=False,
+                markup=False,
+                overflow="ellipsis",
+                no_wrap=True,
+            )
     # Months down, and each month's kinds on one line: readable at any terminal width.
     table = Table(title=t("Mejl per månad och slag", "Mails per month and kind"))
     table.add_column(t("Månad", "Month"), no_wrap=True)
     table.add_column(t("Antal", "Mails"), justify="right")
     table.add_column(t("Slag", "Kinds"))
     for month, counts in sorted(months.items()):
-        table.add_row(month, str(sum(counts.values())), ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
+        table.add_row(
+            month, str(sum(counts.values())), ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+        )
     table.add_row(
-        t("Totalt", "Total"), str(len(result.timeline)), ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())),
+        t("Totalt", "Total"),
+        str(len(result.timeline)),
+        ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())),
         style="bold",
     )
     console.print(table)
     console.print(
-        t(f"{len(result.timeline)} mejl i {out / 'mail'}; tidslinjen i {out / 'timeline.jsonl'}; årsrapporter: ",
-          f"{len(result.timeline)} mails in {out / 'mail'}; the timeline in {out / 'timeline.jsonl'}; reports: ")
+        t(
+            f"{len(result.timeline)} mejl i {out / 'mail'}; tidslinjen i {out / 'timeline.jsonl'}; årsrapporter: ",
+            f"{len(result.timeline)} mails in {out / 'mail'}; the timeline in {out / 'timeline.jsonl'}; reports: ",
+        )
         + ", ".join(str(p) for p in result.reports),
         highlight=False,
     )
-

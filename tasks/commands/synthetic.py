@@ -24,11 +24,18 @@ def synthetic(
     try:
         day = date.fromisoformat(around)
     except ValueError:
-        err.print(t(f"[red]--around: {around!r} är inte ett datum[/]", f"[red]--around: {around!r} is not a date[/]"))
+        err.print(
+            t(
+                f"[red]--around: {around!r} är inte ett datum[/]",
+                f"[red]--around: {around!r} is not a date[/]",
+            )
+        )
         raise typer.Exit(EXIT_INPUT) from None
     write_synthetic(file, activities=activities, people=people, around=day, spread_days=spread, seed=seed)
     console.print(
-        t(f"Skrev {file}: {activities} aktiviteter, {people} personer kring {day}.",
-          f"Wrote {file}: {activities} activities, {people} people around {day}."),
+        t(
+            f"Skrev {file}: {activities} aktiviteter, {people} personer kring {day}.",
+            f"Wrote {file}: {activities} activities, {people} people around {day}.",
+        ),
         highlight=False,
     )

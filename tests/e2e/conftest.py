@@ -72,8 +72,14 @@ def topology(pg_server, tmp_path):
         sink.start()
         clock = FakeClock(start)
         made.append(clock.destroy)
-        topo = Topology(pg=pg_server, database=f"e2e_{uuid.uuid4().hex[:10]}", redis=redis, sink=sink,
-                        clock=clock, workdir=tmp_path)
+        topo = Topology(
+            pg=pg_server,
+            database=f"e2e_{uuid.uuid4().hex[:10]}",
+            redis=redis,
+            sink=sink,
+            clock=clock,
+            workdir=tmp_path,
+        )
         made.append(topo.close)
         return topo
 
@@ -126,9 +132,13 @@ def pytest_terminal_summary(terminalreporter) -> None:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        lines.append(f"| {r['fault']} | {r['mails']} | {r['lost']} | {r['duplicates']} | {r['in_flight']} | "
-                     f"{r['recovery_s']:.1f} | {r['engine_clock_s']:.1f} |")
+        lines.append(
+            f"| {r['fault']} | {r['mails']} | {r['lost']} | {r['duplicates']} | {r['in_flight']} | "
+            f"{r['recovery_s']:.1f} | {r['engine_clock_s']:.1f} |"
+        )
     table = "\n".join(lines)
     (RESULTS.parent / "reliability.md").write_text(table + "\n")
-    terminalreporter.write_sep("-", f"reliability (also in {RESULTS.parent.relative_to(ROOT) / 'reliability.md'})")
+    terminalreporter.write_sep(
+        "-", f"reliability (also in {RESULTS.parent.relative_to(ROOT) / 'reliability.md'})"
+    )
     terminalreporter.write_line(table)

@@ -88,18 +88,45 @@ class PostgresServer:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=self.root)
         if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(argv)} failed ({result.returncode}): {result.stdout}{result.stderr}")
+            raise RuntimeError(
+                f"{' '.join(argv)} failed ({result.returncode}): {result.stdout}{result.stderr}"
+            )
 
     def init(self) -> PostgresServer:
-        self._run(pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync",
-                  "-E", "UTF8", "--locale=C")
+        self._run(
+            pg_bin("initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
         return self.start()
 
     def start(self) -> PostgresServer:
         # Durability is not what these tests measure: fsync off keeps 2 cores busy with the engine.
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._run(pg_bin("pg_ctl"), "start", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", options)
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            pg_bin("pg_ctl"),
+            "start",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+        )
         self.running = True
         return self
 
@@ -114,8 +141,11 @@ class PostgresServer:
     def create_database(self, name: str) -> str:
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True,
-                             connect_timeout=10) as conn:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+            autocommit=True,
+            connect_timeout=10,
+        ) as conn:
             conn.execute(f'create database "{name}"')
         return self.url(name)
 
@@ -144,9 +174,22 @@ class RedisServer:
     def start(self) -> RedisServer:
         log = open(self.dir / "redis.log", "a")  # noqa: SIM115 (closed with the process)
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.dir)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
         wait_until(self.ping, f"redis-server on port {self.port}", timeout=30)
@@ -202,7 +245,9 @@ class _Recorder:
         recipients = [addr for _, addr in getaddresses(headers.get_all("To", []))]
         with self.lock:
             for rcpt in envelope.rcpt_tos:
-                self.received.append(Received(headers.get("Message-ID", ""), rcpt, headers.get("X-Trygg-Kind", "")))
+                self.received.append(
+                    Received(headers.get("Message-ID", ""), rcpt, headers.get("X-Trygg-Kind", ""))
+                )
             n = len(self.received)
         assert recipients, "a mail without a To header"
         return f"250 2.0.0 Ok: queued as S{n}"

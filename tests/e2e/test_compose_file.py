@@ -74,7 +74,9 @@ def parse_trygg(argv: list[str]) -> str:
         assert args, f"{argv}: a group needs a subcommand"
         parent = command.context_class(command, info_name="trygg")
         sub = command.get_command(parent, args[0])
-        assert sub is not None, f"{argv}: `{args[0]}` is not a trygg subcommand ({sorted(command.list_commands(parent))})"
+        assert sub is not None, (
+            f"{argv}: `{args[0]}` is not a trygg subcommand ({sorted(command.list_commands(parent))})"
+        )
         path.append(args[0])
         command, args = sub, args[1:]
     command.make_context(" ".join(["trygg", *path]), list(args))
@@ -118,7 +120,9 @@ def test_services_wait_for_what_they_need(compose):
             assert needed in services, f"{name} depends on unknown {needed}"
             condition = how["condition"]
             if condition == "service_healthy":
-                assert "healthcheck" in services[needed], f"{name} waits for {needed} to be healthy: it has no check"
+                assert "healthcheck" in services[needed], (
+                    f"{name} waits for {needed} to be healthy: it has no check"
+                )
             else:
                 assert condition == "service_completed_successfully" and services[needed]["restart"] == "no"
     assert set(services["migrate"]["depends_on"]) == {"postgres"}
@@ -135,7 +139,9 @@ def test_every_trygg_variable_is_a_setting_and_the_settings_accept_the_values(co
         assert set(env) <= SETTINGS, f"{name}: not settings: {set(env) - SETTINGS}"
         assert {"TRYGG_DATABASE_URL", "TRYGG_BROKER_URL", "TRYGG_SMTP_URL"} <= set(env)
         settings = Settings(_env_file=None, **{k.removeprefix("TRYGG_").lower(): v for k, v in env.items()})
-        assert settings.database_url.startswith("postgresql+psycopg://") and settings.broker_url.startswith("redis://")
+        assert settings.database_url.startswith("postgresql+psycopg://") and settings.broker_url.startswith(
+            "redis://"
+        )
     for example in (ROOT / ".env.example", ROOT / "config" / "trygg.env.example"):
         named = {k for k in env_file(example, commented=True) if k.startswith("TRYGG_")}
         assert named <= SETTINGS, f"{example.name}: not settings: {named - SETTINGS}"

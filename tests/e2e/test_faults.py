@@ -19,7 +19,14 @@ PEOPLE = 400
 SLOW = 0.01  # seconds the sink takes per message
 
 
-def running(topology, *, people: int = PEOPLE, start: str = "2013-03-15T08:00:05", due: date = DUE, delay: float = SLOW):
+def running(
+    topology,
+    *,
+    people: int = PEOPLE,
+    start: str = "2013-03-15T08:00:05",
+    due: date = DUE,
+    delay: float = SLOW,
+):
     topo = topology(start=at(start), delay=delay)
     topo.prepare(people, due)
     topo.start_workers("worker-1", "worker-2")
@@ -37,8 +44,15 @@ def finish(topo, record, fault: str, in_flight: int, began: float, engine_began,
     """Wait for every mail, check the promise, write the row."""
     topo.wait_delivered(kinds=kinds, timeout=300)
     result = topo.outcome(kinds=kinds)
-    record(fault=fault, mails=result.expected, lost=result.lost, duplicates=result.duplicates, in_flight=in_flight,
-           recovery_s=time.monotonic() - began, engine_clock_s=(topo.clock.now() - engine_began).total_seconds())
+    record(
+        fault=fault,
+        mails=result.expected,
+        lost=result.lost,
+        duplicates=result.duplicates,
+        in_flight=in_flight,
+        recovery_s=time.monotonic() - began,
+        engine_clock_s=(topo.clock.now() - engine_began).total_seconds(),
+    )
     assert result.lost == 0 and result.not_sent == 0
     assert result.duplicates <= in_flight, f"{result.duplicates} duplicates, {in_flight} in flight"
 
@@ -88,8 +102,11 @@ def test_a_second_scheduler_stands_by_and_takes_over_when_the_first_stops(topolo
     assert [n.rsplit(":", 1)[1] for n in topo.heartbeat_names("scheduler")] == [str(first)]
     assert [n.rsplit(":", 1)[1] for n in topo.heartbeat_names("scheduler-standby")] == [str(second)]
     topo.stop("scheduler-1")  # gives the lease up on the way out
-    wait_until(lambda: (topo.lease_holder() or "").split(":")[1:2] == [str(second)],
-               "the second scheduler to take the lease", timeout=4 * SCHEDULER_INTERVAL)
+    wait_until(
+        lambda: (topo.lease_holder() or "").split(":")[1:2] == [str(second)],
+        "the second scheduler to take the lease",
+        timeout=4 * SCHEDULER_INTERVAL,
+    )
 
 
 def test_a_scheduler_down_for_three_days_catches_up_once_without_a_storm(topology, record):
@@ -106,7 +123,15 @@ def test_a_scheduler_down_for_three_days_catches_up_once_without_a_storm(topolog
     before = len(topo.sink.received)
     began, engine_began = time.monotonic(), topo.clock.now()
     topo.start_scheduler("scheduler-1")
-    finish(topo, record, "scheduler down for 3 days (faked), then started", 0, began, engine_began, kinds={"overdue"})
+    finish(
+        topo,
+        record,
+        "scheduler down for 3 days (faked), then started",
+        0,
+        began,
+        engine_began,
+        kinds={"overdue"},
+    )
     time.sleep(2 * SCHEDULER_INTERVAL)  # a few more ticks: nothing else may come
     after = topo.sink.received[before:]
     # Catch-up once: one mail per person, the latest stage only (the overdue notice), no missed reminder.

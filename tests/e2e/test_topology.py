@@ -25,6 +25,12 @@ def test_a_thousand_due_mails_arrive_exactly_once_through_two_workers_and_a_sche
     # Both workers took part: each beat while running tasks, and the sink saw one mail per person.
     assert len(topo.heartbeat_names("worker")) == 2
     assert sorted(topo.sink.per_recipient().values()) == [1] * PEOPLE
-    record(fault="none: the end-to-end run", mails=PEOPLE, lost=result.lost, duplicates=result.duplicates,
-           in_flight=0, recovery_s=time.monotonic() - began,
-           engine_clock_s=(topo.clock.now() - engine_began).total_seconds())
+    record(
+        fault="none: the end-to-end run",
+        mails=PEOPLE,
+        lost=result.lost,
+        duplicates=result.duplicates,
+        in_flight=0,
+        recovery_s=time.monotonic() - began,
+        engine_clock_s=(topo.clock.now() - engine_began).total_seconds(),
+    )

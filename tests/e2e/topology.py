@@ -44,14 +44,27 @@ def write_agreement(path: Path, people: int, due: date) -> list[str]:
     """
     data = synthetic_agreement(activities=1, people=people + 3, around=due, spread_days=0)
     owners = ["Polis"] + [f"Enhet {i}" for i in range(1, min(people, 12) + 1)]
-    data["plan"]["areas"] = [{
-        "id": "omrade", "title": "Område",
-        "goals": [{"id": "mal", "title": "Mål", "activities": [
-            {"id": f"akt-{i}", "activity": f"Aktivitet {i}", "timing": {"kind": "deadline", "due": due},
-             "responsible": who}
-            for i, who in enumerate(owners, start=1)
-        ]}],
-    }]
+    data["plan"]["areas"] = [
+        {
+            "id": "omrade",
+            "title": "Område",
+            "goals": [
+                {
+                    "id": "mal",
+                    "title": "Mål",
+                    "activities": [
+                        {
+                            "id": f"akt-{i}",
+                            "activity": f"Aktivitet {i}",
+                            "timing": {"kind": "deadline", "due": due},
+                            "responsible": who,
+                        }
+                        for i, who in enumerate(owners, start=1)
+                    ],
+                }
+            ],
+        }
+    ]
     path.write_text(as_yaml(data), encoding="utf-8")
     return [f"person-{i}@example.org" for i in range(1, people + 1)]
 
@@ -70,8 +83,16 @@ class Outcome:
 class Topology:
     """PostgreSQL, Redis, an SMTP sink, workers and schedulers: started, watched, faulted, stopped."""
 
-    def __init__(self, *, pg: PostgresServer, database: str, redis: RedisServer, sink: SmtpSink,
-                 clock: FakeClock, workdir: Path) -> None:
+    def __init__(
+        self,
+        *,
+        pg: PostgresServer,
+        database: str,
+        redis: RedisServer,
+        sink: SmtpSink,
+        clock: FakeClock,
+        workdir: Path,
+    ) -> None:
         self.pg, self.redis, self.sink, self.clock, self.workdir = pg, redis, sink, clock, workdir
         self.db_url = pg.create_database(database)
         self.env = {
@@ -95,8 +116,9 @@ class Topology:
 
     def trygg(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
         """Run a one-shot `trygg` command (under the fake clock) and return its result."""
-        return subprocess.run(trygg_argv(*args), env=self.env, cwd=self.workdir, capture_output=True, text=True,
-                              timeout=timeout)
+        return subprocess.run(
+            trygg_argv(*args), env=self.env, cwd=self.workdir, capture_output=True, text=True, timeout=timeout
+        )
 
     def prepare(self, people: int, due: date) -> None:
         """`trygg db upgrade` and `trygg load` of an agreement with `people` mails due on `due`."""
@@ -113,8 +135,14 @@ class Topology:
 
     def start(self, name: str, *args: str) -> subprocess.Popen:
         log = open(self.workdir / f"{name}.log", "a")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen(trygg_argv(*args), env=self.env, cwd=self.workdir, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            trygg_argv(*args),
+            env=self.env,
+            cwd=self.workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         self.procs[name] = proc
         return proc
@@ -122,11 +150,15 @@ class Topology:
     def start_workers(self, *names: str) -> None:
         """Start `trygg worker`s (one task at a time each) and wait until each has said it is ready."""
         procs = [self.start(name, "worker", "--pool", "solo", "--loglevel", "WARNING") for name in names]
-        wait_until(lambda: all(self._beating("worker", p) for p in procs), f"{', '.join(names)} to start", timeout=90)
+        wait_until(
+            lambda: all(self._beating("worker", p) for p in procs), f"{', '.join(names)} to start", timeout=90
+        )
 
     def start_scheduler(self, name: str) -> None:
         proc = self.start(name, "scheduler", "--interval", str(SCHEDULER_INTERVAL))
-        wait_until(lambda: self._beating(("scheduler", "scheduler-standby"), proc), f"{name} to tick", timeout=90)
+        wait_until(
+            lambda: self._beating(("scheduler", "scheduler-standby"), proc), f"{name} to tick", timeout=90
+        )
 
     def _beating(self, roles: str | tuple[str, ...], proc: subprocess.Popen) -> bool:
         self.alive(proc)
@@ -233,7 +265,9 @@ class Topology:
 
     def _let_dead_claims_lapse(self) -> None:
         with self.sessions() as session:
-            until = session.scalar(select(func.max(Mail.claimed_until)).where(Mail.status == MailStatus.SENDING))
+            until = session.scalar(
+                select(func.max(Mail.claimed_until)).where(Mail.status == MailStatus.SENDING)
+            )
         if until is not None and until > self.clock.now():
             step = (until - self.clock.now()).total_seconds() + 1
             self.clock.advance(step)

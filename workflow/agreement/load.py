@@ -64,9 +64,7 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
         "timezone": spec.timezone,
         "language": spec.language,
         "council_name": spec.council.name,
-        "reference_group_name": spec.council.reference_group.name
-        if spec.council.reference_group
-        else None,
+        "reference_group_name": spec.council.reference_group.name if spec.council.reference_group else None,
         "cycle_config": spec.cycle.model_dump(mode="json"),
         "calendar_config": spec.calendar.model_dump(mode="json"),
         "reminders_config": spec.reminders.model_dump(mode="json", by_alias=True),
@@ -90,7 +88,13 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
         before = agreement.convened_by_id
         agreement.convened_by_id = convened.id
         if before is not None or not result.created:
-            sync.audit("update", "agreement", spec.id, {"convened_by": before}, {"convened_by": spec.council.convened_by})
+            sync.audit(
+                "update",
+                "agreement",
+                spec.id,
+                {"convened_by": before},
+                {"convened_by": spec.council.convened_by},
+            )
     _load_signatories(session, sync, spec, aid, orgs, people)
     _load_memberships(session, sync, spec, aid, people)
     load_plan(session, sync, agreement, plan_from_agreement(af), orgs)
@@ -101,7 +105,9 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
     ensure_first_cycle(session, sync, agreement)
     if schedule_before is not None and _schedule_settings(agreement) != schedule_before:
         # The meetings' notices move with the send hour, the calendar and the meeting settings.
-        reschedule_meetings(session, session.scalars(select(Meeting).where(Meeting.agreement_id == agreement.id)))
+        reschedule_meetings(
+            session, session.scalars(select(Meeting).where(Meeting.agreement_id == agreement.id))
+        )
     if result.changed:
         agreement.source_file = af.document.file
         agreement.source_sha256 = af.document.sha256
@@ -112,7 +118,12 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
 def _schedule_settings(agreement: Agreement | None) -> tuple | None:
     if agreement is None:
         return None
-    return (agreement.reminders_config, agreement.calendar_config, agreement.timezone, agreement.meetings_config)
+    return (
+        agreement.reminders_config,
+        agreement.calendar_config,
+        agreement.timezone,
+        agreement.meetings_config,
+    )
 
 
 def _load_organisations(session: Session, sync: Sync, spec, aid: int) -> dict[str, Organisation]:
@@ -205,8 +216,7 @@ def _load_people(session: Session, sync: Sync, spec, aid: int, orgs) -> dict[str
 
 def _load_signatories(session: Session, sync: Sync, spec, aid: int, orgs, people) -> None:
     existing = {
-        s.person.key: s
-        for s in session.scalars(select(Signatory).where(Signatory.agreement_id == aid))
+        s.person.key: s for s in session.scalars(select(Signatory).where(Signatory.agreement_id == aid))
     }
     org_key = {o.id: k for k, o in orgs.items()}
     desired = {s.person: {"party": s.party, "title": s.title} for s in spec.signatories}

@@ -68,9 +68,7 @@ class Agreement(Base):
         foreign_keys="Organisation.agreement_id",
         cascade="all, delete-orphan",
     )
-    people: Mapped[list[Person]] = relationship(
-        back_populates="agreement", cascade="all, delete-orphan"
-    )
+    people: Mapped[list[Person]] = relationship(back_populates="agreement", cascade="all, delete-orphan")
 
 
 class Organisation(Base):
@@ -78,9 +76,7 @@ class Organisation(Base):
     __table_args__ = (UniqueConstraint("agreement_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(20))
@@ -90,9 +86,7 @@ class Organisation(Base):
     description: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    agreement: Mapped[Agreement] = relationship(
-        back_populates="organisations", foreign_keys=[agreement_id]
-    )
+    agreement: Mapped[Agreement] = relationship(back_populates="organisations", foreign_keys=[agreement_id])
     parent: Mapped[Organisation | None] = relationship(remote_side=[id])
     people: Mapped[list[Person]] = relationship(back_populates="organisation")
 
@@ -102,9 +96,7 @@ class Person(Base):
     __table_args__ = (UniqueConstraint("agreement_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
@@ -120,9 +112,7 @@ class Person(Base):
 
     agreement: Mapped[Agreement] = relationship(back_populates="people")
     organisation: Mapped[Organisation] = relationship(back_populates="people")
-    roles: Mapped[list[PersonRole]] = relationship(
-        back_populates="person", cascade="all, delete-orphan"
-    )
+    roles: Mapped[list[PersonRole]] = relationship(back_populates="person", cascade="all, delete-orphan")
 
     @property
     def role_names(self) -> list[str]:
@@ -145,9 +135,7 @@ class Signatory(Base):
     __table_args__ = (UniqueConstraint("agreement_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     party_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     title: Mapped[str] = mapped_column(String(200))
@@ -161,9 +149,7 @@ class CouncilMembership(Base):
     __table_args__ = (UniqueConstraint("agreement_id", "body", "person_id", "valid_from"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     body: Mapped[str] = mapped_column(String(30))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     mandate: Mapped[str] = mapped_column(String(500))

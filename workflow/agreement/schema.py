@@ -316,6 +316,16 @@ def slug(text: str) -> str:
 
 
 __all__ = [
-    "AgreementSpec", "AreaSpec", "ActivitySpec", "Body", "CycleSpec", "GoalSpec", "MeetingsSpec",
-    "OrganisationSpec", "PersonSpec", "PlanSpec", "RemindersSpec", "slug",
+    "AgreementSpec",
+    "AreaSpec",
+    "ActivitySpec",
+    "Body",
+    "CycleSpec",
+    "GoalSpec",
+    "MeetingsSpec",
+    "OrganisationSpec",
+    "PersonSpec",
+    "PlanSpec",
+    "RemindersSpec",
+    "slug",
 ]

@@ -118,7 +118,9 @@ def _check_references(spec: AgreementSpec, doc: YamlDocument) -> list[Problem]:
     dup_titles = _duplicates([a.title.casefold() for a in areas])
     for i, area in enumerate(areas):
         if area.id in dup_areas:
-            problems.append(doc.problem(("plan", "areas", i, "id"), f"id {area.id!r} förekommer flera gånger"))
+            problems.append(
+                doc.problem(("plan", "areas", i, "id"), f"id {area.id!r} förekommer flera gånger")
+            )
         if area.title.casefold() in dup_titles:
             problems.append(
                 doc.problem(("plan", "areas", i, "title"), f"området {area.title!r} förekommer flera gånger")
@@ -170,7 +172,10 @@ def _read_plan(spec: AgreementSpec, doc: YamlDocument) -> tuple[list[ActivityPla
             goal_key = goal.id or slug(goal.title)
             if goal_key in goal_keys:
                 problems.append(
-                    doc.problem(("plan", "areas", i, "goals", g), f"målet {goal.title!r} förekommer flera gånger i området")
+                    doc.problem(
+                        ("plan", "areas", i, "goals", g),
+                        f"målet {goal.title!r} förekommer flera gånger i området",
+                    )
                 )
             goal_keys.append(goal_key)
             for k, act in enumerate(goal.activities):
@@ -207,4 +212,3 @@ def _read_plan(spec: AgreementSpec, doc: YamlDocument) -> tuple[list[ActivityPla
                 ]
                 activities.append(plan)
     return activities, problems
-

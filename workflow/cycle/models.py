@@ -22,9 +22,7 @@ class Cycle(Base):
     __table_args__ = (UniqueConstraint("agreement_id", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     year: Mapped[int] = mapped_column(Integer)
     plan_version_id: Mapped[int | None] = mapped_column(ForeignKey("plan_versions.id"))
     opened_at: Mapped[datetime | None]

@@ -151,12 +151,16 @@ def add_guest(
     if language not in ("sv", "en"):
         raise MeetingError("språket ska vara sv eller en")
     org = session.scalar(
-        select(Organisation).where(Organisation.agreement_id == agreement.id, Organisation.key == organisation)
+        select(Organisation).where(
+            Organisation.agreement_id == agreement.id, Organisation.key == organisation
+        )
     )
     if org is None:
         raise MeetingError(f"okänd organisation {organisation!r}")
     same = session.scalar(
-        select(Person).where(Person.agreement_id == agreement.id, Person.email == email.strip(), Person.active)
+        select(Person).where(
+            Person.agreement_id == agreement.id, Person.email == email.strip(), Person.active
+        )
     )
     if same is not None:
         return same  # already known (a member, or a guest of an earlier meeting)
@@ -180,7 +184,9 @@ def add_guest(
     session.add(person)
     session.flush()
     sync.audit(
-        "create", "person", key,
+        "create",
+        "person",
+        key,
         after={"name": person.name, "email": person.email, "organisation": organisation, "guest": True},
     )
     return person
@@ -237,7 +243,9 @@ def cancel(session: Session, sync: Sync, meeting: Meeting, reason: str) -> Meeti
         after={"status": "cancelled"},
         reason=reason.strip(),
     )
-    cancel_notices(session, subject_type="meeting", subject_id=meeting.id, now=sync.clock.now(), rules=MOOT_ON_CANCEL)
+    cancel_notices(
+        session, subject_type="meeting", subject_id=meeting.id, now=sync.clock.now(), rules=MOOT_ON_CANCEL
+    )
     reschedule_meetings(session, [meeting])
     return meeting
 
@@ -284,6 +292,8 @@ def record_minutes(
         after={"revision": revision.revision, "attended": sorted(p.key for p in attended)},
     )
     # Asking for minutes that are recorded is moot; the minutes mail goes to everyone invited.
-    cancel_notices(session, subject_type="meeting", subject_id=meeting.id, now=now, rules=("minutes_request",))
+    cancel_notices(
+        session, subject_type="meeting", subject_id=meeting.id, now=now, rules=("minutes_request",)
+    )
     reschedule_meetings(session, [meeting])
     return revision

@@ -61,7 +61,8 @@ def meeting_rules(session: Session, agreement: Agreement) -> MeetingRules:
     report_keys = (agreement.cycle_config.get("evaluation") or {}).get("report_to", [])
     report_to = tuple(
         session.scalars(
-            select(Person.id).where(Person.agreement_id == agreement.id, Person.key.in_(report_keys), Person.active)
+            select(Person.id)
+            .where(Person.agreement_id == agreement.id, Person.key.in_(report_keys), Person.active)
             .order_by(Person.key)
         )
     )
@@ -80,16 +81,21 @@ def told(session: Session, meeting_id: int) -> dict[int, int | None]:
     out: dict[int, int | None] = {}
     for person, payload in session.execute(
         select(Notice.recipient_id, Notice.payload).where(
-            Notice.subject_type == "meeting", Notice.subject_id == meeting_id,
-            Notice.cancelled_at.is_(None), Notice.rule.in_(CALENDAR_RULES),
+            Notice.subject_type == "meeting",
+            Notice.subject_id == meeting_id,
+            Notice.cancelled_at.is_(None),
+            Notice.rule.in_(CALENDAR_RULES),
         )
     ):
         seq, held = int(payload.get("sequence", 0)), out.get(person)
         out[person] = seq if held is None else max(held, seq)
     for person in session.scalars(
         select(Notice.recipient_id).where(
-            Notice.subject_type == "meeting", Notice.subject_id == meeting_id,
-            Notice.cancelled_at.is_(None), Notice.rule.in_(TOLD_RULES), Notice.rule.not_in(CALENDAR_RULES),
+            Notice.subject_type == "meeting",
+            Notice.subject_id == meeting_id,
+            Notice.cancelled_at.is_(None),
+            Notice.rule.in_(TOLD_RULES),
+            Notice.rule.not_in(CALENDAR_RULES),
         )
     ):
         out.setdefault(person, None)
@@ -100,9 +106,11 @@ def facts_of(session: Session, meeting: Meeting, rules: MeetingRules) -> Meeting
     invitees = tuple((i.person_id, i.co_opted) for i in meeting.invitees)
     invited = {p for p, _ in invitees}
     # The council's secretary takes the minutes where invited; else the coordinator who convenes.
-    takers = tuple(p for p in rules.secretaries if p in invited) or tuple(
-        p for p in rules.coordinators if p in invited
-    ) or rules.coordinators
+    takers = (
+        tuple(p for p in rules.secretaries if p in invited)
+        or tuple(p for p in rules.coordinators if p in invited)
+        or rules.coordinators
+    )
     return MeetingFacts(
         meeting_id=meeting.id,
         kind=meeting.kind,
@@ -127,9 +135,13 @@ def reschedule_meetings(session: Session, meetings: Iterable[Meeting]) -> None:
     for meeting in meetings:
         rules = cache.get(meeting.agreement_id)
         if rules is None:
-            rules = cache[meeting.agreement_id] = meeting_rules(session, session.get(Agreement, meeting.agreement_id))
+            rules = cache[meeting.agreement_id] = meeting_rules(
+                session, session.get(Agreement, meeting.agreement_id)
+            )
         session.flush()
-        meeting.next_action_at = first_action_at(facts_of(session, meeting, rules), rules.policy, rules.calendar)
+        meeting.next_action_at = first_action_at(
+            facts_of(session, meeting, rules), rules.policy, rules.calendar
+        )
 
 
 @dataclass
@@ -156,15 +168,20 @@ def meeting_batch(session: Session, now: datetime, *, limit: int = 200) -> Meeti
     session.scalars(
         select(Meeting)
         .where(Meeting.id.in_([m.id for m in meetings]))
-        .options(selectinload(Meeting.invitees).selectinload(Invitee.person), selectinload(Meeting.minutes),
-                 selectinload(Meeting.agenda))
+        .options(
+            selectinload(Meeting.invitees).selectinload(Invitee.person),
+            selectinload(Meeting.minutes),
+            selectinload(Meeting.agenda),
+        )
     ).all()
     cache: dict[int, MeetingRules] = {}
     rows: list[dict[str, Any]] = []
     for meeting in meetings:
         rules = cache.get(meeting.agreement_id)
         if rules is None:
-            rules = cache[meeting.agreement_id] = meeting_rules(session, session.get(Agreement, meeting.agreement_id))
+            rules = cache[meeting.agreement_id] = meeting_rules(
+                session, session.get(Agreement, meeting.agreement_id)
+            )
         try:
             decision = decide_meeting(facts_of(session, meeting, rules), rules.policy, rules.calendar, now)
             rows += _notice_rows(session, meeting, rules, decision, now)
@@ -261,7 +278,9 @@ class MeetingContent:
         return self.session.get(Person, ids[0]) if ids else None
 
     def _ics(self, method: str) -> str:
-        agenda_text = "\n".join(f"{n}. {line}" for n, line in enumerate(self._once("summary", self._summary)["agenda"], 1))
+        agenda_text = "\n".join(
+            f"{n}. {line}" for n, line in enumerate(self._once("summary", self._summary)["agenda"], 1)
+        )
         return meeting_ics(
             self.agreement,
             self.meeting,
@@ -275,8 +294,12 @@ class MeetingContent:
     def _cancel_reason(self) -> str | None:
         return self.session.scalar(
             select(AuditEntry.reason)
-            .where(AuditEntry.agreement_id == self.agreement.id, AuditEntry.entity == "meeting",
-                   AuditEntry.entity_key == self.meeting.key, AuditEntry.action == "cancel")
+            .where(
+                AuditEntry.agreement_id == self.agreement.id,
+                AuditEntry.entity == "meeting",
+                AuditEntry.entity_key == self.meeting.key,
+                AuditEntry.action == "cancel",
+            )
             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
             .limit(1)
         )

@@ -23,11 +23,15 @@ class MeetingPolicy:
     minute: int = 0
 
 
-def meeting_policy(meetings_config: Mapping[str, Any] | None, reminders_config: Mapping[str, Any] | None) -> MeetingPolicy:
+def meeting_policy(
+    meetings_config: Mapping[str, Any] | None, reminders_config: Mapping[str, Any] | None
+) -> MeetingPolicy:
     """The policy of an agreement's stored `meetings` section ({} means the defaults); the send
     hour is the one reminders use, so a person's mails of a day leave together."""
     spec = MeetingsSpec.model_validate(dict(meetings_config or {}))
-    hour, minute = (int(x) for x in RemindersSpec.model_validate(dict(reminders_config or {})).send_at.split(":"))
+    hour, minute = (
+        int(x) for x in RemindersSpec.model_validate(dict(reminders_config or {})).send_at.split(":")
+    )
     return MeetingPolicy(
         agenda_call_days=spec.agenda_call_days,
         invitation_days=spec.invitation_days,

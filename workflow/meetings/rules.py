@@ -149,7 +149,9 @@ def first_action_at(facts: MeetingFacts, policy: MeetingPolicy, cal: WorkCalenda
     return min(t for t in (line.agenda_call, line.invitation, line.report) if t is not None)
 
 
-def decide_meeting(facts: MeetingFacts, policy: MeetingPolicy, cal: WorkCalendar, now: datetime) -> MeetingDecision:
+def decide_meeting(
+    facts: MeetingFacts, policy: MeetingPolicy, cal: WorkCalendar, now: datetime
+) -> MeetingDecision:
     """The notices due for a meeting at `now`, and when to look at it again."""
     if now.tzinfo is None:
         raise ValueError("decide_meeting needs an aware instant")
@@ -159,12 +161,18 @@ def decide_meeting(facts: MeetingFacts, policy: MeetingPolicy, cal: WorkCalendar
     occurrence = f"meeting:{facts.meeting_id}"
     if facts.status == MeetingStatus.CANCELLED:
         for person in facts.told:
-            notices.append(MeetingNotice("cancellation", person, f"{occurrence}:cancel", now, {"sequence": facts.sequence}))
+            notices.append(
+                MeetingNotice(
+                    "cancellation", person, f"{occurrence}:cancel", now, {"sequence": facts.sequence}
+                )
+            )
     elif facts.status == MeetingStatus.CLOSED:
         if facts.minutes_revision:
             rev = facts.minutes_revision
             for person in facts.invited:
-                notices.append(MeetingNotice("minutes", person, f"{occurrence}:minutes:{rev}", now, {"revision": rev}))
+                notices.append(
+                    MeetingNotice("minutes", person, f"{occurrence}:minutes:{rev}", now, {"revision": rev})
+                )
     elif now < facts.starts_at:
         _before_meeting(facts, line, now, occurrence, notices, later)
     elif facts.told:  # convened by trygg, held, minutes not yet recorded: ask until they are
@@ -179,28 +187,51 @@ def _before_meeting(facts, line: Timeline, now, occurrence, notices, later) -> N
     if line.agenda_call is not None:
         if line.agenda_call <= now < line.invitation:
             for person in facts.members:
-                notices.append(MeetingNotice("agenda_call", person, f"{occurrence}:agenda_call", line.agenda_call,
-                                             {"invitation_at": line.invitation.isoformat()}))
+                notices.append(
+                    MeetingNotice(
+                        "agenda_call",
+                        person,
+                        f"{occurrence}:agenda_call",
+                        line.agenda_call,
+                        {"invitation_at": line.invitation.isoformat()},
+                    )
+                )
         elif now < line.agenda_call:
             later.append(line.agenda_call)
     if line.invitation <= now:
         rule = "checkin_invitation" if facts.kind == MeetingKind.CHECK_IN else "invitation"
         for person in facts.invited:
             if facts.told.get(person) is None:
-                notices.append(MeetingNotice(rule, person, f"{occurrence}:invitation", line.invitation,
-                                             {"sequence": facts.sequence}))
+                notices.append(
+                    MeetingNotice(
+                        rule,
+                        person,
+                        f"{occurrence}:invitation",
+                        line.invitation,
+                        {"sequence": facts.sequence},
+                    )
+                )
     else:
         later.append(line.invitation)
     # A change reaches whoever holds an older calendar version at once, invitation day or not.
     for person in facts.invited:
         held = facts.told.get(person)
         if held is not None and held < facts.sequence:
-            notices.append(MeetingNotice("meeting_update", person, f"{occurrence}:update:{facts.sequence}", now,
-                                         {"sequence": facts.sequence}))
+            notices.append(
+                MeetingNotice(
+                    "meeting_update",
+                    person,
+                    f"{occurrence}:update:{facts.sequence}",
+                    now,
+                    {"sequence": facts.sequence},
+                )
+            )
     if line.report is not None:
         if line.report <= now:
             rule, people = (
-                ("checkin_report", facts.invited) if facts.kind == MeetingKind.CHECK_IN else ("evaluation", facts.report_to)
+                ("checkin_report", facts.invited)
+                if facts.kind == MeetingKind.CHECK_IN
+                else ("evaluation", facts.report_to)
             )
             for person in people:
                 notices.append(MeetingNotice(rule, person, f"{occurrence}:{rule}", line.report))
@@ -219,8 +250,15 @@ def _chase_minutes(facts, line: Timeline, now, occurrence, notices, later) -> No
     # Catch-up: only the latest request whose time has passed.
     at = line.chase(n)
     for person in facts.minutes_takers:
-        notices.append(MeetingNotice("minutes_request", person, f"{occurrence}:minutes_request:{n}", at,
-                                     {"chase": n, "minutes_due": line.minutes_due.isoformat()}))
+        notices.append(
+            MeetingNotice(
+                "minutes_request",
+                person,
+                f"{occurrence}:minutes_request:{n}",
+                at,
+                {"chase": n, "minutes_due": line.minutes_due.isoformat()},
+            )
+        )
     later.append(line.chase(n + 1))
 
 

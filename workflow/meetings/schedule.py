@@ -159,10 +159,19 @@ def reconcile_meetings(session: Session, sync: Sync, agreement: Agreement, years
             meeting.status = MeetingStatus.CANCELLED
             meeting.sequence += 1
             sync.audit("cancel", "meeting", key, before={"status": "planned"}, after={"status": "cancelled"})
-            cancel_notices(session, subject_type="meeting", subject_id=meeting.id, now=sync.clock.now(),
-                           rules=MOOT_ON_CANCEL)
+            cancel_notices(
+                session,
+                subject_type="meeting",
+                subject_id=meeting.id,
+                now=sync.clock.now(),
+                rules=MOOT_ON_CANCEL,
+            )
             touched.append(meeting)
-        elif meeting.status == MeetingStatus.PLANNED and meeting.next_action_at is None and meeting not in touched:
+        elif (
+            meeting.status == MeetingStatus.PLANNED
+            and meeting.next_action_at is None
+            and meeting not in touched
+        ):
             touched.append(meeting)  # planned before the engine scheduled meetings, or looked at again
     session.flush()
     # The engine finds them at their first notice: the agenda call, an update, a cancellation.

@@ -62,7 +62,10 @@ def compose(session: Session, now: datetime, *, limit: int = 5000) -> Composed:
     result = Composed(picked=len(notices))
     if not notices:
         return result
-    agreements = {a.id: a for a in session.scalars(select(Agreement).where(Agreement.id.in_({n.agreement_id for n in notices})))}
+    agreements = {
+        a.id: a
+        for a in session.scalars(select(Agreement).where(Agreement.id.in_({n.agreement_id for n in notices})))
+    }
     groups: dict[tuple[int, str], list[Notice]] = defaultdict(list)
     for notice in notices:
         group = group_of(notice.rule)

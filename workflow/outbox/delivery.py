@@ -211,7 +211,9 @@ def _compose_failure_reports(sessions: sessionmaker[Session], now: datetime) -> 
         return bool(compose(session, now).mails)
 
 
-def _deliver_one(sessions, clock: Clock, transport: Transport, claimed, sender: str, report: Delivered) -> None:
+def _deliver_one(
+    sessions, clock: Clock, transport: Transport, claimed, sender: str, report: Delivered
+) -> None:
     mail_id, token = claimed
     try:
         with sessions() as session:
@@ -221,10 +223,24 @@ def _deliver_one(sessions, clock: Clock, transport: Transport, claimed, sender: 
         with transaction(sessions) as session:
             attempts = session.get(Mail, mail_id).attempts
             again = retry_at(attempts, clock.now())
-            _finish(session, mail_id, token, status=MailStatus.PENDING if again else MailStatus.FAILED,
-                    next_attempt_at=again, error=f"rendering failed: {exc!r}")
-        report.retrying.append({"mail": mail_id, "kind": "?", "to": "?", "subject": "?", "reply": f"rendering failed: {exc!r}",
-                                "next_attempt_at": again.isoformat() if again else None})
+            _finish(
+                session,
+                mail_id,
+                token,
+                status=MailStatus.PENDING if again else MailStatus.FAILED,
+                next_attempt_at=again,
+                error=f"rendering failed: {exc!r}",
+            )
+        report.retrying.append(
+            {
+                "mail": mail_id,
+                "kind": "?",
+                "to": "?",
+                "subject": "?",
+                "reply": f"rendering failed: {exc!r}",
+                "next_attempt_at": again.isoformat() if again else None,
+            }
+        )
         return
     if letter is None:
         with transaction(sessions) as session:
@@ -247,23 +263,48 @@ def _deliver_one(sessions, clock: Clock, transport: Transport, claimed, sender: 
     except (ValueError, TypeError) as exc:  # an address that cannot even be written in a header
         outcome = Outcome("failed", f"invalid address {letter.to[1]!r}: {exc}")
     else:
-        outcome = transport.send(message, sender=_addr(sender), recipient=letter.to[1], filename=letter.filename)
+        outcome = transport.send(
+            message, sender=_addr(sender), recipient=letter.to[1], filename=letter.filename
+        )
     now = clock.now()
-    summary = {"mail": mail_id, "kind": letter.kind, "to": letter.to[1], "subject": letter.rendered.subject, "reply": outcome.reply}
+    summary = {
+        "mail": mail_id,
+        "kind": letter.kind,
+        "to": letter.to[1],
+        "subject": letter.rendered.subject,
+        "reply": outcome.reply,
+    }
     with transaction(sessions) as session:
         mail = session.get(Mail, mail_id)
         if outcome.status == "sent":
-            ok = _finish(session, mail_id, token, status=MailStatus.SENT, sent_at=now, kind=letter.kind,
-                         message_id=letter.message_id, smtp_reply=outcome.reply, error=None)
+            ok = _finish(
+                session,
+                mail_id,
+                token,
+                status=MailStatus.SENT,
+                sent_at=now,
+                kind=letter.kind,
+                message_id=letter.message_id,
+                smtp_reply=outcome.reply,
+                error=None,
+            )
             report.sent.append(summary)
         else:
             again = retry_at(mail.attempts, now) if outcome.status == "retry" else None
             if again is not None:
-                ok = _finish(session, mail_id, token, status=MailStatus.PENDING, next_attempt_at=again,
-                             error=outcome.reply)
+                ok = _finish(
+                    session,
+                    mail_id,
+                    token,
+                    status=MailStatus.PENDING,
+                    next_attempt_at=again,
+                    error=outcome.reply,
+                )
                 report.retrying.append({**summary, "next_attempt_at": again.isoformat()})
             else:
-                ok = _finish(session, mail_id, token, status=MailStatus.FAILED, kind=letter.kind, error=outcome.reply)
+                ok = _finish(
+                    session, mail_id, token, status=MailStatus.FAILED, kind=letter.kind, error=outcome.reply
+                )
                 if ok:
                     _report_failure(session, letter, mail.attempts, outcome, now)
                 report.failed.append(summary)
@@ -272,7 +313,9 @@ def _deliver_one(sessions, clock: Clock, transport: Transport, claimed, sender: 
             report.lost_claims += 1
 
 
-def _finish(session: Session, mail_id: int, token: str, *, status: MailStatus, error: str | None, **values) -> bool:
+def _finish(
+    session: Session, mail_id: int, token: str, *, status: MailStatus, error: str | None, **values
+) -> bool:
     """Write the outcome only if the claim is still ours (a lapsed lease may have moved on)."""
     result = session.execute(
         update(Mail)
@@ -318,5 +361,5 @@ def _report_failure(session: Session, letter: Letter, attempts: int, outcome: Ou
 
 
 def _addr(sender: str) -> str:
-    
+
     return parseaddr(sender)[1]

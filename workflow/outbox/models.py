@@ -31,9 +31,7 @@ class Notice(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     # (rule, recipient, occurrence) spelled out: the same notice can never be made twice.
     key: Mapped[str] = mapped_column(String(300), unique=True)
     rule: Mapped[str] = mapped_column(String(60))  # reminder, overdue, escalation, delivery_failure, …
@@ -57,9 +55,7 @@ class Mail(Base):
     __tablename__ = "mails"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     # group/recipient/local day: a person gets at most one mail of a group a day.
     key: Mapped[str] = mapped_column(String(200), unique=True)
     recipient_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)

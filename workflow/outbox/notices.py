@@ -50,6 +50,9 @@ def cancel_notices(
     if occurrence_prefix is not None:
         conditions.append(Notice.occurrence.startswith(occurrence_prefix, autoescape=True))
     result = session.execute(
-        update(Notice).where(and_(*conditions)).values(cancelled_at=now).execution_options(synchronize_session=False)
+        update(Notice)
+        .where(and_(*conditions))
+        .values(cancelled_at=now)
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0

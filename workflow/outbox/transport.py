@@ -106,7 +106,9 @@ class SmtpTransport:
             return self._conn
         c = self.config
         if c.security == "ssl":
-            conn: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=ssl.create_default_context())
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                c.host, c.port, timeout=c.timeout, context=ssl.create_default_context()
+            )
         else:
             conn = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
         try:

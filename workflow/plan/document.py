@@ -24,8 +24,7 @@ from openpyxl import load_workbook
 from workflow.source import InputError, Problem
 
 FIELDS = ("goal", "activity", "when", "responsible")
-SWEDISH = {"area": "Område", "goal": "Mål", "activity": "Aktivitet", "when": "När",
-           "responsible": "Ansvarig"}
+SWEDISH = {"area": "Område", "goal": "Mål", "activity": "Aktivitet", "when": "När", "responsible": "Ansvarig"}
 HEADER_TEXT = "Mål, Aktivitet, När, Ansvarig"
 
 
@@ -108,8 +107,13 @@ def _fail(file: str, line: int | None, column: int | None, message: str) -> Inpu
 def _decode(file: str, raw: bytes) -> str:
     """Bytes to text: UTF-8 (with or without BOM), else cp1252 as Windows Excel saves CSV."""
     if raw.startswith(b"PK\x03\x04"):
-        raise _fail(file, 1, 1, "filen är en Word- eller Excel-fil; spara den som .txt eller .csv, "
-                    "eller använd filändelsen .xlsx för Excel")
+        raise _fail(
+            file,
+            1,
+            1,
+            "filen är en Word- eller Excel-fil; spara den som .txt eller .csv, "
+            "eller använd filändelsen .xlsx för Excel",
+        )
     if b"\x00" in raw:
         raise _fail(file, *_place(raw, raw.index(b"\x00")), "filen är inte text (binärt innehåll)")
     try:
@@ -118,8 +122,9 @@ def _decode(file: str, raw: bytes) -> str:
         try:
             text = raw.decode("cp1252")
         except UnicodeDecodeError:
-            raise _fail(file, *_place(raw, exc.start),
-                        "filen är varken UTF-8 eller Windows-1252 (binärt innehåll?)") from exc
+            raise _fail(
+                file, *_place(raw, exc.start), "filen är varken UTF-8 eller Windows-1252 (binärt innehåll?)"
+            ) from exc
     if not text.strip():
         raise _fail(file, 1, 1, "filen är tom")
     return text
@@ -154,8 +159,12 @@ def _read_text(file: str, text: str) -> tuple[str | None, tuple[PlanArea, ...]]:
     if problems:
         raise InputError(problems)
     if not any(d.rows for d in drafts):
-        raise _fail(file, start if title else 1, 1,
-                    f"ingen handlingsplan hittades: ingen tabell med rubrikraden {HEADER_TEXT}")
+        raise _fail(
+            file,
+            start if title else 1,
+            1,
+            f"ingen handlingsplan hittades: ingen tabell med rubrikraden {HEADER_TEXT}",
+        )
     return title, tuple(d.freeze() for d in drafts)
 
 
@@ -195,14 +204,19 @@ def _split_heading(heading: str) -> tuple[int | None, str]:
     return (int(match[1]), match[2].strip()) if match else (None, heading.strip())
 
 
-def _check_before_areas(
-    file: str, lines: list[str], start: int, end: int, out: list[Problem]
-) -> None:
+def _check_before_areas(file: str, lines: list[str], start: int, end: int, out: list[Problem]) -> None:
     """A table or row between the plan's start and its first area heading has no area."""
     for i in range(start, end):
         if _is_header(lines[i]):
-            out.append(Problem(file, i + 1, 1, "", "tabellen saknar områdesrubrik ovanför "
-                               '(t.ex. "1. Förebyggande arbete ungdomar")'))
+            out.append(
+                Problem(
+                    file,
+                    i + 1,
+                    1,
+                    "",
+                    'tabellen saknar områdesrubrik ovanför (t.ex. "1. Förebyggande arbete ungdomar")',
+                )
+            )
             return
         if "\t" in lines[i] and lines[i].strip():
             out.append(Problem(file, i + 1, 1, "", _before_header_message(lines[i])))
@@ -215,8 +229,7 @@ def _before_header_message(line: str) -> str:
     return f"tabellrad före tabellens rubrikrad ({HEADER_TEXT})"
 
 
-def _read_area(file: str, lines: list[str], begin: int, end: int, last: bool,
-               out: list[Problem]) -> _Draft:
+def _read_area(file: str, lines: list[str], begin: int, end: int, last: bool, out: list[Problem]) -> _Draft:
     """One area: heading, background paragraphs, then the table and its footnotes."""
     draft = _Draft(lines[begin].strip(), begin + 1)
     paragraph: list[str] = []
@@ -238,9 +251,17 @@ def _read_area(file: str, lines: list[str], begin: int, end: int, last: bool,
                 break  # what follows the last table is not the plan
             else:
                 # A row right after a stray line is usually a cell with a line break in it.
-                out.append(Problem(file, i + 1, 1, "", f"tabellrad efter att tabellen avbrutits "
-                                   f"av texten på rad {ended_at + 1} (har en cell en radbrytning? "
-                                   "varje tabellrad ska stå på en rad)"))
+                out.append(
+                    Problem(
+                        file,
+                        i + 1,
+                        1,
+                        "",
+                        f"tabellrad efter att tabellen avbrutits "
+                        f"av texten på rad {ended_at + 1} (har en cell en radbrytning? "
+                        "varje tabellrad ska stå på en rad)",
+                    )
+                )
         elif _FOOTNOTE.fullmatch(text):
             draft.footnotes.append(text)
         elif in_table:
@@ -249,8 +270,9 @@ def _read_area(file: str, lines: list[str], begin: int, end: int, last: bool,
             paragraph.append(text)
     _flush(paragraph, draft.background)
     if not in_table:
-        out.append(Problem(file, begin + 1, 1, "", f'området "{draft.heading}" har ingen tabell '
-                           f"({HEADER_TEXT})"))
+        out.append(
+            Problem(file, begin + 1, 1, "", f'området "{draft.heading}" har ingen tabell ({HEADER_TEXT})')
+        )
     return draft
 
 
@@ -260,8 +282,9 @@ def _flush(paragraph: list[str], into: list[str]) -> None:
         paragraph.clear()
 
 
-def _text_row(file: str, line_no: int, line: str, previous_goal: str | None,
-              out: list[Problem]) -> PlanRow | None:
+def _text_row(
+    file: str, line_no: int, line: str, previous_goal: str | None, out: list[Problem]
+) -> PlanRow | None:
     cells, starts, column = [], [], 1
     for part in line.split("\t"):
         cells.append(part.strip())
@@ -271,37 +294,66 @@ def _text_row(file: str, line_no: int, line: str, previous_goal: str | None,
         cells.pop()
     if len(cells) != 4:
         where = starts[4] if len(cells) > 4 else len(line) + 1
-        out.append(Problem(file, line_no, where, "",
-                           f"raden har {len(cells)} kolumner, väntade 4 ({HEADER_TEXT})"))
+        out.append(
+            Problem(file, line_no, where, "", f"raden har {len(cells)} kolumner, väntade 4 ({HEADER_TEXT})")
+        )
         return None
-    return _make_row(file, line_no, dict(zip(FIELDS, cells, strict=True)),
-                     dict(zip(FIELDS, starts, strict=False)), None, previous_goal, out)
+    return _make_row(
+        file,
+        line_no,
+        dict(zip(FIELDS, cells, strict=True)),
+        dict(zip(FIELDS, starts, strict=False)),
+        None,
+        previous_goal,
+        out,
+    )
 
 
-def _make_row(file: str, line: int, values: dict[str, str], columns: dict[str, int],
-              row_id: str | None, previous_goal: str | None, out: list[Problem]) -> PlanRow | None:
+def _make_row(
+    file: str,
+    line: int,
+    values: dict[str, str],
+    columns: dict[str, int],
+    row_id: str | None,
+    previous_goal: str | None,
+    out: list[Problem],
+) -> PlanRow | None:
     """A row from its cells; an empty Mål continues the goal above."""
     if not values["activity"]:
         out.append(Problem(file, line, columns["activity"], "Aktivitet", "Aktivitet saknas"))
         return None
     goal = values["goal"] or previous_goal
     if not goal:
-        out.append(Problem(file, line, columns["goal"], "Mål",
-                           "Mål saknas och det finns inget mål ovanför att fortsätta"))
+        out.append(
+            Problem(
+                file, line, columns["goal"], "Mål", "Mål saknas och det finns inget mål ovanför att fortsätta"
+            )
+        )
         return None
-    return PlanRow(goal, values["activity"], values["when"], values["responsible"], line,
-                   columns, row_id or None)
+    return PlanRow(
+        goal, values["activity"], values["when"], values["responsible"], line, columns, row_id or None
+    )
 
 
 # --- tables: CSV and XLSX with one row per activity -----------------------------------------
 
 _ALIASES = {
-    "område": "area", "omrade": "area", "area": "area",
-    "mål": "goal", "mal": "goal", "goal": "goal",
-    "aktivitet": "activity", "activity": "activity",
-    "när": "when", "nar": "when", "when": "when",
-    "ansvarig": "responsible", "responsible": "responsible",
-    "id": "id", "bakgrund": "background", "background": "background",
+    "område": "area",
+    "omrade": "area",
+    "area": "area",
+    "mål": "goal",
+    "mal": "goal",
+    "goal": "goal",
+    "aktivitet": "activity",
+    "activity": "activity",
+    "när": "when",
+    "nar": "when",
+    "when": "when",
+    "ansvarig": "responsible",
+    "responsible": "responsible",
+    "id": "id",
+    "bakgrund": "background",
+    "background": "background",
 }
 _REQUIRED = ("area", *FIELDS)
 
@@ -322,8 +374,16 @@ def _areas_from_records(file: str, records: Iterable[Record]) -> tuple[PlanArea,
     missing = [f for f in _REQUIRED if f not in where]
     if missing:
         found = ", ".join(n for n in names if n) or "inga"
-        raise InputError(Problem(file, header_line, None, SWEDISH[f], f'kolumnen "{SWEDISH[f]}" '
-                                 f"saknas i rubrikraden (hittade: {found})") for f in missing)
+        raise InputError(
+            Problem(
+                file,
+                header_line,
+                None,
+                SWEDISH[f],
+                f'kolumnen "{SWEDISH[f]}" saknas i rubrikraden (hittade: {found})',
+            )
+            for f in missing
+        )
     problems: list[Problem] = []
     drafts: dict[str, _Draft] = {}
     current: str | None = None
@@ -332,11 +392,17 @@ def _areas_from_records(file: str, records: Iterable[Record]) -> tuple[PlanArea,
             value = {f: cells[i] if i < len(cells) else "" for f, i in where.items()}
             current = value["area"] or current  # an empty Område continues, like a merged cell
             if current is None:
-                problems.append(Problem(file, line, where["area"] + 1, "Område", "Område saknas "
-                                        "och det finns inget område ovanför att fortsätta"))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        where["area"] + 1,
+                        "Område",
+                        "Område saknas och det finns inget område ovanför att fortsätta",
+                    )
+                )
                 continue
-            _add_record(file, line, value, where, drafts.setdefault(current, _Draft(current, line)),
-                        problems)
+            _add_record(file, line, value, where, drafts.setdefault(current, _Draft(current, line)), problems)
     if problems:
         raise InputError(problems)
     if not any(d.rows for d in drafts.values()):
@@ -344,8 +410,9 @@ def _areas_from_records(file: str, records: Iterable[Record]) -> tuple[PlanArea,
     return tuple(d.freeze() for d in drafts.values())
 
 
-def _add_record(file: str, line: int, value: dict[str, str], where: dict[str, int],
-                draft: _Draft, out: list[Problem]) -> None:
+def _add_record(
+    file: str, line: int, value: dict[str, str], where: dict[str, int], draft: _Draft, out: list[Problem]
+) -> None:
     if value.get("background") and not draft.background:
         draft.background.append(value["background"])
     previous = draft.rows[-1].goal if draft.rows else None

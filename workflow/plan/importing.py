@@ -95,7 +95,10 @@ def read_plan_import(session: Session, agreement: Agreement, path: str | Path, y
     if not agreement.period_start.year <= year <= agreement.period_end.year:
         result.problems.append(
             Problem(
-                document.file, None, None, "--year",
+                document.file,
+                None,
+                None,
+                "--year",
                 f"året {year} ligger utanför överenskommelsens period "
                 f"{agreement.period_start}–{agreement.period_end}",
             )
@@ -152,7 +155,8 @@ def import_plan(session: Session, plan_import: PlanImport, *, clock: Clock, acto
     sync = Sync(session, clock, actor, result)
     sync.agreement_id = agreement.id
     orgs = {
-        o.key: o for o in session.scalars(select(Organisation).where(Organisation.agreement_id == agreement.id))
+        o.key: o
+        for o in session.scalars(select(Organisation).where(Organisation.agreement_id == agreement.id))
     }
     load_plan(session, sync, agreement, plan_import.content(), orgs)
     return result
@@ -165,8 +169,14 @@ def _at(document: PlanDocument, row: PlanRow, name: str, message: str) -> Proble
     return Problem(document.file, row.line, row.columns.get(name), _FIELD_NAMES[name], message)
 
 
-def _aliases_and_contacts(session: Session, agreement: Agreement) -> tuple[dict[str, str], dict[str, list[str]]]:
-    orgs = list(session.scalars(select(Organisation).where(Organisation.agreement_id == agreement.id, Organisation.active)))
+def _aliases_and_contacts(
+    session: Session, agreement: Agreement
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    orgs = list(
+        session.scalars(
+            select(Organisation).where(Organisation.agreement_id == agreement.id, Organisation.active)
+        )
+    )
     aliases: dict[str, str] = {}
     for org in orgs:
         for word in (org.key, org.name, *org.aliases):

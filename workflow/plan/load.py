@@ -168,7 +168,9 @@ def _load_activities(
     for row in rows.values():
         if not row.history:
             row.history.append(
-                ActivityStatusChange(at=sync.clock.now(), actor=sync.actor, from_state=None, to_state=row.state)
+                ActivityStatusChange(
+                    at=sync.clock.now(), actor=sync.actor, from_state=None, to_state=row.state
+                )
             )
         elif row.state == ActivityState.WITHDRAWN:  # back in the plan
             change_state(row, ActivityState.OPEN, sync, "åter i handlingsplanen")
@@ -180,7 +182,9 @@ def _load_activities(
 
 def change_state(row: Activity, state: ActivityState, sync: Sync, note: str) -> None:
     row.history.append(
-        ActivityStatusChange(at=sync.clock.now(), actor=sync.actor, from_state=row.state, to_state=state, note=note)
+        ActivityStatusChange(
+            at=sync.clock.now(), actor=sync.actor, from_state=row.state, to_state=state, note=note
+        )
     )
     row.state = state
 
@@ -206,4 +210,9 @@ def _record_version(session: Session, sync: Sync, plan: PlanContent, aid: int, c
         )
     )
     sync.result.plan_revision = revision
-    sync.audit("create", "plan_version", f"{plan.year}/{revision}", after={"title": plan.title, "origin": plan.origin})
+    sync.audit(
+        "create",
+        "plan_version",
+        f"{plan.year}/{revision}",
+        after={"title": plan.title, "origin": plan.origin},
+    )

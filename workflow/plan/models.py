@@ -32,9 +32,7 @@ class PlanVersion(Base):
     __table_args__ = (UniqueConstraint("agreement_id", "year", "revision"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     year: Mapped[int] = mapped_column(Integer)
     revision: Mapped[int] = mapped_column(Integer)
     # "agreement": the plan inline in the agreement file; "import": `trygg plan import`.
@@ -51,9 +49,7 @@ class PriorityArea(Base):
     __table_args__ = (UniqueConstraint("agreement_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(300))
     # The seed numbers areas differently in its priority list and in its action plan.
@@ -73,9 +69,7 @@ class Goal(Base):
     __table_args__ = (UniqueConstraint("area_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("priority_areas.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(Text)
@@ -83,9 +77,7 @@ class Goal(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     area: Mapped[PriorityArea] = relationship(back_populates="goals")
-    activities: Mapped[list[Activity]] = relationship(
-        back_populates="goal", order_by="Activity.position"
-    )
+    activities: Mapped[list[Activity]] = relationship(back_populates="goal", order_by="Activity.position")
 
 
 class Activity(Base):
@@ -95,9 +87,7 @@ class Activity(Base):
     __table_args__ = (UniqueConstraint("agreement_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
     goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id"), index=True)
     key: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(Text)
@@ -134,9 +124,7 @@ class ActivityOwner(Base):
     __table_args__ = (UniqueConstraint("activity_id", "organisation_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), index=True
-    )
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     role: Mapped[str] = mapped_column(String(10))
     position: Mapped[int] = mapped_column(Integer)
@@ -149,9 +137,7 @@ class ActivityStatusChange(Base):
     __tablename__ = "activity_status_changes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), index=True
-    )
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(200))
     from_state: Mapped[str | None] = mapped_column(String(20))
@@ -167,9 +153,7 @@ class ActivityEvent(Base):
     __tablename__ = "activity_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), index=True
-    )
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
     occurred_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date, index=True)
     note: Mapped[str] = mapped_column(Text)

@@ -472,17 +472,28 @@ def _rule(text: str, clock: tuple[int, int] | None, evening: bool) -> tuple[Rule
             rule = build(m, evening)
             if clock:
                 rule = rule.model_copy(update={"hour": clock[0], "minute": clock[1]})
-            return rule, text[m.end():]
+            return rule, text[m.end() :]
     return None
 
 
 # Words a coordinator may misspell ("projektiden"): every word of the grammar's patterns.
-_VOCAB = frozenset(
-    word
-    for pattern in [*(p for p, _ in _WINDOWS + _RULES), _CONTINUOUS, _FOLLOW_UP, _TIME_WORDS,
-                    _OPENING_HOURS, _DEADLINE, _CLOCK]
-    for word in re.findall(r"[^\W\d_]{6,}", pattern.pattern)
-) | {"kontinuerligt", "helgkvällar", "helgnätter", "uppföljning"} | {d + "ar" for d in _DAYS}
+_VOCAB = (
+    frozenset(
+        word
+        for pattern in [
+            *(p for p, _ in _WINDOWS + _RULES),
+            _CONTINUOUS,
+            _FOLLOW_UP,
+            _TIME_WORDS,
+            _OPENING_HOURS,
+            _DEADLINE,
+            _CLOCK,
+        ]
+        for word in re.findall(r"[^\W\d_]{6,}", pattern.pattern)
+    )
+    | {"kontinuerligt", "helgkvällar", "helgnätter", "uppföljning"}
+    | {d + "ar" for d in _DAYS}
+)
 _VOCAB_LIST = sorted(_VOCAB)  # difflib wants a sequence; sorted keeps its choice stable
 
 
@@ -502,8 +513,9 @@ def parse_when(text: str, ctx: TimingContext) -> Timing:
     except _Invalid as error:
         raise TimingError(text, error.message, as_yaml(error.suggestion or _fallback(ctx))) from None
     except (ValueError, OverflowError) as error:
-        raise TimingError(text, f"läser inte tidsangivelsen / unreadable timing ({error})",
-                          as_yaml(_fallback(ctx))) from None
+        raise TimingError(
+            text, f"läser inte tidsangivelsen / unreadable timing ({error})", as_yaml(_fallback(ctx))
+        ) from None
 
 
 def parse_timing_spec(data: Mapping[str, Any]) -> Timing:
@@ -512,8 +524,11 @@ def parse_timing_spec(data: Mapping[str, Any]) -> Timing:
         return TIMING.validate_python(data)
     except ValidationError as error:
         where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise TimingError(_flow(data), f"ogiltig timing / invalid timing ({where})",
-                          "timing: {kind: window, start: 2012-01-01, end: 2012-12-31}") from None
+        raise TimingError(
+            _flow(data),
+            f"ogiltig timing / invalid timing ({where})",
+            "timing: {kind: window, start: 2012-01-01, end: 2012-12-31}",
+        ) from None
 
 
 def _as_timing(timing: Timing | Mapping[str, Any]) -> Timing:
@@ -580,10 +595,10 @@ def _parse_part(text: str, ctx: TimingContext) -> Timing:
     if not s and cont and not follow and not clock:
         return ContinuousTiming(kind="continuous", start=ctx.period_start, end=ctx.period_end)
     if m := _OPENING_HOURS.match(s):
-        start, end = _bound(s[m.end():], ctx)
+        start, end = _bound(s[m.end() :], ctx)
         return ContinuousTiming(kind="continuous", start=start, end=end, note="öppettider")
     if m := _DEADLINE.match(s):
-        rest = s[m.end():]
+        rest = s[m.end() :]
         due = _date(rest, ctx) or (_window(rest, ctx) or (None, None))[1]
         if due:
             return DeadlineTiming(kind="deadline", due=due)
@@ -596,8 +611,9 @@ def _parse_part(text: str, ctx: TimingContext) -> Timing:
     if follow:
         raise _Invalid(
             "ange hur ofta uppföljningen sker (t.ex. 'Uppföljning månadsvis') / say how often",
-            ContinuousTiming(kind="continuous", start=ctx.period_start, end=ctx.period_end,
-                             follow_up=Rule(freq="monthly")),
+            ContinuousTiming(
+                kind="continuous", start=ctx.period_start, end=ctx.period_end, follow_up=Rule(freq="monthly")
+            ),
         )
     if not clock:
         if span := _window(s, ctx):
@@ -678,7 +694,9 @@ def occurrences(timing: AnyTiming, ctx: TimingContext, start: datetime, end: dat
     return []
 
 
-def follow_ups(timing: AnyTiming, ctx: TimingContext, cal: WorkCalendar, start: date, end: date) -> list[date]:
+def follow_ups(
+    timing: AnyTiming, ctx: TimingContext, cal: WorkCalendar, start: date, end: date
+) -> list[date]:
     """Dated follow-ups due within start..end, moved off days off like deadlines.
 
     A continuous duty's follow-up rule, and every occurrence of a duty recurring monthly
@@ -694,8 +712,9 @@ def follow_ups(timing: AnyTiming, ctx: TimingContext, cal: WorkCalendar, start: 
     return []
 
 
-def _follow_up_dates(rule: Rule, ctx: TimingContext, cal: WorkCalendar, span: Span,
-                     start: date, end: date) -> list[date]:
+def _follow_up_dates(
+    rule: Rule, ctx: TimingContext, cal: WorkCalendar, span: Span, start: date, end: date
+) -> list[date]:
     tz = ZoneInfo(ctx.tz)
     # A margin, because moving a date off a holiday may carry it into or out of the range.
     margin = timedelta(days=14)

@@ -55,4 +55,3 @@ def directory(session: Session, agreement_id: int) -> Directory:
         coordinators=people_with_role(session, agreement_id, Role.COORDINATOR),
         management=people_with_role(session, agreement_id, Role.MANAGEMENT),
     )
-

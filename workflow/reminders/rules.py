@@ -175,7 +175,9 @@ def _remind(item, target, policy, slots: _Slots, now, notices, later) -> None:
         return
     details = {"target": target.kind, "due": target.due.isoformat(), "stage": stage}
     for person in item.owners:
-        notices.append(NoticeDraft("reminder", person, _occurrence(item, target, f"stage:{stage}"), at, details))
+        notices.append(
+            NoticeDraft("reminder", person, _occurrence(item, target, f"stage:{stage}"), at, details)
+        )
 
 
 def _escalate(item, target, policy, slots: _Slots, now, notices, later) -> None:

@@ -57,7 +57,9 @@ def agreement_rules(session: Session, agreement: Agreement) -> AgreementRules:
         agreement,
         policy_from_config(agreement.reminders_config),
         calendar.work_calendar(agreement.timezone, agreement.calendar_config),
-        calendar.timing_context(agreement.period_start, agreement.period_end, agreement.timezone, agreement.calendar_config),
+        calendar.timing_context(
+            agreement.period_start, agreement.period_end, agreement.timezone, agreement.calendar_config
+        ),
         directory(session, agreement.id),
     )
 
@@ -106,8 +108,14 @@ def reschedule(session: Session, activities: Iterable[Activity]) -> None:
         if rules is None:
             agreement = session.get(Agreement, activity.agreement_id)
             rules = cache[activity.agreement_id] = agreement_rules(session, agreement)
-        events = session.scalars(select(ActivityEvent).where(ActivityEvent.activity_id == activity.id)) if activity.id else []
-        activity.next_action_at = first_action_at(facts_of(activity, rules, events), rules.policy, rules.calendar)
+        events = (
+            session.scalars(select(ActivityEvent).where(ActivityEvent.activity_id == activity.id))
+            if activity.id
+            else []
+        )
+        activity.next_action_at = first_action_at(
+            facts_of(activity, rules, events), rules.policy, rules.calendar
+        )
 
 
 def sweep_batch(session: Session, now: datetime, *, limit: int = 200) -> SweepBatch:
@@ -128,8 +136,10 @@ def sweep_batch(session: Session, now: datetime, *, limit: int = 200) -> SweepBa
     session.scalars(
         select(Activity)
         .where(Activity.id.in_(ids))
-        .options(selectinload(Activity.owners).selectinload(ActivityOwner.organisation),
-                 selectinload(Activity.goal).selectinload(Goal.area))
+        .options(
+            selectinload(Activity.owners).selectinload(ActivityOwner.organisation),
+            selectinload(Activity.goal).selectinload(Goal.area),
+        )
     ).all()
     events: dict[int, list[ActivityEvent]] = {}
     for event in session.scalars(
@@ -141,7 +151,9 @@ def sweep_batch(session: Session, now: datetime, *, limit: int = 200) -> SweepBa
     for activity in activities:
         rules = cache.get(activity.agreement_id)
         if rules is None:
-            rules = cache[activity.agreement_id] = agreement_rules(session, session.get(Agreement, activity.agreement_id))
+            rules = cache[activity.agreement_id] = agreement_rules(
+                session, session.get(Agreement, activity.agreement_id)
+            )
         try:
             today = now.astimezone(rules.calendar.tz).date()
             facts = facts_of(activity, rules, events.get(activity.id, ()), today=today)
@@ -173,7 +185,9 @@ def _broken(batch: SweepBatch, activity: Activity, exc: Exception, now: datetime
     activity.next_action_at = now + RETRY_BROKEN_ROW
 
 
-def _notice_rows(activity: Activity, about: dict[str, Any], decision: Decision, now: datetime) -> list[dict[str, Any]]:
+def _notice_rows(
+    activity: Activity, about: dict[str, Any], decision: Decision, now: datetime
+) -> list[dict[str, Any]]:
     return [
         {
             "agreement_id": activity.agreement_id,
@@ -191,7 +205,9 @@ def _notice_rows(activity: Activity, about: dict[str, Any], decision: Decision, 
     ]
 
 
-def activity_summaries(session: Session, items: list[tuple[Activity, Directory]]) -> dict[int, dict[str, Any]]:
+def activity_summaries(
+    session: Session, items: list[tuple[Activity, Directory]]
+) -> dict[int, dict[str, Any]]:
     """What a mail says about each activity: what, whose, when, and its last status."""
     if not items:
         return {}
@@ -204,11 +220,20 @@ def activity_summaries(session: Session, items: list[tuple[Activity, Directory]]
         last[change.activity_id] = change  # ordered: the latest one stays
     contacts = {a.id: people.contacts_of([o.organisation_id for o in a.owners]) for a, people in items}
     wanted = {p for ids in contacts.values() for p in ids}
-    names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(wanted))).all()) if wanted else {}
-    return {a.id: activity_summary(a, last.get(a.id), [names[p] for p in contacts[a.id] if p in names]) for a, _ in items}
+    names = (
+        dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(wanted))).all())
+        if wanted
+        else {}
+    )
+    return {
+        a.id: activity_summary(a, last.get(a.id), [names[p] for p in contacts[a.id] if p in names])
+        for a, _ in items
+    }
 
 
-def activity_summary(activity: Activity, last: ActivityStatusChange | None, contacts: list[str]) -> dict[str, Any]:
+def activity_summary(
+    activity: Activity, last: ActivityStatusChange | None, contacts: list[str]
+) -> dict[str, Any]:
     return {
         "activity": activity.key,
         "title": activity.title,

@@ -47,7 +47,9 @@ def targets_of(
         since = _day_end(previous[-1], cal.tz) if previous else None
         for i, d in enumerate(upcoming):
             answered = i == 0 and reported_at is not None and (since is None or reported_at >= since)
-            out.append(Target("follow_up", d, f"follow_up:{d.isoformat()}", escalates=False, answered=answered))
+            out.append(
+                Target("follow_up", d, f"follow_up:{d.isoformat()}", escalates=False, answered=answered)
+            )
     for event_id, due_on in open_events:
         out.append(Target("event", due_on, f"event:{event_id}"))
     return tuple(out)

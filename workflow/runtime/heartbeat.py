@@ -23,7 +23,9 @@ def beat(session: Session, role: str, now: datetime, name: str | None = None) ->
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = insert(Heartbeat).values(role=role, name=name, started_at=now, last_seen_at=now)
     session.execute(
-        stmt.on_conflict_do_update(index_elements=["role", "name"], set_={"last_seen_at": stmt.excluded.last_seen_at})
+        stmt.on_conflict_do_update(
+            index_elements=["role", "name"], set_={"last_seen_at": stmt.excluded.last_seen_at}
+        )
     )
 
 

@@ -107,7 +107,9 @@ def simulate(
                     result.actions += _morning(sessions, clock, behaviour, plan, day)
                     clock.instant = datetime.combine(day, SEND, tzinfo=tz).astimezone(UTC)
                     sweep(sessions, clock.now())
-                    sent = deliver(sessions, clock, transport, sender=SENDER, lease=claim_lease(30.0), limit=100_000)
+                    sent = deliver(
+                        sessions, clock, transport, sender=SENDER, lease=claim_lease(30.0), limit=100_000
+                    )
                     for entry in _entries(sessions, [s["mail"] for s in sent.sent], tz):
                         timeline.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
                         result.timeline.append(entry)
@@ -128,7 +130,9 @@ def _agreement(session: Session) -> Agreement:
 def _draw(session: Session, agreement: Agreement, behaviour: Behaviour, start: date, end: date) -> _Plan:
     plan = _Plan()
     ctx, days = timing_context(agreement), work_calendar(agreement)
-    for activity in session.scalars(select(Activity).where(Activity.agreement_id == agreement.id).order_by(Activity.key)):
+    for activity in session.scalars(
+        select(Activity).where(Activity.agreement_id == agreement.id).order_by(Activity.key)
+    ):
         if activity.deadline is not None:
             done = behaviour.done_on(activity.key, activity.deadline)
             if done is not None:
@@ -143,18 +147,26 @@ def _draw(session: Session, agreement: Agreement, behaviour: Behaviour, start: d
                     for day in behaviour.event_days(activity.key, year):
                         plan.add(plan.events, day, activity.key)
     tz = ZoneInfo(agreement.timezone)
-    for meeting in session.scalars(select(Meeting).where(Meeting.agreement_id == agreement.id).order_by(Meeting.key)):
+    for meeting in session.scalars(
+        select(Meeting).where(Meeting.agreement_id == agreement.id).order_by(Meeting.key)
+    ):
         held_on = meeting.starts_at.astimezone(tz).date()
         if meeting.kind == MeetingKind.COUNCIL:
             if behaviour.proposes_item(meeting.key):
                 plan.add(plan.meetings, held_on - timedelta(days=10), ("agenda_item", meeting.key))
             if behaviour.coopts(meeting.key):
                 plan.add(plan.meetings, held_on - timedelta(days=12), ("coopt", meeting.key))
-        plan.add(plan.meetings, held_on + timedelta(days=behaviour.minutes_after(meeting.key)), ("minutes", meeting.key))
+        plan.add(
+            plan.meetings,
+            held_on + timedelta(days=behaviour.minutes_after(meeting.key)),
+            ("minutes", meeting.key),
+        )
     return plan
 
 
-def _morning(sessions: sessionmaker[Session], clock: FixedClock, behaviour: Behaviour, plan: _Plan, day: date) -> int:
+def _morning(
+    sessions: sessionmaker[Session], clock: FixedClock, behaviour: Behaviour, plan: _Plan, day: date
+) -> int:
     """Everything simulated people do this morning, each in its own transaction."""
     count = 0
 
@@ -200,18 +212,31 @@ def _trigger(session: Session, sync: Sync, agreement: Agreement, key: str, day: 
         pass  # withdrawn since the plan was drawn
 
 
-def _meeting(session: Session, sync: Sync, agreement: Agreement, behaviour: Behaviour, what: str, key: str) -> None:
+def _meeting(
+    session: Session, sync: Sync, agreement: Agreement, behaviour: Behaviour, what: str, key: str
+) -> None:
     meeting = session.scalar(select(Meeting).where(Meeting.agreement_id == agreement.id, Meeting.key == key))
     if meeting is None or meeting.status in (MeetingStatus.CANCELLED, MeetingStatus.CLOSED):
         return
     invited = {i.person_id for i in meeting.invitees}
-    people = {p.key: p for p in session.scalars(select(Person).where(Person.agreement_id == agreement.id, Person.active))}
+    people = {
+        p.key: p
+        for p in session.scalars(select(Person).where(Person.agreement_id == agreement.id, Person.active))
+    }
     if what == "agenda_item":
         members = sorted(p.key for p in people.values() if p.id in invited)
         proposer = people[behaviour.pick(members, "proposer", key)]
-        meeting_actions.add_agenda_item(session, sync, meeting, f"Fråga från {proposer.name}: läget i {proposer.organisation.name}", proposer)
+        meeting_actions.add_agenda_item(
+            session,
+            sync,
+            meeting,
+            f"Fråga från {proposer.name}: läget i {proposer.organisation.name}",
+            proposer,
+        )
     elif what == "coopt":
-        outside = sorted(p.key for p in people.values() if p.id not in invited and p.organisation.kind == "external")
+        outside = sorted(
+            p.key for p in people.values() if p.id not in invited and p.organisation.kind == "external"
+        )
         if outside:
             meeting_actions.coopt(session, sync, meeting, people[behaviour.pick(outside, "guest", key)])
     elif what == "minutes":
@@ -224,7 +249,9 @@ def _cycle(session: Session, sync: Sync, agreement: Agreement, behaviour: Behavi
     """The coordinator closes the open step on its deadline: with its deliverables when people
     delivered, overridden with a reason when they did not."""
     cycle = session.scalar(
-        select(Cycle).where(Cycle.agreement_id == agreement.id, Cycle.closed_at.is_(None)).order_by(Cycle.year)
+        select(Cycle)
+        .where(Cycle.agreement_id == agreement.id, Cycle.closed_at.is_(None))
+        .order_by(Cycle.year)
     )
     step = next((s for s in cycle.steps if s.state == StepState.OPEN), None) if cycle else None
     if step is None or step.deadline is None or day < step.deadline:
@@ -290,7 +317,9 @@ def _refs(session: Session, notices: list[Notice]) -> list[str]:
 def _step(session: Session, agreement_id: int) -> int | None:
     """The open step of the open cycle: where in the five steps the mail went out."""
     cycle = session.scalar(
-        select(Cycle).where(Cycle.agreement_id == agreement_id, Cycle.closed_at.is_(None)).order_by(Cycle.year)
+        select(Cycle)
+        .where(Cycle.agreement_id == agreement_id, Cycle.closed_at.is_(None))
+        .order_by(Cycle.year)
     )
     if cycle is None:
         return None
