@@ -1,6 +1,8 @@
 # trygg — the two commands of the quick start, and the rest of the chores.
 #   make demo   set up, then run the Härnösand agreement 2012–2013 through the real engine
 #               under a simulated clock: every mail, the timeline and both yearly reports
+#   make check  lint, format check, import layers and the fast tests (pure and in-process SQLite),
+#               in under a minute: run it constantly
 #   make test   set up and run the tests (PostgreSQL tests skip without a server, except under CI)
 #   make bench  run the benchmarks at full size and write docs/benchmarks.md (needs PostgreSQL and
 #               Redis; BENCH_ARGS="--size tiny" for a quick run, output to another file with --out)
@@ -13,7 +15,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 AGREEMENT ?= config/agreements/harnosand-2012-2013.yaml
 
-.PHONY: demo test e2e venv bench clean
+.PHONY: demo check test e2e venv bench clean
 
 # The virtual environment is made or refreshed whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -26,6 +28,12 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/trygg simulate $(AGREEMENT) --from 2012-01-01 --to 2013-12-31 --out var/simulation
+
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -m "not postgres and not redis and not slow" $(PYTEST_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
