@@ -37,10 +37,10 @@ from bench.common import (
 )
 from bench.world import NOW, add_recipients, grow, open_world
 from tasks.celery_app import make_celery
+from workflow.engine.models import Heartbeat
 from workflow.outbox.delivery import prepare
 from workflow.outbox.models import Mail, MailStatus
 from workflow.outbox.render import build_message
-from workflow.runtime.models import Heartbeat
 
 MAILS = {"tiny": 40, "full": 10_000}
 WORKERS = 2  # the machine's cores

@@ -1,7 +1,7 @@
 """Sweep scaling: 1,000 due among 10k, 100k and 1M open activities, on SQLite and PostgreSQL.
 
 The table is grown in place (10k → 100k → 1M; the same 1,000 rows are the due ones) and at
-each size the real sweep (workflow.runtime.sweep.sweep) runs: `decide` is sweep_batch (read the
+each size the real sweep (workflow.engine.sweep.sweep) runs: `decide` is run_batch (read the
 due rows by next_action_at, decide, insert the notices, move next_action_at), `compose` gathers
 the notices into mails. Cold: the first sweep at a size in a fresh engine (new connections;
 the server's and the OS's caches are not emptied — a shared machine). Warm: the median of
@@ -18,7 +18,7 @@ from sqlalchemy import text
 from bench.common import Section, command, database, main_for, median, ms, table
 from bench.world import NOW, grow, open_world, reset_due
 from workflow.db import make_engine, session_factory
-from workflow.runtime import sweep as runtime_sweep
+from workflow.engine import sweep as runtime_sweep
 
 SIZES = {"tiny": (200, 1_000), "full": (10_000, 100_000, 1_000_000)}
 DUE = {"tiny": 50, "full": 1_000}
@@ -29,7 +29,7 @@ BACKENDS = ("sqlite", "postgresql")
 def timed_sweep(sessions) -> dict[str, float]:
     """One real sweep, with the time spent deciding and composing told apart."""
     spent = {"decide": 0.0, "compose": 0.0}
-    originals = runtime_sweep.sweep_batch, runtime_sweep.compose
+    originals = runtime_sweep.run_batch, runtime_sweep.compose
 
     def timing(name, fn):
         def wrapper(*args, **kwargs):
@@ -41,14 +41,14 @@ def timed_sweep(sessions) -> dict[str, float]:
 
         return wrapper
 
-    runtime_sweep.sweep_batch = timing("decide", originals[0])
+    runtime_sweep.run_batch = timing("decide", originals[0])
     runtime_sweep.compose = timing("compose", originals[1])
     try:
         start = time.perf_counter()
         report = runtime_sweep.sweep(sessions, NOW)
         spent["total"] = time.perf_counter() - start
     finally:
-        runtime_sweep.sweep_batch, runtime_sweep.compose = originals
+        runtime_sweep.run_batch, runtime_sweep.compose = originals
     spent.update(items=report.items, notices=report.notices, mails=len(report.mails))
     return spent
 

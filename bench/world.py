@@ -19,10 +19,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow import migrate
-from workflow.agreement.load import load_agreement
 from workflow.agreement.validate import read_agreement
 from workflow.clock import FixedClock
 from workflow.db import make_engine, session_factory, transaction
+from workflow.loading import load_agreement
 from workflow.synthetic import write_synthetic
 
 DAY = date(2013, 3, 15)  # a Friday, a working day

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.db import make_engine, session_factory, transaction
+from workflow.engine import heartbeat
+from workflow.engine.sweep import sweep
 from workflow.outbox.delivery import claim_lease, deliver
 from workflow.outbox.transport import transport_from_settings
-from workflow.runtime import heartbeat
-from workflow.runtime.sweep import sweep
 from workflow.settings import get_settings
 
 _sessions: sessionmaker[Session] | None = None

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.clock import Clock, SystemClock
 from workflow.db import transaction
-from workflow.runtime import heartbeat, lease
+from workflow.engine import heartbeat, lease
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from tasks import runtime
 from tasks.cli import app as cli_app
 from tests.smtp_server import SmtpServer
 from workflow import migrate
-from workflow.agreement.load import load_agreement
 from workflow.agreement.validate import read_agreement
 from workflow.clock import FixedClock
 from workflow.db import make_engine, session_factory, transaction
+from workflow.loading import load_agreement
 from workflow.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,9 +210,9 @@ def trygg_in_process(*args: str, env: dict[str, str]) -> CliResult:
 @pytest.fixture
 def loaded(sessions, clock):
     """The sessions of a database with the Härnösand agreement loaded."""
-    from workflow.agreement.load import load_agreement
     from workflow.agreement.validate import read_agreement
     from workflow.db import transaction
+    from workflow.loading import load_agreement
 
     with transaction(sessions) as session:
         load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="test")
@@ -220,13 +220,13 @@ def loaded(sessions, clock):
 
 
 def act(sessions, clock, fn, actor="anna"):
-    """Run `fn(session, agreement, sync)` in one transaction on the only agreement, as a command would."""
+    """Run `fn(session, agreement, unit)` in one transaction on the only agreement, as a command would."""
+    from workflow.audit import LoadResult, UnitOfWork
     from workflow.db import transaction
     from workflow.status import resolve_agreement
-    from workflow.sync import LoadResult, Sync
 
     with transaction(sessions) as session:
         agreement = resolve_agreement(session, None)
-        sync = Sync(session, clock, actor, LoadResult(agreement.key, created=False))
-        sync.agreement_id = agreement.id
-        return fn(session, agreement, sync)
+        unit = UnitOfWork(session, clock, actor, LoadResult(agreement.key, created=False))
+        unit.agreement_id = agreement.id
+        return fn(session, agreement, unit)

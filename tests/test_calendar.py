@@ -10,14 +10,15 @@ import vobject
 from sqlalchemy import select
 
 from tests.conftest import HARNOSAND, run_trygg
-from workflow.agreement.load import load_agreement
+from workflow import work
 from workflow.agreement.validate import read_agreement
+from workflow.audit import LoadResult, UnitOfWork
 from workflow.calendar.events import calendar_events
 from workflow.db import transaction
+from workflow.loading import load_agreement
 from workflow.plan.models import ActivityEvent
-from workflow.plan.triggers import TriggerError, record_event
+from workflow.plan.triggers import TriggerError
 from workflow.status import resolve_agreement
-from workflow.sync import LoadResult, Sync
 
 
 @pytest.fixture
@@ -86,9 +87,9 @@ def test_a_bad_date_is_a_clear_error(env):
 def trigger(sessions, clock, key, day, note):
     with transaction(sessions) as session:
         agreement = resolve_agreement(session, None)
-        sync = Sync(session, clock, "per", LoadResult(agreement.key, created=False))
-        sync.agreement_id = agreement.id
-        return record_event(session, sync, agreement, key, day, note).due_on
+        unit = UnitOfWork(session, clock, "per", LoadResult(agreement.key, created=False))
+        unit.agreement_id = agreement.id
+        return work.trigger(session, unit, agreement, key, day, note).due_on
 
 
 def test_a_triggered_duty_gets_a_dated_follow_up_in_the_calendar(sessions, clock):
@@ -108,7 +109,7 @@ def test_a_triggered_duty_gets_a_dated_follow_up_in_the_calendar(sessions, clock
 
 
 def test_the_time_zone_is_written_as_yearly_rules():
-    from workflow.calendar.vtimezone import vtimezone
+    from workflow.ical import vtimezone
 
     text = vtimezone("Europe/Stockholm", 2012, 2013).to_ical().decode()
     assert "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3" in text

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import HARNOSAND, act, run_trygg
-from workflow.agreement.load import load_agreement
 from workflow.agreement.validate import read_agreement
 from workflow.audit import AuditEntry
-from workflow.cycle.lifecycle import CycleError, close_step, current_cycle, cycle_status, deliver
+from workflow.cycle.lifecycle import CycleError, close_step, current_cycle, cycle_status, record_deliverable
 from workflow.cycle.models import Cycle
 from workflow.db import transaction
+from workflow.loading import load_agreement
 from workflow.meetings.models import Meeting, MeetingStatus
 from workflow.plan.models import Activity, ActivityState
 
@@ -47,11 +47,23 @@ def test_a_year_closes_step_by_step_and_the_next_opens_with_unfinished_work(load
     with pytest.raises(CycleError, match="inte öppet"):
         run(lambda s, a, sync: close_step(s, sync, a, current_cycle(s, a), 2))
 
-    run(lambda s, a, sync: deliver(s, sync, current_cycle(s, a), 1, "facts-polisen", "Brottsstatistik 2011"))
-    run(lambda s, a, sync: deliver(s, sync, current_cycle(s, a), 1, "facts-kommunen", "Trygghetsmätning"))
+    run(
+        lambda s, a, sync: record_deliverable(
+            s, sync, current_cycle(s, a), 1, "facts-polisen", "Brottsstatistik 2011"
+        )
+    )
+    run(
+        lambda s, a, sync: record_deliverable(
+            s, sync, current_cycle(s, a), 1, "facts-kommunen", "Trygghetsmätning"
+        )
+    )
     run(lambda s, a, sync: close_step(s, sync, a, current_cycle(s, a), 1))
-    run(lambda s, a, sync: deliver(s, sync, current_cycle(s, a), 2, "situation-picture", None))
-    run(lambda s, a, sync: deliver(s, sync, current_cycle(s, a), 2, "council-approval", "Rådsmöte 10 april"))
+    run(lambda s, a, sync: record_deliverable(s, sync, current_cycle(s, a), 2, "situation-picture", None))
+    run(
+        lambda s, a, sync: record_deliverable(
+            s, sync, current_cycle(s, a), 2, "council-approval", "Rådsmöte 10 april"
+        )
+    )
     run(lambda s, a, sync: close_step(s, sync, a, current_cycle(s, a), 2))
     run(lambda s, a, sync: close_step(s, sync, a, current_cycle(s, a), 3))  # the plan version is there
 
@@ -68,7 +80,7 @@ def test_a_year_closes_step_by_step_and_the_next_opens_with_unfinished_work(load
     run(finish)
     run(lambda s, a, _: hold(s, a, "evaluation", 2012))
     run(
-        lambda s, a, sync: deliver(
+        lambda s, a, sync: record_deliverable(
             s, sync, current_cycle(s, a), 5, "council-review", "Rådet har mötts fyra gånger"
         )
     )

@@ -24,8 +24,8 @@ from tests.conftest import ROOT, load_file
 from tests.smtp_server import Script
 from workflow import migrate
 from workflow.db import make_engine, session_factory
+from workflow.engine.models import Heartbeat
 from workflow.outbox.models import Mail, MailStatus, Notice
-from workflow.runtime.models import Heartbeat
 from workflow.synthetic import as_yaml, synthetic_agreement
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

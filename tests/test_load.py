@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import HARNOSAND
-from workflow.agreement.load import load_agreement
 from workflow.agreement.models import Agreement, Organisation, Person
 from workflow.agreement.validate import read_agreement
 from workflow.audit import AuditEntry
 from workflow.db import transaction
+from workflow.loading import load_agreement
 from workflow.plan.models import Activity, PlanVersion, PriorityArea
 from workflow.status import UnknownAgreement, resolve_agreement, status
 
@@ -132,7 +132,7 @@ def test_several_agreements_live_side_by_side(sessions, clock, agreement_copy):
 
 def test_a_failing_load_leaves_nothing_behind(sessions, clock, monkeypatch):
     """The load runs in one transaction: an error halfway rolls everything back."""
-    import workflow.agreement.load as loader
+    import workflow.loading as loader
 
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")

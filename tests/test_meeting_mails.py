@@ -17,16 +17,16 @@ from sqlalchemy import select
 
 from tests.conftest import HARNOSAND, load_file
 from workflow.agreement.models import Person
+from workflow.audit import LoadResult, UnitOfWork
 from workflow.clock import FixedClock
 from workflow.db import transaction
+from workflow.engine.sweep import sweep
 from workflow.meetings import actions
 from workflow.meetings.models import Meeting, MeetingStatus
 from workflow.outbox.delivery import claim_lease, deliver
 from workflow.outbox.models import Mail, Notice
 from workflow.outbox.transport import Outcome
-from workflow.runtime.sweep import sweep
 from workflow.status import resolve_agreement
-from workflow.sync import LoadResult, Sync
 
 STHLM = ZoneInfo("Europe/Stockholm")
 SENDER = "trygg <trygg@example.org>"
@@ -106,9 +106,9 @@ def act(sessions, when: str, fn):
     clock = FixedClock(at(when))
     with transaction(sessions) as session:
         agreement = resolve_agreement(session, None)
-        sync = Sync(session, clock, "cli:anna", LoadResult(agreement.key, created=False))
-        sync.agreement_id = agreement.id
-        return fn(session, agreement, sync)
+        unit = UnitOfWork(session, clock, "cli:anna", LoadResult(agreement.key, created=False))
+        unit.agreement_id = agreement.id
+        return fn(session, agreement, unit)
 
 
 def person(session, key: str) -> Person:
@@ -132,9 +132,9 @@ def test_a_council_meeting_from_agenda_call_to_closed_with_minutes(world):
     act(
         world,
         "2012-02-01T10:00",
-        lambda s, a, sync: actions.add_agenda_item(
+        lambda s, a, unit: actions.add_agenda_item(
             s,
-            sync,
+            unit,
             actions.find_meeting(s, a, "council-2012-1"),
             "Trygghetsvandring i centrum",
             person(s, "maria-lund"),
@@ -169,13 +169,13 @@ def test_a_council_meeting_from_agenda_call_to_closed_with_minutes(world):
     act(
         world,
         "2012-02-16T14:00",
-        lambda s, a, sync: actions.record_minutes(
+        lambda s, a, unit: actions.record_minutes(
             s,
-            sync,
+            unit,
             actions.find_meeting(s, a, "council-2012-1"),
             "1. Mötet öppnades.\n2. Lägesbilden.\n",
             [person(s, k) for k in ("fred-nilsson", "anna-sjoberg", "karin-ek")],
-            sync.clock.now(),
+            unit.clock.now(),
         ),
     )
     first = run(world, "2012-02-17T08:00", box)
@@ -196,13 +196,13 @@ def test_a_correction_of_the_minutes_is_a_new_revision_sent_again(world):
         act(
             world,
             f"2012-02-1{5 + n}T10:00",
-            lambda s, a, sync, text=text: actions.record_minutes(
+            lambda s, a, unit, text=text: actions.record_minutes(
                 s,
-                sync,
+                unit,
                 actions.find_meeting(s, a, "council-2012-1"),
                 text,
                 [person(s, "fred-nilsson")],
-                sync.clock.now(),
+                unit.clock.now(),
             ),
         )
         first = run(world, f"2012-02-{17 + 3 * (n - 1)}T08:00", box)
@@ -221,8 +221,8 @@ def test_a_rescheduled_meeting_sends_an_update_with_a_higher_sequence(world):
     act(
         world,
         "2012-02-11T11:00",
-        lambda s, a, sync: actions.reschedule(
-            s, sync, actions.find_meeting(s, a, "council-2012-1"), at("2012-02-21T09:00"), None, "Polishuset"
+        lambda s, a, unit: actions.reschedule(
+            s, unit, actions.find_meeting(s, a, "council-2012-1"), at("2012-02-21T09:00"), None, "Polishuset"
         ),
     )
     # Nothing goes out on a Saturday: the update leaves at Monday's send hour.
@@ -248,8 +248,8 @@ def test_a_cancelled_meeting_sends_a_cancel_with_the_same_uid(world):
     act(
         world,
         "2012-02-08T11:00",
-        lambda s, a, sync: actions.cancel(
-            s, sync, actions.find_meeting(s, a, "council-2012-1"), "För få kan komma"
+        lambda s, a, unit: actions.cancel(
+            s, unit, actions.find_meeting(s, a, "council-2012-1"), "För få kan komma"
         ),
     )
     cancellations = box.of("cancellation", run(world, "2012-02-09T08:00", box))
@@ -286,26 +286,26 @@ def test_minutes_missing_a_week_after_the_meeting_are_chased_until_recorded(worl
     act(
         world,
         "2012-03-01T10:00",
-        lambda s, a, sync: actions.record_minutes(
-            s, sync, actions.find_meeting(s, a, "council-2012-1"), "Anteckningar.\n", [], sync.clock.now()
+        lambda s, a, unit: actions.record_minutes(
+            s, unit, actions.find_meeting(s, a, "council-2012-1"), "Anteckningar.\n", [], unit.clock.now()
         ),
     )
     assert not box.of("minutes_request", run(world, "2012-03-06T08:00", box))
 
 
 def test_co_opted_guests_get_the_invitation_of_their_meeting_only_and_survive_a_reload(world):
-    def invite_guests(s, a, sync):
+    def invite_guests(s, a, unit):
         guest = actions.add_guest(
             s,
-            sync,
+            unit,
             a,
             name="Ola Föreningsson",
             email="ola@forening.example.org",
             organisation="foreningar",
             language="en",
         )
-        actions.coopt(s, sync, actions.find_meeting(s, a, "council-2012-2"), guest)
-        actions.coopt(s, sync, actions.find_meeting(s, a, "council-2012-2"), person(s, "eva-strom"))
+        actions.coopt(s, unit, actions.find_meeting(s, a, "council-2012-2"), guest)
+        actions.coopt(s, unit, actions.find_meeting(s, a, "council-2012-2"), person(s, "eva-strom"))
         return guest.key
 
     guest_key = act(world, "2012-01-20T10:00", invite_guests)
@@ -343,8 +343,8 @@ def test_a_guest_co_opted_after_the_invitations_left_gets_one_at_the_next_sweep(
     act(
         world,
         "2012-02-08T09:00",
-        lambda s, a, sync: actions.coopt(
-            s, sync, actions.find_meeting(s, a, "council-2012-1"), person(s, "eva-strom")
+        lambda s, a, unit: actions.coopt(
+            s, unit, actions.find_meeting(s, a, "council-2012-1"), person(s, "eva-strom")
         ),
     )
     late = box.of("invitation", run(world, "2012-02-09T08:00", box))
@@ -352,13 +352,13 @@ def test_a_guest_co_opted_after_the_invitations_left_gets_one_at_the_next_sweep(
 
 
 def test_an_ad_hoc_meeting_called_at_short_notice_gets_its_invitation_without_a_call(world):
-    def add(s, a, sync):
+    def add(s, a, unit):
         council = [
             p for p in a.people if {"council_member", "council_secretary", "coordinator"} & set(p.role_names)
         ]
         return actions.add_meeting(
             s,
-            sync,
+            unit,
             a,
             title="Extra rådsmöte om skadegörelse",
             starts_at=at("2012-03-08T15:00"),

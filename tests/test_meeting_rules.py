@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from workflow.meetings.policy import MeetingPolicy, meeting_policy
+from workflow.agreement.context import MeetingPolicy, meeting_policy
 from workflow.meetings.rules import MeetingFacts, decide_meeting, first_action_at, timeline
 from workflow.workdays import WorkCalendar
 
 STHLM = ZoneInfo("Europe/Stockholm")
 CAL = WorkCalendar("Europe/Stockholm")
-POLICY = MeetingPolicy()
+POLICY = meeting_policy()
 
 
 def at(text: str) -> datetime:
@@ -140,4 +140,4 @@ def test_check_ins_get_their_invitation_and_report_the_evaluation_its_report():
 def test_the_policy_reads_the_agreement_settings_and_the_send_hour():
     policy = meeting_policy({"agenda_call_days": 21, "invitation_days": 10}, {"send_at": "07:30"})
     assert (policy.agenda_call_days, policy.invitation_days, policy.hour, policy.minute) == (21, 10, 7, 30)
-    assert meeting_policy({}, {}) == MeetingPolicy()
+    assert meeting_policy({}, {}) == POLICY

@@ -19,15 +19,15 @@ from sqlalchemy import select
 
 from tests.conftest import HARNOSAND, load_file
 from workflow import migrate
+from workflow.audit import LoadResult, UnitOfWork
 from workflow.clock import FixedClock
 from workflow.db import make_engine, session_factory, transaction
+from workflow.engine.sweep import sweep
 from workflow.meetings import actions
 from workflow.meetings.models import Meeting, MeetingStatus
 from workflow.outbox.delivery import claim_lease, deliver
 from workflow.outbox.transport import FileTransport
-from workflow.runtime.sweep import sweep
 from workflow.status import resolve_agreement
-from workflow.sync import LoadResult, Sync
 from workflow.workdays import WorkCalendar
 
 STHLM = ZoneInfo("Europe/Stockholm")
@@ -38,14 +38,14 @@ def secretary(sessions, now: datetime) -> None:
     """Record the minutes of every meeting that ended two days ago (the late one after ten)."""
     with transaction(sessions) as session:
         agreement = resolve_agreement(session, None)
-        sync = Sync(session, FixedClock(now), "cli:karin", LoadResult(agreement.key, created=False))
-        sync.agreement_id = agreement.id
+        unit = UnitOfWork(session, FixedClock(now), "cli:karin", LoadResult(agreement.key, created=False))
+        unit.agreement_id = agreement.id
         for m in session.scalars(
             select(Meeting).where(Meeting.status == MeetingStatus.PLANNED, Meeting.ends_at < now)
         ):
             if now - m.ends_at >= timedelta(days=10 if m.key == LATE else 2):
                 present = [i.person for i in m.invitees][:3]
-                actions.record_minutes(session, sync, m, f"Anteckningar från {m.title}.\n", present, now)
+                actions.record_minutes(session, unit, m, f"Anteckningar från {m.title}.\n", present, now)
 
 
 @pytest.fixture

@@ -14,13 +14,13 @@ from workflow.agreement.models import Person
 from workflow.audit import AuditEntry
 from workflow.clock import FixedClock
 from workflow.db import transaction
+from workflow.engine.sweep import sweep
 from workflow.outbox.delivery import BACKOFF, MAX_ATTEMPTS, claim, claim_lease, deliver, retry_at
 from workflow.outbox.kinds import KINDS, mail_kind
 from workflow.outbox.models import Mail, MailStatus, Notice
 from workflow.outbox.notices import add_notices
 from workflow.outbox.transport import Outcome
 from workflow.plan.models import Activity
-from workflow.runtime.sweep import sweep
 from workflow.status import resolve_agreement
 from workflow.work import WorkError, acknowledge, extend, find_activity, mark_done, report_progress
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from workflow.plan.document import PlanDocument, read_plan
+from workflow.plan_language.document import PlanDocument, read_plan
 from workflow.source import InputError, Problem
 
 SEED = (

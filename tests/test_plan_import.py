@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import HARNOSAND, ROOT, SEED, run_trygg
-from workflow.agreement.load import load_agreement
 from workflow.agreement.validate import read_agreement
 from workflow.db import transaction
-from workflow.plan.importing import import_plan, read_plan_import
+from workflow.loading import import_plan, load_agreement
+from workflow.plan.importing import read_plan_import
 from workflow.plan.models import Activity, PlanVersion
 from workflow.source import InputError
 from workflow.status import resolve_agreement

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from workflow.plan.timing import TimingContext, parse_when, to_data
-from workflow.reminders.policy import EscalationStep, QuietPeriod, ReminderPolicy, policy_from_config
+from workflow.agreement.context import EscalationStep, QuietPeriod, ReminderPolicy, reminder_policy
+from workflow.plan.standing import effective_deadline
+from workflow.plan_language.timing import TimingContext, parse_when, to_data
 from workflow.reminders.rules import ItemFacts, Target, decide, first_action_at
-from workflow.reminders.targets import effective_deadline, targets_of
+from workflow.reminders.targets import targets_of
 from workflow.workdays import WorkCalendar
 
 STHLM = ZoneInfo("Europe/Stockholm")
 CAL = WorkCalendar("Europe/Stockholm")
-POLICY = ReminderPolicy()
+POLICY = reminder_policy()
 OWNERS = (11, 12)
 COORDINATOR = (21,)
 MANAGEMENT = (31, 32)
@@ -103,7 +106,7 @@ def test_before_the_send_hour_of_a_working_day_the_sweep_waits_for_it():
 
 
 def test_the_send_hour_and_stages_come_from_the_agreement():
-    policy = policy_from_config({"stages": [5], "send_at": "07:30"})
+    policy = reminder_policy({"stages": [5], "send_at": "07:30"})
     decision = decide(item(deadline()), policy, CAL, at("2012-12-10T09:00"))
     assert decision.next_action_at == at("2012-12-18T07:30")  # 5 working days before the 28th
 
@@ -191,7 +194,7 @@ def test_an_extension_is_a_new_deadline_with_its_own_reminders():
 
 
 def test_the_ladder_is_configurable():
-    policy = ReminderPolicy(escalation=(EscalationStep(2, "coordinator"),))
+    policy = replace(POLICY, escalation=(EscalationStep(2, "coordinator"),))
     decision = decide(item(deadline()), policy, CAL, at("2013-01-03T08:00"))
     assert [(n.rule, n.recipient_id) for n in decision.notices] == [("escalation", 21)]
 

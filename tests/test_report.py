@@ -10,16 +10,16 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import HARNOSAND, IN_CI, run_trygg
-from workflow.agreement.load import load_agreement
 from workflow.agreement.models import Person
 from workflow.agreement.validate import read_agreement
+from workflow.audit import LoadResult, UnitOfWork
 from workflow.db import transaction
+from workflow.loading import load_agreement
 from workflow.meetings import actions
 from workflow.plan.models import Activity, ActivityState, ActivityStatusChange
 from workflow.report.render import render_report
 from workflow.report.yearly import yearly_report
 from workflow.status import resolve_agreement
-from workflow.sync import LoadResult, Sync
 
 
 @pytest.fixture
@@ -29,8 +29,8 @@ def year_2012(sessions, clock):
         load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="test")
     with transaction(sessions) as session:
         agr = resolve_agreement(session, None)
-        sync = Sync(session, clock, "anna", LoadResult(agr.key, created=False))
-        sync.agreement_id = agr.id
+        unit = UnitOfWork(session, clock, "anna", LoadResult(agr.key, created=False))
+        unit.agreement_id = agr.id
 
         def finish(key, day):
             act = session.scalar(select(Activity).where(Activity.key == key))
@@ -49,10 +49,10 @@ def year_2012(sessions, clock):
         finish("cen-trygghetsvandring", date(2012, 12, 10))  # deadline 30 November: late
         people = {p.key: p for p in session.scalars(select(Person))}
         council = actions.find_meeting(session, agr, "council-2012-1")
-        actions.coopt(session, sync, council, people["eva-strom"])
+        actions.coopt(session, unit, council, people["eva-strom"])
         actions.record_minutes(
             session,
-            sync,
+            unit,
             council,
             "Lägesbilden",
             [people["fred-nilsson"], people["eva-strom"]],
@@ -61,7 +61,7 @@ def year_2012(sessions, clock):
         check_in = actions.find_meeting(session, agr, "check_in-2012-1")
         actions.record_minutes(
             session,
-            sync,
+            unit,
             check_in,
             "Avstämning",
             [people["johan-berg"]],

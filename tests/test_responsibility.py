@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import HARNOSAND
 from workflow.agreement.validate import alias_table, read_agreement
-from workflow.plan.responsibility import ResponsibilityError, parse_responsible
+from workflow.plan_language.responsibility import ResponsibilityError, parse_responsible
 
 ALIASES = alias_table(read_agreement(HARNOSAND).spec)
 

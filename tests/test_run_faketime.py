@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tests.conftest import HARNOSAND, ROOT, trygg_in_process
 from workflow.db import make_engine, session_factory
-from workflow.runtime.models import Heartbeat, Lease
+from workflow.engine.models import Heartbeat, Lease
 
 pytestmark = pytest.mark.skipif(
     shutil.which("faketime") is None,

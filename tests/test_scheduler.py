@@ -8,8 +8,8 @@ from tasks.scheduler import Ticker
 from tests.conftest import HARNOSAND, load_file, run_trygg
 from workflow.clock import FixedClock
 from workflow.db import transaction
-from workflow.runtime import heartbeat, lease
-from workflow.runtime.sweep import sweep
+from workflow.engine import heartbeat, lease
+from workflow.engine.sweep import sweep
 from workflow.status import engine_status
 
 T0 = datetime(2012, 12, 17, 7, 0, tzinfo=UTC)

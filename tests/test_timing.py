@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from workflow.plan.timing import (
+from workflow.plan_language.timing import (
     DeadlineTiming,
     Rule,
     TimingContext,

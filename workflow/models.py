@@ -11,6 +11,7 @@ from workflow.agreement.models import (
 from workflow.audit import AuditEntry
 from workflow.cycle.models import Cycle, CycleActivity, CycleStep, Deliverable
 from workflow.db import Base
+from workflow.engine.models import Heartbeat, Lease
 from workflow.meetings.models import AgendaItem, Invitee, Meeting, MinutesRevision
 from workflow.outbox.models import Mail, Notice
 from workflow.plan.models import (
@@ -22,7 +23,6 @@ from workflow.plan.models import (
     PlanVersion,
     PriorityArea,
 )
-from workflow.runtime.models import Heartbeat, Lease
 
 metadata = Base.metadata
 

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from workflow.agreement.models import Agreement, Organisation, Person
+from workflow.engine import heartbeat
+from workflow.engine.models import Lease
 from workflow.outbox.models import Mail, MailStatus
 from workflow.plan.models import Activity, ActivityOwner, Goal, OwnerRole, PriorityArea
-from workflow.reminders.targets import effective_deadline
-from workflow.runtime import heartbeat
-from workflow.runtime.models import Lease
+from workflow.plan.standing import effective_deadline
 
 # A scheduler ticks every minute and fires a sweep that a worker runs: five quiet minutes
 # mean one of them is not running.

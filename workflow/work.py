@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.agreement.models import Agreement
-from workflow.audit import record
+from workflow.audit import UnitOfWork, record
 from workflow.clock import Clock, FixedClock
 from workflow.outbox.notices import cancel_notices
 from workflow.plan.models import Activity, ActivityEvent, ActivityState, ActivityStatusChange
-from workflow.reminders.sweep import ACTIVE_STATES, reschedule
-from workflow.reminders.targets import effective_deadline
+from workflow.plan.standing import effective_deadline
+from workflow.plan.triggers import record_event
+from workflow.reminders.sweep import ACTIVE_STATES, refresh_next_action
 
 
 class WorkError(ValueError):
@@ -59,7 +60,7 @@ def mark_done(
     now = clock.now()
     _change_state(session, activity, ActivityState.DONE, actor, note, now)
     cancelled = cancel_notices(session, subject_type="activity", subject_id=activity.id, now=now)
-    reschedule(session, [activity])
+    refresh_next_action(session, [activity])
     return Acted(activity.key, "done", True, cancelled, ("klar", "done"))
 
 
@@ -79,7 +80,7 @@ def report_progress(session: Session, clock: Clock, activity: Activity, *, actor
         rules=("reminder",),
         occurrence_prefix=f"activity:{activity.id}:follow_up:",
     )
-    reschedule(session, [activity])
+    refresh_next_action(session, [activity])
     return Acted(activity.key, "progress", True, cancelled, ("läget rapporterat", "progress reported"))
 
 
@@ -121,7 +122,7 @@ def extend(
         now=now,
         occurrence_prefix=f"activity:{activity.id}:deadline:",
     )
-    reschedule(session, [activity])
+    refresh_next_action(session, [activity])
     day = new_deadline.isoformat()
     return Acted(activity.key, "extend", True, cancelled, (f"ny sista dag {day}", f"new deadline {day}"))
 
@@ -153,7 +154,7 @@ def acknowledge(
         now=now,
         rules=("overdue", "escalation"),
     )
-    reschedule(session, [activity])
+    refresh_next_action(session, [activity])
     return Acted(activity.key, "ack", True, cancelled, ("förseningen kvitterad", "the delay is acknowledged"))
 
 
@@ -197,3 +198,12 @@ def _change_state(
         after={"state": state.value},
         reason=note,
     )
+
+
+def trigger(
+    session: Session, unit: UnitOfWork, agreement: Agreement, activity_key: str, occurred_on: date, note: str
+) -> ActivityEvent:
+    """The event of an event-triggered duty happened: recorded, and its follow-up is now due."""
+    event = record_event(session, unit, agreement, activity_key, occurred_on, note)
+    refresh_next_action(session, [session.get(Activity, event.activity_id)])
+    return event

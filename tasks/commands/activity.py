@@ -27,7 +27,6 @@ from workflow import work
 from workflow.clock import SystemClock
 from workflow.db import session_factory, transaction
 from workflow.plan.models import Activity
-from workflow.plan.triggers import record_event
 from workflow.status import UnknownAgreement, resolve_agreement
 
 app = typer.Typer(help="Arbetet med en aktivitet / acting on an activity", no_args_is_help=True)
@@ -141,7 +140,7 @@ def trigger(
                 raise typer.BadParameter(
                     f"ogiltigt datum {on!r} (skriv ÅÅÅÅ-MM-DD)", param_hint="--on"
                 ) from None
-        event = record_event(session, sync, agr, activity, happened, note)
+        event = work.trigger(session, sync, agr, activity, happened, note)
         console.print(
             t(
                 f"Registrerat för {activity}: uppföljning senast {event.due_on.isoformat()}.",

@@ -20,9 +20,9 @@ from tasks.commands.common import (
     t,
 )
 from tasks.commands.engine import show_engine
-from workflow.agreement.load import load_agreement
 from workflow.clock import SystemClock
 from workflow.db import session_factory, transaction
+from workflow.loading import load_agreement
 from workflow.resources import shipped_agreements
 from workflow.status import UnknownAgreement, engine_status, status
 

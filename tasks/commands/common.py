@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from workflow import migrate
 from workflow.agreement.models import Agreement
 from workflow.agreement.validate import AgreementFile, read_agreement
+from workflow.audit import LoadResult, UnitOfWork
 from workflow.clock import SystemClock
 from workflow.cycle.lifecycle import CycleError
 from workflow.db import make_engine, session_factory, transaction
@@ -28,7 +29,6 @@ from workflow.resources import find_agreement_file
 from workflow.settings import get_settings
 from workflow.source import InputError
 from workflow.status import UnknownAgreement, resolve_agreement
-from workflow.sync import LoadResult, Sync
 
 console = Console()
 err = Console(stderr=True)
@@ -106,7 +106,7 @@ def read_or_exit(file: Path, as_json: bool) -> AgreementFile:
 
 
 @contextmanager
-def agreement_transaction(agreement_key: str | None) -> Iterator[tuple[Session, Agreement, Sync]]:
+def agreement_transaction(agreement_key: str | None) -> Iterator[tuple[Session, Agreement, UnitOfWork]]:
     """One command's unit of work on one agreement: committed if the command finishes, rolled
     back if it fails; an unknown agreement or a refused action exits 3 with the reason."""
     eng = engine()
@@ -114,9 +114,9 @@ def agreement_transaction(agreement_key: str | None) -> Iterator[tuple[Session, 
     try:
         with transaction(session_factory(eng)) as session:
             agreement = resolve_agreement(session, agreement_key)
-            sync = Sync(session, SystemClock(), actor(), LoadResult(agreement.key, created=False))
-            sync.agreement_id = agreement.id
-            yield session, agreement, sync
+            unit = UnitOfWork(session, SystemClock(), actor(), LoadResult(agreement.key, created=False))
+            unit.agreement_id = agreement.id
+            yield session, agreement, unit
     except (UnknownAgreement, CycleError, TriggerError, MeetingError) as exc:
         err.print(f"[red]{exc}[/]", highlight=False)
         raise typer.Exit(EXIT_STATE) from None

@@ -8,7 +8,13 @@ import typer
 from rich.table import Table
 
 from tasks.commands.common import AgreementOpt, JsonFlag, agreement_transaction, console, print_json, t
-from workflow.cycle.lifecycle import close_step, current_cycle, cycle_status, deliver, refresh_automatic
+from workflow.cycle.lifecycle import (
+    close_step,
+    current_cycle,
+    cycle_status,
+    record_deliverable,
+    refresh_automatic,
+)
 
 app = typer.Typer(help="Den femstegscykel som aldrig stannar / the five-step cycle", no_args_is_help=True)
 
@@ -75,7 +81,7 @@ def deliver_command(
     """Rapportera en leverans klar / report a deliverable done."""
     with agreement_transaction(agreement) as (session, agr, sync):
         cycle = current_cycle(session, agr, year)
-        d = deliver(session, sync, cycle, step, key, note)
+        d = record_deliverable(session, sync, cycle, step, key, note)
         console.print(t(f"Klar: {d.title}", f"Done: {d.title}"))
 
 

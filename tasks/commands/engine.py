@@ -25,9 +25,9 @@ from tasks.commands.common import (
 )
 from workflow.clock import SystemClock
 from workflow.db import session_factory
+from workflow.engine.sweep import sweep_in
 from workflow.outbox.delivery import claimable, prepare
 from workflow.outbox.models import Mail
-from workflow.runtime.sweep import sweep_in
 from workflow.settings import get_settings
 from workflow.status import STALE_AFTER, engine_status
 

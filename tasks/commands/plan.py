@@ -24,7 +24,8 @@ from tasks.commands.common import (
 )
 from workflow.clock import SystemClock
 from workflow.db import session_factory
-from workflow.plan.importing import default_year, import_plan, read_plan_import
+from workflow.loading import import_plan
+from workflow.plan.importing import default_year, read_plan_import
 from workflow.source import InputError
 from workflow.status import UnknownAgreement, resolve_agreement
 

@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 
 from tests.e2e.servers import FakeClock, PostgresServer, RedisServer, SmtpSink, kill_group, wait_until
 from workflow.db import make_engine, session_factory
+from workflow.engine.models import Heartbeat, Lease
 from workflow.outbox.delivery import claim_lease
 from workflow.outbox.models import Mail, MailStatus
-from workflow.runtime.models import Heartbeat, Lease
 from workflow.synthetic import as_yaml, synthetic_agreement
 
 SCHEDULER_INTERVAL = 5  # seconds between ticks (the command's minimum; production uses 60)

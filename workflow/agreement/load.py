@@ -1,7 +1,9 @@
-"""Loading a validated agreement into the store: create or update in place, audit every change."""
+"""Writing a validated agreement's own rows: parties, people, the council. Create or update in place,
+audit every change. The plan, the cycle and the engine's schedule follow in `workflow.loading`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -18,15 +20,9 @@ from workflow.agreement.models import (
     Signatory,
 )
 from workflow.agreement.validate import AgreementFile
+from workflow.audit import LoadResult, UnitOfWork, deactivate, delete, jsonable
 from workflow.clock import Clock
-from workflow.cycle.lifecycle import ensure_first_cycle
-from workflow.meetings.models import Meeting
-from workflow.meetings.notices import reschedule_meetings
-from workflow.plan.content import AreaContent, PlanContent
-from workflow.plan.load import load_plan
-from workflow.plan.models import Activity
-from workflow.reminders.sweep import reschedule
-from workflow.sync import LoadResult, Sync, deactivate, delete, jsonable
+from workflow.plan_language.content import AreaContent, PlanContent
 
 
 def plan_from_agreement(af: AgreementFile) -> PlanContent:
@@ -44,14 +40,24 @@ def plan_from_agreement(af: AgreementFile) -> PlanContent:
     )
 
 
-def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: str) -> LoadResult:
-    """Write a validated agreement in the caller's transaction. The same file twice changes nothing."""
+@dataclass
+class WrittenAgreement:
+    """What writing an agreement's rows left for the steps after it."""
+
+    agreement: Agreement
+    organisations: dict[str, Organisation]
+    unit: UnitOfWork
+    schedule_changed: bool  # stages, send hour, calendar, zone or meeting settings changed
+
+
+def write_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: str) -> WrittenAgreement:
+    """Write a validated agreement's own rows in the caller's transaction; the same file twice changes nothing."""
     spec = af.spec
     agreement = session.scalar(select(Agreement).where(Agreement.key == spec.id))
     result = LoadResult(spec.id, created=agreement is None)
-    sync = Sync(session, clock, actor, result)
+    unit = UnitOfWork(session, clock, actor, result)
     if agreement is not None:
-        sync.agreement_id = agreement.id
+        unit.agreement_id = agreement.id
     schedule_before = _schedule_settings(agreement)
 
     agreement_fields = {
@@ -75,44 +81,38 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
         agreement = Agreement(key=spec.id, loaded_at=clock.now(), **agreement_fields)
         session.add(agreement)
         session.flush()
-        sync.agreement_id = agreement.id
-        sync.audit("create", "agreement", spec.id, after=jsonable(agreement_fields))
+        unit.agreement_id = agreement.id
+        unit.audit("create", "agreement", spec.id, after=jsonable(agreement_fields))
     else:
-        sync.rows("agreement", {spec.id: agreement}, {spec.id: agreement_fields}, lambda key: None)
+        unit.rows("agreement", {spec.id: agreement}, {spec.id: agreement_fields}, lambda key: None)
     aid = agreement.id
 
-    orgs = _load_organisations(session, sync, spec, aid)
-    people = _load_people(session, sync, spec, aid, orgs)
+    orgs = _load_organisations(session, unit, spec, aid)
+    people = _load_people(session, unit, spec, aid, orgs)
     convened = orgs[spec.council.convened_by]
     if agreement.convened_by_id != convened.id:
         before = agreement.convened_by_id
         agreement.convened_by_id = convened.id
         if before is not None or not result.created:
-            sync.audit(
+            unit.audit(
                 "update",
                 "agreement",
                 spec.id,
                 {"convened_by": before},
                 {"convened_by": spec.council.convened_by},
             )
-    _load_signatories(session, sync, spec, aid, orgs, people)
-    _load_memberships(session, sync, spec, aid, people)
-    load_plan(session, sync, agreement, plan_from_agreement(af), orgs)
-    if schedule_before is not None and _schedule_settings(agreement) != schedule_before:
-        # New stages, send hour or calendar: every activity's next action moves, not only
-        # those whose plan row changed.
-        reschedule(session, session.scalars(select(Activity).where(Activity.agreement_id == agreement.id)))
-    ensure_first_cycle(session, sync, agreement)
-    if schedule_before is not None and _schedule_settings(agreement) != schedule_before:
-        # The meetings' notices move with the send hour, the calendar and the meeting settings.
-        reschedule_meetings(
-            session, session.scalars(select(Meeting).where(Meeting.agreement_id == agreement.id))
-        )
-    if result.changed:
-        agreement.source_file = af.document.file
-        agreement.source_sha256 = af.document.sha256
-        agreement.loaded_at = clock.now()
-    return result
+    _load_signatories(session, unit, spec, aid, orgs, people)
+    _load_memberships(session, unit, spec, aid, people)
+    changed = schedule_before is not None and _schedule_settings(agreement) != schedule_before
+    return WrittenAgreement(agreement, orgs, unit, schedule_changed=changed)
+
+
+def mark_source(written: WrittenAgreement, af: AgreementFile, clock: Clock) -> None:
+    """Remember which file the agreement was last changed from, once every step has run."""
+    if written.unit.result.changed:
+        written.agreement.source_file = af.document.file
+        written.agreement.source_sha256 = af.document.sha256
+        written.agreement.loaded_at = clock.now()
 
 
 def _schedule_settings(agreement: Agreement | None) -> tuple | None:
@@ -126,7 +126,7 @@ def _schedule_settings(agreement: Agreement | None) -> tuple | None:
     )
 
 
-def _load_organisations(session: Session, sync: Sync, spec, aid: int) -> dict[str, Organisation]:
+def _load_organisations(session: Session, unit: UnitOfWork, spec, aid: int) -> dict[str, Organisation]:
     existing = {
         o.key: o for o in session.scalars(select(Organisation).where(Organisation.agreement_id == aid))
     }
@@ -140,7 +140,7 @@ def _load_organisations(session: Session, sync: Sync, spec, aid: int) -> dict[st
         }
         for o in spec.organisations
     }
-    orgs = sync.rows(
+    orgs = unit.rows(
         "organisation",
         existing,
         desired,
@@ -150,7 +150,7 @@ def _load_organisations(session: Session, sync: Sync, spec, aid: int) -> dict[st
     # Parents in a second pass: a department may be listed before its parent.
     parents = {o.id: o.parent for o in spec.organisations}
     key_of = {o.id: k for k, o in orgs.items()}
-    sync.rows(
+    unit.rows(
         "organisation",
         orgs,
         {k: {"parent": parents[k]} for k in orgs},
@@ -165,7 +165,7 @@ def _load_organisations(session: Session, sync: Sync, spec, aid: int) -> dict[st
     return orgs
 
 
-def _load_people(session: Session, sync: Sync, spec, aid: int, orgs) -> dict[str, Person]:
+def _load_people(session: Session, unit: UnitOfWork, spec, aid: int, orgs) -> dict[str, Person]:
     named = {p.id for p in spec.people}
     # Guests co-opted to meetings are not in the file: they are kept, not retired. A guest the
     # file now names becomes an ordinary person.
@@ -198,7 +198,7 @@ def _load_people(session: Session, sync: Sync, spec, aid: int, orgs) -> dict[str
         }
         for p in spec.people
     }
-    return sync.rows(
+    return unit.rows(
         "person",
         existing,
         desired,
@@ -214,14 +214,14 @@ def _load_people(session: Session, sync: Sync, spec, aid: int, orgs) -> dict[str
     )
 
 
-def _load_signatories(session: Session, sync: Sync, spec, aid: int, orgs, people) -> None:
+def _load_signatories(session: Session, unit: UnitOfWork, spec, aid: int, orgs, people) -> None:
     existing = {
         s.person.key: s for s in session.scalars(select(Signatory).where(Signatory.agreement_id == aid))
     }
     org_key = {o.id: k for k, o in orgs.items()}
     desired = {s.person: {"party": s.party, "title": s.title} for s in spec.signatories}
 
-    sync.rows(
+    unit.rows(
         "signatory",
         existing,
         desired,
@@ -236,7 +236,7 @@ def _load_signatories(session: Session, sync: Sync, spec, aid: int, orgs, people
     )
 
 
-def _load_memberships(session: Session, sync: Sync, spec, aid: int, people) -> None:
+def _load_memberships(session: Session, unit: UnitOfWork, spec, aid: int, people) -> None:
     def key(body: str, person: str, valid_from: date) -> str:
         return f"{body}/{person}/{valid_from.isoformat()}"
 
@@ -256,7 +256,7 @@ def _load_memberships(session: Session, sync: Sync, spec, aid: int, people) -> N
             makers[k] = (body.value, m.person, m.valid_from)
     secretary = spec.council.secretary
 
-    sync.rows(
+    unit.rows(
         "council_membership",
         existing,
         desired,
@@ -272,4 +272,4 @@ def _load_memberships(session: Session, sync: Sync, spec, aid: int, people) -> N
         person = people[secretary]
         if "council_secretary" not in person.role_names:
             person.roles.append(PersonRole(role="council_secretary"))
-            sync.audit("update", "person", secretary, after={"roles": [*person.role_names]})
+            unit.audit("update", "person", secretary, after={"roles": [*person.role_names]})

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from workflow.agreement.context import timing_context as context_timing
 from workflow.agreement.schema import AgreementSpec, slug
-from workflow.plan import calendar
-from workflow.plan.content import ActivityPlan, read_activity
-from workflow.plan.responsibility import ResponsibilityError
-from workflow.plan.timing import TimingContext, TimingError
+from workflow.plan_language.content import ActivityPlan, read_activity
+from workflow.plan_language.responsibility import ResponsibilityError
+from workflow.plan_language.timing import TimingContext, TimingError
 from workflow.source import InputError, Problem, YamlDocument, read_yaml
 
 
@@ -30,7 +30,7 @@ class AgreementFile:
 
 
 def timing_context(spec: AgreementSpec) -> TimingContext:
-    return calendar.timing_context(
+    return context_timing(
         spec.period.start, spec.period.end, spec.timezone, spec.calendar.model_dump(mode="json")
     )
 

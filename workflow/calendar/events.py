@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.agreement.context import context_of
 from workflow.agreement.models import Agreement
 from workflow.cycle.models import Cycle, CycleStep
+from workflow.ical import uid
 from workflow.meetings.models import Meeting, MeetingStatus
-from workflow.plan.load import timing_context, work_calendar
 from workflow.plan.models import Activity, ActivityEvent, ActivityState
-from workflow.plan.timing import follow_ups
+from workflow.plan_language.timing import follow_ups
 
 # The kinds of event, in the order a day's events are listed.
 KINDS = (
@@ -67,10 +68,6 @@ class CalendarEvent:
         }
 
 
-def uid(agreement: Agreement, kind: str, key: str) -> str:
-    return f"{agreement.key}.{kind}.{key}@trygg"
-
-
 def calendar_events(session: Session, agreement: Agreement, start: date, end: date) -> list[CalendarEvent]:
     """Events from `start` to `end` inclusive, in date order."""
     events = _meetings(session, agreement, start, end)
@@ -90,7 +87,7 @@ def _meetings(session: Session, agreement: Agreement, start: date, end: date) ->
     )
     return [
         CalendarEvent(
-            uid=uid(agreement, "meeting", m.key),
+            uid=uid(agreement.key, "meeting", m.key),
             kind=m.kind,
             summary=m.title,
             start=m.starts_at,
@@ -113,7 +110,7 @@ def _steps(session: Session, agreement: Agreement, start: date, end: date) -> li
     )
     return [
         CalendarEvent(
-            uid=uid(agreement, "step", f"{s.cycle.year}-{s.number}"),
+            uid=uid(agreement.key, "step", f"{s.cycle.year}-{s.number}"),
             kind="step",
             summary=f"Steg {s.number} ({s.cycle.year}) ska vara klart: {s.title}",
             start=s.deadline,
@@ -125,7 +122,8 @@ def _steps(session: Session, agreement: Agreement, start: date, end: date) -> li
 
 
 def _activities(session: Session, agreement: Agreement, start: date, end: date) -> list[CalendarEvent]:
-    ctx, days = timing_context(agreement), work_calendar(agreement)
+    context = context_of(agreement)
+    ctx, days = context.timing, context.calendar
     out: list[CalendarEvent] = []
     activities = session.scalars(
         select(Activity).where(
@@ -137,7 +135,7 @@ def _activities(session: Session, agreement: Agreement, start: date, end: date) 
         if due is not None and start <= due <= end:
             out.append(
                 CalendarEvent(
-                    uid=uid(agreement, "deadline", act.key),
+                    uid=uid(agreement.key, "deadline", act.key),
                     kind="deadline",
                     summary=f"Senast: {act.title}",
                     start=due,
@@ -150,7 +148,7 @@ def _activities(session: Session, agreement: Agreement, start: date, end: date) 
             for day in follow_ups(act.timing, ctx, days, start, end):
                 out.append(
                     CalendarEvent(
-                        uid=uid(agreement, "follow_up", f"{act.key}-{day.isoformat()}"),
+                        uid=uid(agreement.key, "follow_up", f"{act.key}-{day.isoformat()}"),
                         kind="follow_up",
                         summary=f"Uppföljning: {act.title}",
                         start=day,
@@ -169,7 +167,7 @@ def _activities(session: Session, agreement: Agreement, start: date, end: date) 
     for ev in triggered:
         out.append(
             CalendarEvent(
-                uid=uid(agreement, "event", str(ev.id)),
+                uid=uid(agreement.key, "event", str(ev.id)),
                 kind="event_follow_up",
                 summary=f"Uppföljning efter händelse: {ev.activity.title}",
                 description=ev.note,

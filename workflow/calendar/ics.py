@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 
 from workflow.calendar.events import CalendarEvent
-from workflow.calendar.vtimezone import vtimezone
+from workflow.ical import vtimezone
 
 
 def to_ics(events: list[CalendarEvent], *, name: str, tz: str, stamp: datetime) -> bytes:

@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.agreement.context import context_of
 from workflow.agreement.models import Agreement, Organisation
+from workflow.audit import UnitOfWork
 from workflow.cycle.models import Cycle, CycleActivity, CycleStep, Deliverable, StepState
 from workflow.meetings.models import Meeting, MeetingKind, MeetingStatus
 from workflow.meetings.schedule import reconcile_meetings
-from workflow.plan.load import latest_version, work_calendar
+from workflow.plan.load import latest_version
 from workflow.plan.models import Activity, ActivityState, PlanVersion
-from workflow.sync import Sync
 
 UNFINISHED = (ActivityState.OPEN, ActivityState.IN_PROGRESS)
 HELD = (MeetingStatus.HELD, MeetingStatus.CLOSED)
@@ -80,7 +81,7 @@ def _window(year: int, month_day: str) -> date:
 
 
 def open_cycle(
-    session: Session, sync: Sync, agreement: Agreement, year: int, carried: list[Activity] = ()
+    session: Session, unit: UnitOfWork, agreement: Agreement, year: int, carried: list[Activity] = ()
 ) -> Cycle:
     """Open the cycle of `year`: its five steps (step 1 open), deliverables, meetings, activities."""
     if session.scalar(select(Cycle).where(Cycle.agreement_id == agreement.id, Cycle.year == year)):
@@ -90,14 +91,14 @@ def open_cycle(
         agreement_id=agreement.id,
         year=year,
         plan_version_id=version.id if version else None,
-        opened_at=sync.clock.now(),
+        opened_at=unit.clock.now(),
     )
     orgs = {
         o.key: o
         for o in session.scalars(select(Organisation).where(Organisation.agreement_id == agreement.id))
     }
     names = {k: o.name for k, o in orgs.items()}
-    days = work_calendar(agreement)
+    days = context_of(agreement).calendar
     for spec in agreement.cycle_config["steps"]:
         step = CycleStep(
             number=spec["number"],
@@ -129,8 +130,8 @@ def open_cycle(
         carried_ids.discard(activity.id)
     for activity_id in sorted(carried_ids):
         cycle.activities.append(CycleActivity(activity_id=activity_id, carried_over=True))
-    reconcile_meetings(session, sync, agreement, [year])
-    sync.audit(
+    reconcile_meetings(session, unit, agreement, [year])
+    unit.audit(
         "open",
         "cycle",
         str(year),
@@ -154,13 +155,13 @@ def plan_activities(session: Session, agreement: Agreement, version: PlanVersion
     return [a for a in rows if a.state != ActivityState.WITHDRAWN]
 
 
-def ensure_first_cycle(session: Session, sync: Sync, agreement: Agreement) -> None:
+def ensure_first_cycle(session: Session, unit: UnitOfWork, agreement: Agreement) -> None:
     """A newly loaded agreement starts its first year; its whole period's meetings are planned."""
     opened = set(session.scalars(select(Cycle.year).where(Cycle.agreement_id == agreement.id)))
     if not opened:
-        open_cycle(session, sync, agreement, agreement.period_start.year)
+        open_cycle(session, unit, agreement, agreement.period_start.year)
     years = set(range(agreement.period_start.year, agreement.period_end.year + 1)) | opened
-    reconcile_meetings(session, sync, agreement, years)
+    reconcile_meetings(session, unit, agreement, years)
 
 
 def current_cycle(session: Session, agreement: Agreement, year: int | None = None) -> Cycle:
@@ -175,13 +176,13 @@ def current_cycle(session: Session, agreement: Agreement, year: int | None = Non
     return cycle
 
 
-def refresh_automatic(session: Session, sync: Sync, agreement: Agreement, cycle: Cycle) -> None:
+def refresh_automatic(session: Session, unit: UnitOfWork, agreement: Agreement, cycle: Cycle) -> None:
     """Mark the deliverables that the data shows are done (a plan version, meetings held)."""
     for step in cycle.steps:
         for d in step.deliverables:
             if d.automatic and d.done_at is None and _automatic_done(session, agreement, cycle, d.key):
-                d.done_at, d.done_by = sync.clock.now(), "trygg"
-                sync.audit(
+                d.done_at, d.done_by = unit.clock.now(), "trygg"
+                unit.audit(
                     "deliver", "deliverable", f"{cycle.year}/{step.number}/{d.key}", after={"automatic": True}
                 )
 
@@ -208,8 +209,8 @@ def _automatic_done(session: Session, agreement: Agreement, cycle: Cycle, key: s
     return False
 
 
-def deliver(
-    session: Session, sync: Sync, cycle: Cycle, step_number: int, key: str, note: str | None
+def record_deliverable(
+    session: Session, unit: UnitOfWork, cycle: Cycle, step_number: int, key: str, note: str | None
 ) -> Deliverable:
     """Someone reports a deliverable done (also an automatic one, e.g. a check-in held elsewhere)."""
     step = _step(cycle, step_number)
@@ -218,14 +219,14 @@ def deliver(
         known = ", ".join(d.key for d in step.deliverables)
         raise CycleError(f"steg {step_number} har ingen leverans {key!r} (finns: {known})")
     if found.done_at is None:
-        found.done_at, found.done_by, found.note = sync.clock.now(), sync.actor, note
-        sync.audit("deliver", "deliverable", f"{cycle.year}/{step_number}/{key}", after={"note": note})
+        found.done_at, found.done_by, found.note = unit.clock.now(), unit.actor, note
+        unit.audit("deliver", "deliverable", f"{cycle.year}/{step_number}/{key}", after={"note": note})
     return found
 
 
 def close_step(
     session: Session,
-    sync: Sync,
+    unit: UnitOfWork,
     agreement: Agreement,
     cycle: Cycle,
     number: int,
@@ -237,15 +238,15 @@ def close_step(
     if step.state != StepState.OPEN:
         open_step = next((s.number for s in cycle.steps if s.state == StepState.OPEN), None)
         raise CycleError(f"steg {number} är inte öppet (öppet steg: {open_step or 'inget'})")
-    refresh_automatic(session, sync, agreement, cycle)
+    refresh_automatic(session, unit, agreement, cycle)
     missing = [d.key for d in step.deliverables if d.done_at is None]
     if missing and not override_reason:
         raise CycleError(
             f"steg {number} saknar: {', '.join(missing)} (leverera dem, eller åsidosätt med en motivering)"
         )
-    step.state, step.closed_at, step.closed_by = StepState.CLOSED, sync.clock.now(), sync.actor
+    step.state, step.closed_at, step.closed_by = StepState.CLOSED, unit.clock.now(), unit.actor
     step.override_reason = override_reason
-    sync.audit(
+    unit.audit(
         "override" if override_reason else "close",
         "cycle_step",
         f"{cycle.year}/{number}",
@@ -256,11 +257,11 @@ def close_step(
     if number < 5:
         _step(cycle, number + 1).state = StepState.OPEN
         return None
-    cycle.closed_at = sync.clock.now()
-    sync.audit("close", "cycle", str(cycle.year))
+    cycle.closed_at = unit.clock.now()
+    unit.audit("close", "cycle", str(cycle.year))
     carried = [session.get(Activity, ca.activity_id) for ca in cycle.activities]
     unfinished = [a for a in carried if a is not None and a.state in UNFINISHED]
-    return open_cycle(session, sync, agreement, cycle.year + 1, unfinished)
+    return open_cycle(session, unit, agreement, cycle.year + 1, unfinished)
 
 
 def _step(cycle: Cycle, number: int) -> CycleStep:

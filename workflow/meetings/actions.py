@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from workflow.agreement.models import Agreement, Organisation, Person
 from workflow.agreement.schema import slug
+from workflow.audit import UnitOfWork
 from workflow.meetings.models import AgendaItem, Invitee, Meeting, MeetingKind, MeetingStatus, MinutesRevision
-from workflow.meetings.notices import MOOT_ON_CANCEL, reschedule_meetings
+from workflow.meetings.sweep import MOOT_ON_CANCEL, refresh_next_action
 from workflow.outbox.notices import cancel_notices
-from workflow.sync import Sync
 
 
 class MeetingError(ValueError):
@@ -52,7 +52,7 @@ def _open(meeting: Meeting) -> None:
 
 def add_meeting(
     session: Session,
-    sync: Sync,
+    unit: UnitOfWork,
     agreement: Agreement,
     *,
     title: str,
@@ -86,15 +86,15 @@ def add_meeting(
     session.flush()
     for person in {p.id: p for p in invite}.values():
         session.add(Invitee(meeting_id=meeting.id, person_id=person.id, co_opted=False))
-    sync.audit("create", "meeting", key, after={"title": title, "starts_at": starts_at.isoformat()})
+    unit.audit("create", "meeting", key, after={"title": title, "starts_at": starts_at.isoformat()})
     session.flush()
     session.refresh(meeting, ["invitees"])
-    reschedule_meetings(session, [meeting])
+    refresh_next_action(session, [meeting])
     return meeting
 
 
 def add_agenda_item(
-    session: Session, sync: Sync, meeting: Meeting, title: str, proposed_by: Person | None
+    session: Session, unit: UnitOfWork, meeting: Meeting, title: str, proposed_by: Person | None
 ) -> AgendaItem:
     _open(meeting)
     if not title.strip():
@@ -107,7 +107,7 @@ def add_agenda_item(
     )
     meeting.agenda.append(item)
     session.flush()
-    sync.audit(
+    unit.audit(
         "add_agenda_item",
         "meeting",
         meeting.key,
@@ -116,7 +116,7 @@ def add_agenda_item(
     return item
 
 
-def coopt(session: Session, sync: Sync, meeting: Meeting, person: Person) -> Invitee:
+def coopt(session: Session, unit: UnitOfWork, meeting: Meeting, person: Person) -> Invitee:
     """Adjungera: invite someone outside the council to this one meeting."""
     _open(meeting)
     if any(i.person_id == person.id for i in meeting.invitees):
@@ -124,14 +124,14 @@ def coopt(session: Session, sync: Sync, meeting: Meeting, person: Person) -> Inv
     invitee = Invitee(meeting_id=meeting.id, person_id=person.id, co_opted=True)
     meeting.invitees.append(invitee)
     session.flush()
-    sync.audit("coopt", "meeting", meeting.key, after={"person": person.key})
-    reschedule_meetings(session, [meeting])  # the guest's invitation, if the others' have left
+    unit.audit("coopt", "meeting", meeting.key, after={"person": person.key})
+    refresh_next_action(session, [meeting])  # the guest's invitation, if the others' have left
     return invitee
 
 
 def add_guest(
     session: Session,
-    sync: Sync,
+    unit: UnitOfWork,
     agreement: Agreement,
     *,
     name: str,
@@ -183,7 +183,7 @@ def add_guest(
     )
     session.add(person)
     session.flush()
-    sync.audit(
+    unit.audit(
         "create",
         "person",
         key,
@@ -194,7 +194,7 @@ def add_guest(
 
 def reschedule(
     session: Session,
-    sync: Sync,
+    unit: UnitOfWork,
     meeting: Meeting,
     starts_at: datetime,
     ends_at: datetime | None,
@@ -213,7 +213,7 @@ def reschedule(
     if location is not None:
         meeting.location = location
     meeting.sequence += 1
-    sync.audit(
+    unit.audit(
         "reschedule",
         "meeting",
         meeting.key,
@@ -225,17 +225,17 @@ def reschedule(
             "sequence": meeting.sequence,
         },
     )
-    reschedule_meetings(session, [meeting])  # the update goes to whoever holds the old version
+    refresh_next_action(session, [meeting])  # the update goes to whoever holds the old version
     return meeting
 
 
-def cancel(session: Session, sync: Sync, meeting: Meeting, reason: str) -> Meeting:
+def cancel(session: Session, unit: UnitOfWork, meeting: Meeting, reason: str) -> Meeting:
     _open(meeting)
     if not reason.strip():
         raise MeetingError("ange varför mötet ställs in")
     meeting.status = MeetingStatus.CANCELLED
     meeting.sequence += 1
-    sync.audit(
+    unit.audit(
         "cancel",
         "meeting",
         meeting.key,
@@ -244,15 +244,15 @@ def cancel(session: Session, sync: Sync, meeting: Meeting, reason: str) -> Meeti
         reason=reason.strip(),
     )
     cancel_notices(
-        session, subject_type="meeting", subject_id=meeting.id, now=sync.clock.now(), rules=MOOT_ON_CANCEL
+        session, subject_type="meeting", subject_id=meeting.id, now=unit.clock.now(), rules=MOOT_ON_CANCEL
     )
-    reschedule_meetings(session, [meeting])
+    refresh_next_action(session, [meeting])
     return meeting
 
 
 def record_minutes(
     session: Session,
-    sync: Sync,
+    unit: UnitOfWork,
     meeting: Meeting,
     text: str,
     attended: Iterable[Person],
@@ -279,13 +279,13 @@ def record_minutes(
         revision=len(meeting.minutes) + 1,
         text=text,
         recorded_at=now,
-        recorded_by=sync.actor,
+        recorded_by=unit.actor,
     )
     meeting.minutes.append(revision)
     action = "minutes" if revision.revision == 1 else "correct_minutes"
     meeting.status = MeetingStatus.CLOSED
     session.flush()
-    sync.audit(
+    unit.audit(
         action,
         "meeting",
         meeting.key,
@@ -295,5 +295,5 @@ def record_minutes(
     cancel_notices(
         session, subject_type="meeting", subject_id=meeting.id, now=now, rules=("minutes_request",)
     )
-    reschedule_meetings(session, [meeting])
+    refresh_next_action(session, [meeting])
     return revision

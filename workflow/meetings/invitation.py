@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from workflow.agreement.models import Agreement, Person
-from workflow.calendar.events import uid
-from workflow.calendar.vtimezone import vtimezone
+from workflow.ical import uid, vtimezone
 from workflow.meetings.models import Meeting
 
 
@@ -47,7 +46,7 @@ def meeting_ics(
     cal.add("method", method)
     cal.add_component(vtimezone(agreement.timezone, meeting.starts_at.year, meeting.ends_at.year))
     event = Event()
-    event.add("uid", uid(agreement, "meeting", meeting.key))
+    event.add("uid", uid(agreement.key, "meeting", meeting.key))
     event.add("dtstamp", stamp)
     event.add("sequence", meeting.sequence)
     event.add("summary", meeting.title)

@@ -29,11 +29,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
+from workflow.agreement.context import MeetingPolicy
 from workflow.meetings.models import MeetingKind, MeetingStatus
-from workflow.meetings.policy import MeetingPolicy
-from workflow.reminders.rules import notice_key
+from workflow.outbox.notices import Decision, NoticeDraft
 from workflow.workdays import WorkCalendar
 
 CALLED_KINDS = (MeetingKind.COUNCIL, MeetingKind.YEARLY_REVIEW)  # the council's own meetings
@@ -64,27 +63,6 @@ class MeetingFacts:
     @property
     def members(self) -> tuple[int, ...]:
         return tuple(p for p, co_opted in self.invitees if not co_opted)
-
-
-@dataclass(frozen=True)
-class MeetingNotice:
-    """A notice to be made: rule, recipient, occurrence (the key), when it is due, and details."""
-
-    rule: str
-    recipient_id: int
-    occurrence: str
-    due_at: datetime
-    details: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def key(self) -> str:
-        return notice_key(self.rule, self.recipient_id, self.occurrence)
-
-
-@dataclass(frozen=True)
-class MeetingDecision:
-    notices: tuple[MeetingNotice, ...]
-    next_action_at: datetime | None  # None: nothing more until someone acts on the meeting
 
 
 @dataclass(frozen=True)
@@ -149,29 +127,25 @@ def first_action_at(facts: MeetingFacts, policy: MeetingPolicy, cal: WorkCalenda
     return min(t for t in (line.agenda_call, line.invitation, line.report) if t is not None)
 
 
-def decide_meeting(
-    facts: MeetingFacts, policy: MeetingPolicy, cal: WorkCalendar, now: datetime
-) -> MeetingDecision:
+def decide_meeting(facts: MeetingFacts, policy: MeetingPolicy, cal: WorkCalendar, now: datetime) -> Decision:
     """The notices due for a meeting at `now`, and when to look at it again."""
     if now.tzinfo is None:
         raise ValueError("decide_meeting needs an aware instant")
     line = timeline(facts, policy, cal)
-    notices: list[MeetingNotice] = []
+    notices: list[NoticeDraft] = []
     later: list[datetime] = []
     occurrence = f"meeting:{facts.meeting_id}"
     if facts.status == MeetingStatus.CANCELLED:
         for person in facts.told:
             notices.append(
-                MeetingNotice(
-                    "cancellation", person, f"{occurrence}:cancel", now, {"sequence": facts.sequence}
-                )
+                NoticeDraft("cancellation", person, f"{occurrence}:cancel", now, {"sequence": facts.sequence})
             )
     elif facts.status == MeetingStatus.CLOSED:
         if facts.minutes_revision:
             rev = facts.minutes_revision
             for person in facts.invited:
                 notices.append(
-                    MeetingNotice("minutes", person, f"{occurrence}:minutes:{rev}", now, {"revision": rev})
+                    NoticeDraft("minutes", person, f"{occurrence}:minutes:{rev}", now, {"revision": rev})
                 )
     elif now < facts.starts_at:
         _before_meeting(facts, line, now, occurrence, notices, later)
@@ -179,8 +153,8 @@ def decide_meeting(
         _chase_minutes(facts, line, now, occurrence, notices, later)
     if notices and not _open(cal, policy, now):
         # Deciding again at the next send slot gives the same notices (or fewer, if moot).
-        return MeetingDecision((), cal.next_send_time(now, policy.hour, policy.minute))
-    return MeetingDecision(tuple(notices), min(later, default=None))
+        return Decision((), cal.next_send_time(now, policy.hour, policy.minute))
+    return Decision(tuple(notices), min(later, default=None))
 
 
 def _before_meeting(facts, line: Timeline, now, occurrence, notices, later) -> None:
@@ -188,7 +162,7 @@ def _before_meeting(facts, line: Timeline, now, occurrence, notices, later) -> N
         if line.agenda_call <= now < line.invitation:
             for person in facts.members:
                 notices.append(
-                    MeetingNotice(
+                    NoticeDraft(
                         "agenda_call",
                         person,
                         f"{occurrence}:agenda_call",
@@ -203,7 +177,7 @@ def _before_meeting(facts, line: Timeline, now, occurrence, notices, later) -> N
         for person in facts.invited:
             if facts.told.get(person) is None:
                 notices.append(
-                    MeetingNotice(
+                    NoticeDraft(
                         rule,
                         person,
                         f"{occurrence}:invitation",
@@ -218,7 +192,7 @@ def _before_meeting(facts, line: Timeline, now, occurrence, notices, later) -> N
         held = facts.told.get(person)
         if held is not None and held < facts.sequence:
             notices.append(
-                MeetingNotice(
+                NoticeDraft(
                     "meeting_update",
                     person,
                     f"{occurrence}:update:{facts.sequence}",
@@ -234,7 +208,7 @@ def _before_meeting(facts, line: Timeline, now, occurrence, notices, later) -> N
                 else ("evaluation", facts.report_to)
             )
             for person in people:
-                notices.append(MeetingNotice(rule, person, f"{occurrence}:{rule}", line.report))
+                notices.append(NoticeDraft(rule, person, f"{occurrence}:{rule}", line.report))
         else:
             later.append(line.report)
     later.append(line.minutes_request)
@@ -251,7 +225,7 @@ def _chase_minutes(facts, line: Timeline, now, occurrence, notices, later) -> No
     at = line.chase(n)
     for person in facts.minutes_takers:
         notices.append(
-            MeetingNotice(
+            NoticeDraft(
                 "minutes_request",
                 person,
                 f"{occurrence}:minutes_request:{n}",

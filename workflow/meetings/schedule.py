@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.agreement.models import Agreement, CouncilMembership, Organisation, Person
+from workflow.audit import UnitOfWork
 from workflow.meetings.models import Invitee, Meeting, MeetingKind, MeetingStatus
-from workflow.meetings.notices import MOOT_ON_CANCEL, reschedule_meetings
+from workflow.meetings.sweep import MOOT_ON_CANCEL, refresh_next_action
 from workflow.outbox.notices import cancel_notices
-from workflow.sync import Sync
 
 _ORDINALS = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "last"}
 _WEEKDAYS = {
@@ -110,7 +110,9 @@ def planned_meetings(
     return sorted(out, key=lambda m: m.starts_at)
 
 
-def reconcile_meetings(session: Session, sync: Sync, agreement: Agreement, years: Iterable[int]) -> None:
+def reconcile_meetings(
+    session: Session, unit: UnitOfWork, agreement: Agreement, years: Iterable[int]
+) -> None:
     """Create the planned meetings of `years` that are missing, move the ones the agreement
     moved (SEQUENCE + 1) and cancel planned ones it no longer has. Held meetings are history."""
     wanted_years = sorted(set(years))
@@ -144,26 +146,26 @@ def reconcile_meetings(session: Session, sync: Sync, agreement: Agreement, years
             session.add(meeting)
             session.flush()
             _invite(session, agreement, meeting)
-            sync.audit("create", "meeting", key, after=_snapshot(meeting))
+            unit.audit("create", "meeting", key, after=_snapshot(meeting))
             touched.append(meeting)
         elif meeting.status == MeetingStatus.PLANNED and _snapshot(meeting) != _snapshot(plan):
             before = _snapshot(meeting)
             meeting.starts_at, meeting.ends_at = plan.starts_at, plan.ends_at
             meeting.title, meeting.location = plan.title, plan.location
             meeting.sequence += 1
-            sync.audit("update", "meeting", key, before=before, after=_snapshot(meeting))
+            unit.audit("update", "meeting", key, before=before, after=_snapshot(meeting))
             touched.append(meeting)
     for key, meeting in existing.items():
         # Only the agreement's own slots are withdrawn; ad hoc meetings are someone's decision.
         if key not in planned and meeting.status == MeetingStatus.PLANNED and _is_slot(key):
             meeting.status = MeetingStatus.CANCELLED
             meeting.sequence += 1
-            sync.audit("cancel", "meeting", key, before={"status": "planned"}, after={"status": "cancelled"})
+            unit.audit("cancel", "meeting", key, before={"status": "planned"}, after={"status": "cancelled"})
             cancel_notices(
                 session,
                 subject_type="meeting",
                 subject_id=meeting.id,
-                now=sync.clock.now(),
+                now=unit.clock.now(),
                 rules=MOOT_ON_CANCEL,
             )
             touched.append(meeting)
@@ -177,7 +179,7 @@ def reconcile_meetings(session: Session, sync: Sync, agreement: Agreement, years
     # The engine finds them at their first notice: the agenda call, an update, a cancellation.
     for meeting in touched:
         session.refresh(meeting, ["invitees"])
-    reschedule_meetings(session, touched)
+    refresh_next_action(session, touched)
 
 
 def _is_slot(key: str) -> bool:

@@ -16,11 +16,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from workflow.agreement.context import work_calendar
 from workflow.agreement.models import Agreement
 from workflow.agreement.schema import RemindersSpec
 from workflow.outbox.kinds import group_of, mail_kind
 from workflow.outbox.models import Mail, MailStatus, Notice
-from workflow.plan import calendar
 
 
 @dataclass
@@ -75,7 +75,7 @@ def compose(session: Session, now: datetime, *, limit: int = 5000) -> Composed:
             groups[(notice.recipient_id, group)].append(notice)
     for (recipient_id, group), members in groups.items():
         agreement = agreements[members[0].agreement_id]
-        cal = calendar.work_calendar(agreement.timezone, agreement.calendar_config)
+        cal = work_calendar(agreement.timezone, agreement.calendar_config)
         day = now.astimezone(cal.tz).date()
         key = mail_key(group, recipient_id, day) if not group.startswith("notice-") else group
         mail = _open_mail(session, key, agreement.id, recipient_id, members, now)

@@ -20,6 +20,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.agreement.models import Agreement, Person, Role
+from workflow.agreement.roles import people_with_role
 from workflow.clock import Clock
 from workflow.db import transaction
 from workflow.outbox.compose import compose
@@ -28,7 +29,6 @@ from workflow.outbox.models import Mail, MailStatus, Notice
 from workflow.outbox.notices import add_notices
 from workflow.outbox.render import Attachment, CalendarPart, Rendered, build_message, message_id, render
 from workflow.outbox.transport import Outcome, Transport
-from workflow.roles import people_with_role
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,9 @@
-"""Making notices (a duplicate key is skipped, never an error) and making them moot."""
+"""Notices: what deciding rules draft, the row each becomes (a duplicate key is skipped, never an
+error), and making them moot."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +12,58 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from workflow.outbox.models import Mail, MailStatus, Notice
+
+
+def notice_key(rule: str, recipient_id: int, occurrence: str) -> str:
+    """The unique key of a notice: the same rule, person and occurrence is one notice."""
+    return f"{rule}/{recipient_id}/{occurrence}"
+
+
+@dataclass(frozen=True)
+class NoticeDraft:
+    """A notice to be made: rule, recipient, occurrence (the key), when it is due, and details."""
+
+    rule: str
+    recipient_id: int
+    occurrence: str
+    due_at: datetime
+    details: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def key(self) -> str:
+        return notice_key(self.rule, self.recipient_id, self.occurrence)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What deciding one item gave: the notices to make and when to look at it again."""
+
+    notices: tuple[NoticeDraft, ...]
+    next_action_at: datetime | None  # None: nothing is due until someone acts on the item
+
+
+def notice_row(
+    *,
+    agreement_id: int,
+    subject_type: str,
+    subject_id: int,
+    draft: NoticeDraft,
+    payload: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """The row a drafted notice becomes; `payload` is what its mail says, with the draft's details."""
+    return {
+        "agreement_id": agreement_id,
+        "key": draft.key,
+        "rule": draft.rule,
+        "recipient_id": draft.recipient_id,
+        "occurrence": draft.occurrence,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "payload": {**payload, **draft.details},
+        "due_at": draft.due_at,
+        "created_at": now,
+    }
 
 
 def add_notices(session: Session, rows: list[dict[str, Any]]) -> int:

@@ -11,17 +11,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.agreement.context import context_of
 from workflow.agreement.models import Agreement, Organisation, Person
 from workflow.agreement.schema import slug
 from workflow.clock import Clock
-from workflow.plan.content import ActivityPlan, AreaContent, PlanContent, read_activity, title_key
-from workflow.plan.document import PlanDocument, PlanRow, read_plan
-from workflow.plan.load import load_plan, timing_context, work_calendar
 from workflow.plan.models import Activity, Goal, PriorityArea
-from workflow.plan.responsibility import ResponsibilityError
-from workflow.plan.timing import TimingError, deadline_of
-from workflow.source import InputError, Problem
-from workflow.sync import LoadResult, Sync
+from workflow.plan_language.content import ActivityPlan, AreaContent, PlanContent, read_activity, title_key
+from workflow.plan_language.document import PlanDocument, PlanRow, read_plan
+from workflow.plan_language.responsibility import ResponsibilityError
+from workflow.plan_language.timing import TimingError, deadline_of
+from workflow.source import Problem
 
 # How alike an edited activity text must be to the old one to keep its id (difflib ratio),
 # and how much being under the same goal counts towards it.
@@ -56,8 +55,8 @@ class PlanImport:
         )
 
     def as_json(self) -> list[dict[str, Any]]:
-        ctx = timing_context(self.agreement)
-        days = work_calendar(self.agreement)
+        context = context_of(self.agreement)
+        ctx, days = context.timing, context.calendar
         out = []
         for plan, row, area_title in self.rows:
             deadline = deadline_of(plan.timing, ctx, days)
@@ -104,7 +103,7 @@ def read_plan_import(session: Session, agreement: Agreement, path: str | Path, y
             )
         )
     aliases, contacts = _aliases_and_contacts(session, agreement)
-    ctx = timing_context(agreement)
+    ctx = context_of(agreement).timing
     keys = _KeyChooser(session, agreement)
     placed = []
     for area in document.areas:
@@ -143,22 +142,6 @@ def read_plan_import(session: Session, agreement: Agreement, path: str | Path, y
                 _at(document, row, "responsible", f"organisationen {org!r} har ingen kontaktperson")
             )
         result.rows.append((plan, row, area_title))
-    return result
-
-
-def import_plan(session: Session, plan_import: PlanImport, *, clock: Clock, actor: str) -> LoadResult:
-    """Write a checked import as the plan version of its year, in the caller's transaction."""
-    if plan_import.problems:
-        raise InputError(plan_import.problems)
-    agreement = plan_import.agreement
-    result = LoadResult(agreement.key, created=False)
-    sync = Sync(session, clock, actor, result)
-    sync.agreement_id = agreement.id
-    orgs = {
-        o.key: o
-        for o in session.scalars(select(Organisation).where(Organisation.agreement_id == agreement.id))
-    }
-    load_plan(session, sync, agreement, plan_import.content(), orgs)
     return result
 
 

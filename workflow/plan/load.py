@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.agreement.context import context_of
 from workflow.agreement.models import Agreement, Organisation
-from workflow.plan import calendar
-from workflow.plan.content import PlanContent, normalise_text
+from workflow.audit import UnitOfWork, deactivate
 from workflow.plan.models import (
     Activity,
     ActivityOwner,
@@ -20,20 +20,8 @@ from workflow.plan.models import (
     PlanVersion,
     PriorityArea,
 )
-from workflow.plan.timing import TimingContext, deadline_of, start_of
-from workflow.reminders.sweep import reschedule
-from workflow.sync import Sync, deactivate
-from workflow.workdays import WorkCalendar
-
-
-def timing_context(agreement: Agreement) -> TimingContext:
-    return calendar.timing_context(
-        agreement.period_start, agreement.period_end, agreement.timezone, agreement.calendar_config
-    )
-
-
-def work_calendar(agreement: Agreement) -> WorkCalendar:
-    return calendar.work_calendar(agreement.timezone, agreement.calendar_config)
+from workflow.plan_language.content import PlanContent, normalise_text
+from workflow.plan_language.timing import deadline_of, start_of
 
 
 def latest_version(
@@ -48,9 +36,10 @@ def latest_version(
 
 
 def load_plan(
-    session: Session, sync: Sync, agreement: Agreement, plan: PlanContent, orgs: dict[str, Organisation]
-) -> None:
+    session: Session, unit: UnitOfWork, agreement: Agreement, plan: PlanContent, orgs: dict[str, Organisation]
+) -> list[Activity]:
     """Make the store's plan the given one; activities that left it are withdrawn, not deleted.
+    Returns the activities it created, changed or withdrew (their next action may have moved).
 
     An agreement file's inline plan is applied only when it differs from the one last loaded
     from the file: otherwise reloading the agreement would undo a later `trygg plan import`.
@@ -59,13 +48,13 @@ def load_plan(
     if plan.origin == "agreement":
         previous = latest_version(session, agreement.id, origin="agreement")
         if previous is not None and previous.content == content:
-            sync.result.plan_revision = previous.revision
-            return
+            unit.result.plan_revision = previous.revision
+            return []
     aid = agreement.id
     existing_areas = {
         a.key: a for a in session.scalars(select(PriorityArea).where(PriorityArea.agreement_id == aid))
     }
-    areas = sync.rows(
+    areas = unit.rows(
         "priority_area",
         existing_areas,
         {
@@ -84,12 +73,13 @@ def load_plan(
         lambda key: PriorityArea(agreement_id=aid, key=key),
         retire=deactivate,
     )
-    goals = _load_goals(session, sync, plan, aid, areas)
-    _load_activities(session, sync, plan, agreement, goals, orgs)
-    _record_version(session, sync, plan, aid, content)
+    goals = _load_goals(session, unit, plan, aid, areas)
+    touched = _load_activities(session, unit, plan, agreement, goals, orgs)
+    _record_version(session, unit, plan, aid, content)
+    return touched
 
 
-def _load_goals(session: Session, sync: Sync, plan: PlanContent, aid: int, areas) -> dict[str, Goal]:
+def _load_goals(session: Session, unit: UnitOfWork, plan: PlanContent, aid: int, areas) -> dict[str, Goal]:
     existing = {
         f"{g.area.key}/{g.key}": g for g in session.scalars(select(Goal).where(Goal.agreement_id == aid))
     }
@@ -103,15 +93,15 @@ def _load_goals(session: Session, sync: Sync, plan: PlanContent, aid: int, areas
         area_key, goal_key = key.split("/", 1)
         return Goal(agreement_id=aid, area_id=areas[area_key].id, key=goal_key)
 
-    return sync.rows("goal", existing, desired, create, retire=deactivate)
+    return unit.rows("goal", existing, desired, create, retire=deactivate)
 
 
 def _load_activities(
-    session: Session, sync: Sync, plan: PlanContent, agreement: Agreement, goals, orgs
-) -> None:
+    session: Session, unit: UnitOfWork, plan: PlanContent, agreement: Agreement, goals, orgs
+) -> list[Activity]:
     aid = agreement.id
-    ctx = timing_context(agreement)
-    days = work_calendar(agreement)
+    context = context_of(agreement)
+    ctx, days = context.timing, context.calendar
     org_key = {o.id: k for k, o in orgs.items()}
 
     def get_owners(row: Activity) -> list[list[str]]:
@@ -148,10 +138,10 @@ def _load_activities(
         if row.state == ActivityState.WITHDRAWN:
             return None
         before = {"state": row.state}
-        change_state(row, ActivityState.WITHDRAWN, sync, "borttagen ur handlingsplanen")
+        change_state(row, ActivityState.WITHDRAWN, unit, "borttagen ur handlingsplanen")
         return before, {"state": row.state}
 
-    rows = sync.rows(
+    rows = unit.rows(
         "activity",
         existing,
         desired,
@@ -169,31 +159,29 @@ def _load_activities(
         if not row.history:
             row.history.append(
                 ActivityStatusChange(
-                    at=sync.clock.now(), actor=sync.actor, from_state=None, to_state=row.state
+                    at=unit.clock.now(), actor=unit.actor, from_state=None, to_state=row.state
                 )
             )
         elif row.state == ActivityState.WITHDRAWN:  # back in the plan
-            change_state(row, ActivityState.OPEN, sync, "åter i handlingsplanen")
-    # The reminder engine: rows this load created, changed or withdrew get a fresh
-    # next_action_at, so the next sweep decides them again (unchanged rows keep theirs).
-    touched = {key for _, entity, key in sync.result.changes if entity == "activity"}
-    reschedule(session, [row for key, row in {**existing, **rows}.items() if key in touched])
+            change_state(row, ActivityState.OPEN, unit, "åter i handlingsplanen")
+    touched = {key for _, entity, key in unit.result.changes if entity == "activity"}
+    return [row for key, row in {**existing, **rows}.items() if key in touched]
 
 
-def change_state(row: Activity, state: ActivityState, sync: Sync, note: str) -> None:
+def change_state(row: Activity, state: ActivityState, unit: UnitOfWork, note: str) -> None:
     row.history.append(
         ActivityStatusChange(
-            at=sync.clock.now(), actor=sync.actor, from_state=row.state, to_state=state, note=note
+            at=unit.clock.now(), actor=unit.actor, from_state=row.state, to_state=state, note=note
         )
     )
     row.state = state
 
 
-def _record_version(session: Session, sync: Sync, plan: PlanContent, aid: int, content: dict) -> None:
+def _record_version(session: Session, unit: UnitOfWork, plan: PlanContent, aid: int, content: dict) -> None:
     """A new revision of the year's plan when its content differs from the latest one."""
     latest = latest_version(session, aid, year=plan.year)
     if latest is not None and latest.content == content and latest.origin == plan.origin:
-        sync.result.plan_revision = latest.revision
+        unit.result.plan_revision = latest.revision
         return
     revision = (latest.revision + 1) if latest else 1
     session.add(
@@ -206,11 +194,11 @@ def _record_version(session: Session, sync: Sync, plan: PlanContent, aid: int, c
             source=plan.source,
             source_sha256=plan.sha256,
             content=content,
-            created_at=sync.clock.now(),
+            created_at=unit.clock.now(),
         )
     )
-    sync.result.plan_revision = revision
-    sync.audit(
+    unit.result.plan_revision = revision
+    unit.audit(
         "create",
         "plan_version",
         f"{plan.year}/{revision}",

@@ -94,7 +94,7 @@ class Activity(Base):
     position: Mapped[int] = mapped_column(Integer)
     when_text: Mapped[str | None] = mapped_column(String(500))
     responsible_text: Mapped[str | None] = mapped_column(String(500))
-    timing: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # workflow.plan.timing, as JSON
+    timing: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # workflow.plan_language.timing, as JSON
     starts_on: Mapped[date | None] = mapped_column(Date)
     deadline: Mapped[date | None] = mapped_column(Date, index=True)
     footnotes: Mapped[list[str]] = mapped_column(JSON)

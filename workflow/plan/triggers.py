@@ -7,12 +7,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.agreement.context import context_of
 from workflow.agreement.models import Agreement
-from workflow.plan.load import work_calendar
+from workflow.audit import UnitOfWork
 from workflow.plan.models import Activity, ActivityEvent, ActivityState
-from workflow.plan.timing import CombinedTiming, EventTiming, Timing, event_due, parse_timing_spec
-from workflow.reminders.sweep import reschedule
-from workflow.sync import Sync
+from workflow.plan_language.timing import CombinedTiming, EventTiming, Timing, event_due, parse_timing_spec
 
 
 class TriggerError(ValueError):
@@ -28,10 +27,11 @@ def event_parts(timing: Timing) -> list[EventTiming]:
 
 
 def record_event(
-    session: Session, sync: Sync, agreement: Agreement, activity_key: str, occurred_on: date, note: str
+    session: Session, unit: UnitOfWork, agreement: Agreement, activity_key: str, occurred_on: date, note: str
 ) -> ActivityEvent:
     """The event of an activity's event-triggered duty happened on `occurred_on`: its dated
-    follow-up is due a number of working days later (the timing's follow_up_days)."""
+    follow-up is due a number of working days later (the timing's follow_up_days). The caller
+    refreshes the activity's next action (`workflow.work.trigger` does)."""
     activity = session.scalar(
         select(Activity).where(Activity.agreement_id == agreement.id, Activity.key == activity_key)
     )
@@ -47,20 +47,18 @@ def record_event(
         )
     if not note.strip():
         raise TriggerError("ange vad som hände (--note)")
-    due = event_due(parts[0], occurred_on, work_calendar(agreement))
+    due = event_due(parts[0], occurred_on, context_of(agreement).calendar)
     event = ActivityEvent(
         activity_id=activity.id,
         occurred_on=occurred_on,
         due_on=due,
         note=note.strip(),
-        recorded_at=sync.clock.now(),
-        recorded_by=sync.actor,
+        recorded_at=unit.clock.now(),
+        recorded_by=unit.actor,
     )
     session.add(event)
     session.flush()
-    # The follow-up is a new due date: the reminder engine must look at the activity again.
-    reschedule(session, [activity])
-    sync.audit(
+    unit.audit(
         "trigger",
         "activity",
         activity_key,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.agreement.models import Organisation, Person, Role
-from workflow.roles import people_with_role
+from workflow.agreement.roles import people_with_role
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,12 @@ The rules:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Literal
 
-from workflow.reminders.policy import Audience, ReminderPolicy
+from workflow.agreement.context import Audience, ReminderPolicy
+from workflow.outbox.notices import Decision, NoticeDraft
 from workflow.workdays import WorkCalendar
 
 TargetKind = Literal["deadline", "follow_up", "event"]
@@ -55,32 +56,6 @@ class ItemFacts:
 
     def audience(self, who: Audience) -> tuple[int, ...]:
         return {"owner": self.owners, "coordinator": self.coordinators, "management": self.management}[who]
-
-
-@dataclass(frozen=True)
-class NoticeDraft:
-    """A notice to be made: rule, recipient, occurrence (the key), when it is due, and details."""
-
-    rule: Literal["reminder", "overdue", "escalation"]
-    recipient_id: int
-    occurrence: str
-    due_at: datetime
-    details: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def key(self) -> str:
-        return notice_key(self.rule, self.recipient_id, self.occurrence)
-
-
-@dataclass(frozen=True)
-class Decision:
-    notices: tuple[NoticeDraft, ...]
-    next_action_at: datetime | None  # None: nothing will ever be due for this item again
-
-
-def notice_key(rule: str, recipient_id: int, occurrence: str) -> str:
-    """The unique key of a notice: the same rule, person and occurrence is one notice."""
-    return f"{rule}/{recipient_id}/{occurrence}"
 
 
 class _Slots:

@@ -1,25 +1,24 @@
-"""Acting on the rules: read the activities whose next_action_at has passed, make their notices.
+"""The activities in the sweep: what deciding one needs, and what its mails say.
 
-Only due rows are read (an index range on next_action_at); on PostgreSQL they are locked with
-SKIP LOCKED, so two sweeps racing split the rows instead of both deciding them. Deciding is
-pure and reads only: a row whose deciding fails is logged and looked at again an hour later,
-it does not roll back the batch for everyone.
+The sweep itself (due rows only, locked, a broken row retried later) is the one batch runner
+of `workflow.outbox.batch`; deciding is pure (`workflow.reminders.rules`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from workflow.agreement.context import AgreementContext, ReminderPolicy, context_of
 from workflow.agreement.models import Agreement, Person
-from workflow.outbox.notices import add_notices
-from workflow.plan import calendar
+from workflow.outbox.batch import DueItems
+from workflow.outbox.notices import Decision
 from workflow.plan.models import (
     Activity,
     ActivityEvent,
@@ -28,47 +27,36 @@ from workflow.plan.models import (
     ActivityStatusChange,
     Goal,
 )
-from workflow.plan.timing import TimingContext
-from workflow.reminders.policy import ReminderPolicy, policy_from_config
+from workflow.plan.standing import effective_deadline
 from workflow.reminders.recipients import Directory, directory
-from workflow.reminders.rules import Decision, ItemFacts, decide, first_action_at
-from workflow.reminders.targets import effective_deadline, targets_of
+from workflow.reminders.rules import ItemFacts, decide, first_action_at
+from workflow.reminders.targets import targets_of
 from workflow.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 
 ACTIVE_STATES = (ActivityState.OPEN.value, ActivityState.IN_PROGRESS.value)
-RETRY_BROKEN_ROW = timedelta(hours=1)
 
 
 @dataclass
 class AgreementRules:
-    """What deciding needs of one agreement, read once per batch."""
+    """What deciding needs of one agreement, read once per batch: its settings and its people."""
 
     agreement: Agreement
-    policy: ReminderPolicy
-    calendar: WorkCalendar
-    context: TimingContext
+    context: AgreementContext
     people: Directory
+
+    @property
+    def policy(self) -> ReminderPolicy:
+        return self.context.reminders
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        return self.context.calendar
 
 
 def agreement_rules(session: Session, agreement: Agreement) -> AgreementRules:
-    return AgreementRules(
-        agreement,
-        policy_from_config(agreement.reminders_config),
-        calendar.work_calendar(agreement.timezone, agreement.calendar_config),
-        calendar.timing_context(
-            agreement.period_start, agreement.period_end, agreement.timezone, agreement.calendar_config
-        ),
-        directory(session, agreement.id),
-    )
-
-
-@dataclass
-class SweepBatch:
-    items: int = 0
-    notices: int = 0
-    errors: list[str] = field(default_factory=list)
+    return AgreementRules(agreement, context_of(agreement), directory(session, agreement.id))
 
 
 def facts_of(
@@ -84,7 +72,7 @@ def facts_of(
             deadline=effective_deadline(activity.deadline, activity.extended_deadline),
             open_events=[(e.id, e.due_on) for e in events if e.done_at is None],
             reported_at=activity.reported_at,
-            ctx=rules.context,
+            ctx=rules.context.timing,
             cal=rules.calendar,
             today=day,
         ),
@@ -95,7 +83,7 @@ def facts_of(
     )
 
 
-def reschedule(session: Session, activities: Iterable[Activity]) -> None:
+def refresh_next_action(session: Session, activities: Iterable[Activity]) -> None:
     """Set next_action_at of activities whose schedule may have changed (loaded, acted on).
 
     It becomes the earliest instant anything could be due for them; the next sweep then
@@ -118,91 +106,61 @@ def reschedule(session: Session, activities: Iterable[Activity]) -> None:
         )
 
 
-def sweep_batch(session: Session, now: datetime, *, limit: int = 200) -> SweepBatch:
-    """Decide up to `limit` due activities in the caller's transaction."""
-    query = (
-        select(Activity)
-        .where(Activity.next_action_at <= now, Activity.state.in_(ACTIVE_STATES))
-        .order_by(Activity.next_action_at, Activity.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=Activity)
-    )
-    activities = list(session.scalars(query))
-    batch = SweepBatch(items=len(activities))
-    if not activities:
-        return batch
-    ids = [a.id for a in activities]
-    # Load what deciding and the mails need in a few queries, not one per row.
-    session.scalars(
-        select(Activity)
-        .where(Activity.id.in_(ids))
-        .options(
-            selectinload(Activity.owners).selectinload(ActivityOwner.organisation),
-            selectinload(Activity.goal).selectinload(Goal.area),
-        )
-    ).all()
-    events: dict[int, list[ActivityEvent]] = {}
-    for event in session.scalars(
-        select(ActivityEvent).where(ActivityEvent.activity_id.in_(ids), ActivityEvent.done_at.is_(None))
-    ):
-        events.setdefault(event.activity_id, []).append(event)
-    cache: dict[int, AgreementRules] = {}
-    decided: list[tuple[Activity, AgreementRules, Decision]] = []
-    for activity in activities:
-        rules = cache.get(activity.agreement_id)
-        if rules is None:
-            rules = cache[activity.agreement_id] = agreement_rules(
-                session, session.get(Agreement, activity.agreement_id)
+def _due(now: datetime):
+    return select(Activity).where(Activity.next_action_at <= now, Activity.state.in_(ACTIVE_STATES))
+
+
+class _Batch:
+    """What deciding a batch of activities needs, read once: their events, each agreement's rules."""
+
+    def __init__(self, session: Session, activities) -> None:
+        self.session = session
+        ids = [a.id for a in activities]
+        session.scalars(
+            select(Activity)
+            .where(Activity.id.in_(ids))
+            .options(
+                selectinload(Activity.owners).selectinload(ActivityOwner.organisation),
+                selectinload(Activity.goal).selectinload(Goal.area),
             )
-        try:
-            today = now.astimezone(rules.calendar.tz).date()
-            facts = facts_of(activity, rules, events.get(activity.id, ()), today=today)
-            decision = decide(facts, rules.policy, rules.calendar, now)
-            if decision.notices:
-                decided.append((activity, rules, decision))
-            activity.next_action_at = decision.next_action_at
-        except Exception as exc:  # one broken row must not stop the others
-            _broken(batch, activity, exc, now)
+        ).all()
+        self.events: dict[int, list[ActivityEvent]] = {}
+        for event in session.scalars(
+            select(ActivityEvent).where(ActivityEvent.activity_id.in_(ids), ActivityEvent.done_at.is_(None))
+        ):
+            self.events.setdefault(event.activity_id, []).append(event)
+        self._rules: dict[int, AgreementRules] = {}
+
+    def rules(self, activity: Activity) -> AgreementRules:
+        rules = self._rules.get(activity.agreement_id)
+        if rules is None:
+            agreement = self.session.get(Agreement, activity.agreement_id)
+            rules = self._rules[activity.agreement_id] = agreement_rules(self.session, agreement)
+        return rules
+
+
+def _decide(batch: _Batch, activity: Activity, now: datetime) -> Decision:
+    rules = batch.rules(activity)
+    today = now.astimezone(rules.calendar.tz).date()
+    facts = facts_of(activity, rules, batch.events.get(activity.id, ()), today=today)
+    return decide(facts, rules.policy, rules.calendar, now)
+
+
+def _payloads(batch: _Batch, decided, now: datetime):
     # What the mails say about the activities is read for the whole batch in two queries (one
     # query per activity made the sweep's cost a round trip per due item, and autoflushed each row).
-    about = activity_summaries(session, [(a, r.people) for a, r, _ in decided])
-    rows: list[dict[str, Any]] = []
-    for activity, _rules, decision in decided:
-        try:
-            rows += _notice_rows(activity, about[activity.id], decision, now)
-        except Exception as exc:  # one broken row must not stop the others
-            _broken(batch, activity, exc, now)
-    # One statement for the batch's notices; keys already there are skipped, not errors.
-    for start in range(0, len(rows), 500):
-        batch.notices += add_notices(session, rows[start : start + 500])
-    session.flush()
-    return batch
+    about = activity_summaries(batch.session, [(a, batch.rules(a).people) for a, _ in decided])
+    return lambda activity, draft: about[activity.id]
 
 
-def _broken(batch: SweepBatch, activity: Activity, exc: Exception, now: datetime) -> None:
-    log.exception("deciding activity %s failed", activity.key)
-    batch.errors.append(f"{activity.key}: {exc}")
-    activity.next_action_at = now + RETRY_BROKEN_ROW
-
-
-def _notice_rows(
-    activity: Activity, about: dict[str, Any], decision: Decision, now: datetime
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "agreement_id": activity.agreement_id,
-            "key": draft.key,
-            "rule": draft.rule,
-            "recipient_id": draft.recipient_id,
-            "occurrence": draft.occurrence,
-            "subject_type": "activity",
-            "subject_id": activity.id,
-            "payload": {**about, **draft.details},
-            "due_at": draft.due_at,
-            "created_at": now,
-        }
-        for draft in decision.notices
-    ]
+ACTIVITIES = DueItems(
+    subject_type="activity",
+    model=Activity,
+    due=_due,
+    prepare=_Batch,
+    decide=_decide,
+    payloads=_payloads,
+)
 
 
 def activity_summaries(

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from workflow.plan.timing import TimingContext, follow_ups
+from workflow.plan_language.timing import TimingContext, follow_ups
 from workflow.reminders.rules import Target
 from workflow.workdays import WorkCalendar
 
@@ -15,11 +15,6 @@ from workflow.workdays import WorkCalendar
 # twice-yearly rule, narrow enough to stay cheap for monthly ones.
 _FOLLOW_UP_HORIZON = timedelta(days=370)
 _UPCOMING_FOLLOW_UPS = 2
-
-
-def effective_deadline(deadline: date | None, extended_deadline: date | None) -> date | None:
-    """An approved extension replaces the deadline the plan gives."""
-    return extended_deadline or deadline
 
 
 def targets_of(

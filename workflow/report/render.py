@@ -8,8 +8,8 @@ from typing import Any, Literal
 from babel.dates import format_date, format_datetime, get_month_names
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from workflow.plan.standing import STANDING_EN, STANDING_SV, STANDINGS
 from workflow.report import charts
-from workflow.report.progress import STANDING_EN, STANDING_SV, STANDINGS
 from workflow.resources import templates_dir
 
 TIMELINESS_SV = {"on_time": "i tid", "late": "försenad", "pending": "ej förfallen"}

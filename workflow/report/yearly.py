@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.agreement.context import context_of
 from workflow.agreement.models import Agreement
 from workflow.cycle.models import Cycle
 from workflow.meetings.models import Meeting, MeetingKind, MeetingStatus
-from workflow.plan.load import timing_context, work_calendar
 from workflow.plan.models import Activity, ActivityState
-from workflow.plan.timing import follow_ups
-from workflow.report.progress import STANDINGS, progress_by_area
+from workflow.plan.standing import STANDINGS, progress_by_area
+from workflow.plan_language.timing import follow_ups
 
-# Minutes are on time when recorded within a week of the meeting (the minutes chase starts then).
-MINUTES_DUE = timedelta(days=7)
 HELD = (MeetingStatus.HELD, MeetingStatus.CLOSED)
 
 
@@ -61,7 +59,8 @@ def _timeliness(s, day: date) -> str:
 
 def _follow_ups(session: Session, agreement: Agreement, year: int, day: date) -> list[dict[str, Any]]:
     """Activities with dated follow-ups: how many fell due this year, how many were reported."""
-    ctx, days = timing_context(agreement), work_calendar(agreement)
+    context = context_of(agreement)
+    ctx, days = context.timing, context.calendar
     out = []
     for activity in session.scalars(
         select(Activity).where(
@@ -95,6 +94,7 @@ def _meetings(session, agreement, year, kinds, tz, day) -> list[dict[str, Any]]:
         .where(Meeting.agreement_id == agreement.id, Meeting.year == year, Meeting.kind.in_(kinds))
         .order_by(Meeting.starts_at)
     )
+    due = context_of(agreement).meetings.minutes_due  # the minutes chase starts then
     out = []
     for m in rows:
         local = m.starts_at.astimezone(tz)
@@ -102,7 +102,7 @@ def _meetings(session, agreement, year, kinds, tz, day) -> list[dict[str, Any]]:
         if minutes_at is None:
             minutes = "missing" if local.date() < day and m.status != MeetingStatus.CANCELLED else None
         else:
-            minutes = "on_time" if minutes_at - m.ends_at <= MINUTES_DUE else "late"
+            minutes = "on_time" if minutes_at - m.ends_at <= due else "late"
         out.append(
             {
                 "id": m.key,

@@ -20,28 +20,27 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow import migrate, work
-from workflow.agreement.load import load_agreement
+from workflow.agreement.context import context_of
 from workflow.agreement.models import Agreement, Person
 from workflow.agreement.validate import read_agreement
+from workflow.audit import LoadResult, UnitOfWork
 from workflow.clock import FixedClock
-from workflow.cycle.lifecycle import close_step, refresh_automatic
-from workflow.cycle.lifecycle import deliver as deliver_step
+from workflow.cycle.lifecycle import close_step, record_deliverable, refresh_automatic
 from workflow.cycle.models import Cycle, StepState
 from workflow.db import make_engine, session_factory, transaction
+from workflow.engine.sweep import sweep
+from workflow.loading import load_agreement
 from workflow.meetings import actions as meeting_actions
 from workflow.meetings.models import Meeting, MeetingKind, MeetingStatus
 from workflow.outbox.delivery import claim_lease, deliver
 from workflow.outbox.models import Mail, Notice
 from workflow.outbox.transport import FileTransport
-from workflow.plan.load import timing_context, work_calendar
 from workflow.plan.models import Activity, ActivityState
-from workflow.plan.timing import follow_ups, parse_timing_spec
-from workflow.plan.triggers import TriggerError, event_parts, record_event
+from workflow.plan.triggers import TriggerError, event_parts
+from workflow.plan_language.timing import follow_ups, parse_timing_spec
 from workflow.report.render import render_report
 from workflow.report.yearly import yearly_report
-from workflow.runtime.sweep import sweep
 from workflow.simulation.behaviour import Behaviour
-from workflow.sync import LoadResult, Sync
 
 SENDER = "trygg (simulering) <trygg@simulering.example.org>"
 MORNING = time(7, 30)  # people act before the engine's send hour
@@ -129,7 +128,8 @@ def _agreement(session: Session) -> Agreement:
 
 def _draw(session: Session, agreement: Agreement, behaviour: Behaviour, start: date, end: date) -> _Plan:
     plan = _Plan()
-    ctx, days = timing_context(agreement), work_calendar(agreement)
+    context = context_of(agreement)
+    ctx, days = context.timing, context.calendar
     for activity in session.scalars(
         select(Activity).where(Activity.agreement_id == agreement.id).order_by(Activity.key)
     ):
@@ -170,13 +170,13 @@ def _morning(
     """Everything simulated people do this morning, each in its own transaction."""
     count = 0
 
-    def act(actor: str, fn: Callable[[Session, Agreement, Sync], Any]) -> None:
+    def act(actor: str, fn: Callable[[Session, Agreement, UnitOfWork], Any]) -> None:
         nonlocal count
         with transaction(sessions) as session:
             agreement = _agreement(session)
-            sync = Sync(session, clock, actor, LoadResult(agreement.key, created=False))
-            sync.agreement_id = agreement.id
-            fn(session, agreement, sync)
+            unit = UnitOfWork(session, clock, actor, LoadResult(agreement.key, created=False))
+            unit.agreement_id = agreement.id
+            fn(session, agreement, unit)
         count += 1
 
     def activity(session: Session, agreement: Agreement, key: str) -> Activity:
@@ -188,10 +188,10 @@ def _morning(
         note = f"Lägesrapport för uppföljningen {due.isoformat()}"
         act("simulering", lambda s, a, _, key=key, note=note: _report(s, clock, activity(s, a, key), note))
     for key in plan.events.get(day, []):
-        act("simulering", lambda s, a, sync, key=key: _trigger(s, sync, a, key, day))
+        act("simulering", lambda s, a, unit, key=key: _trigger(s, unit, a, key, day))
     for what, key in plan.meetings.get(day, []):
-        act("simulering", lambda s, a, sync, what=what, key=key: _meeting(s, sync, a, behaviour, what, key))
-    act("samordnaren", lambda s, a, sync: _cycle(s, sync, a, behaviour, day))
+        act("simulering", lambda s, a, unit, what=what, key=key: _meeting(s, unit, a, behaviour, what, key))
+    act("samordnaren", lambda s, a, unit: _cycle(s, unit, a, behaviour, day))
     return count
 
 
@@ -205,15 +205,15 @@ def _report(session: Session, clock: FixedClock, activity: Activity, note: str) 
         work.report_progress(session, clock, activity, actor="simulering", note=note)
 
 
-def _trigger(session: Session, sync: Sync, agreement: Agreement, key: str, day: date) -> None:
+def _trigger(session: Session, unit: UnitOfWork, agreement: Agreement, key: str, day: date) -> None:
     try:
-        record_event(session, sync, agreement, key, day, "Remiss inkommen (simulerad)")
+        work.trigger(session, unit, agreement, key, day, "Remiss inkommen (simulerad)")
     except TriggerError:
         pass  # withdrawn since the plan was drawn
 
 
 def _meeting(
-    session: Session, sync: Sync, agreement: Agreement, behaviour: Behaviour, what: str, key: str
+    session: Session, unit: UnitOfWork, agreement: Agreement, behaviour: Behaviour, what: str, key: str
 ) -> None:
     meeting = session.scalar(select(Meeting).where(Meeting.agreement_id == agreement.id, Meeting.key == key))
     if meeting is None or meeting.status in (MeetingStatus.CANCELLED, MeetingStatus.CLOSED):
@@ -228,7 +228,7 @@ def _meeting(
         proposer = people[behaviour.pick(members, "proposer", key)]
         meeting_actions.add_agenda_item(
             session,
-            sync,
+            unit,
             meeting,
             f"Fråga från {proposer.name}: läget i {proposer.organisation.name}",
             proposer,
@@ -238,14 +238,14 @@ def _meeting(
             p.key for p in people.values() if p.id not in invited and p.organisation.kind == "external"
         )
         if outside:
-            meeting_actions.coopt(session, sync, meeting, people[behaviour.pick(outside, "guest", key)])
+            meeting_actions.coopt(session, unit, meeting, people[behaviour.pick(outside, "guest", key)])
     elif what == "minutes":
         present = [i.person for i in meeting.invitees if behaviour.attends(key, i.person.key)]
         text = f"Mötesanteckningar: {meeting.title}\n\nNärvarande: {', '.join(p.name for p in present) or 'inga'}\n"
-        meeting_actions.record_minutes(session, sync, meeting, text, present, sync.clock.now())
+        meeting_actions.record_minutes(session, unit, meeting, text, present, unit.clock.now())
 
 
-def _cycle(session: Session, sync: Sync, agreement: Agreement, behaviour: Behaviour, day: date) -> None:
+def _cycle(session: Session, unit: UnitOfWork, agreement: Agreement, behaviour: Behaviour, day: date) -> None:
     """The coordinator closes the open step on its deadline: with its deliverables when people
     delivered, overridden with a reason when they did not."""
     cycle = session.scalar(
@@ -258,11 +258,11 @@ def _cycle(session: Session, sync: Sync, agreement: Agreement, behaviour: Behavi
         return
     for d in step.deliverables:
         if d.done_at is None and not d.automatic and behaviour.delivers(cycle.year, step.number, d.key):
-            deliver_step(session, sync, cycle, step.number, d.key, "Levererat (simulerat)")
-    refresh_automatic(session, sync, agreement, cycle)
+            record_deliverable(session, unit, cycle, step.number, d.key, "Levererat (simulerat)")
+    refresh_automatic(session, unit, agreement, cycle)
     missing = [d.title for d in step.deliverables if d.done_at is None]
     reason = f"Sista dagen; saknas: {'; '.join(missing)} (simulerat)" if missing else None
-    close_step(session, sync, agreement, cycle, step.number, override_reason=reason)
+    close_step(session, unit, agreement, cycle, step.number, override_reason=reason)
 
 
 def _entries(sessions: sessionmaker[Session], mail_ids: list[int], tz: ZoneInfo) -> list[dict[str, Any]]:

@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.db import transaction
-from workflow.meetings.notices import meeting_batch
+from workflow.meetings.sweep import meeting_items
+from workflow.outbox.batch import BatchResult, DueItems, run_batch
 from workflow.outbox.compose import Composed, compose
-from workflow.reminders.sweep import sweep_batch
+from workflow.reminders.sweep import ACTIVITIES
+from workflow.report.attachment import evaluation_report
 
 BATCH = 200
 COMPOSE_BATCH = 2000
@@ -44,22 +46,25 @@ class SweepReport:
             "errors": self.errors,
         }
 
+    def add(self, subject_type: str, done: BatchResult) -> None:
+        if subject_type == "meeting":
+            self.meetings += done.items
+        else:
+            self.items += done.items
+        self.notices += done.notices
+        self.errors += done.errors
+
 
 def sweep(sessions: sessionmaker[Session], now: datetime, *, batch: int = BATCH) -> SweepReport:
     """Decide due items in batches (each its own transaction), then compose; commits as it goes."""
     report = SweepReport(now)
-    while True:
-        with transaction(sessions) as session:
-            done = sweep_batch(session, now, limit=batch)
-        _add(report, done)
-        if done.items < batch:
-            break
-    while True:
-        with transaction(sessions) as session:
-            met = meeting_batch(session, now, limit=batch)
-        _add_meetings(report, met)
-        if met.items < batch:
-            break
+    for items in due_items():
+        while True:
+            with transaction(sessions) as session:
+                done = run_batch(session, items, now, limit=batch)
+            report.add(items.subject_type, done)
+            if done.items < batch:
+                break
     composed = Composed()
     while True:
         with transaction(sessions) as session:
@@ -74,16 +79,12 @@ def sweep(sessions: sessionmaker[Session], now: datetime, *, batch: int = BATCH)
 def sweep_in(session: Session, now: datetime, *, batch: int = BATCH) -> SweepReport:
     """The same sweep inside the caller's transaction: `--dry-run` rolls it back afterwards."""
     report = SweepReport(now)
-    while True:
-        done = sweep_batch(session, now, limit=batch)
-        _add(report, done)
-        if done.items < batch:
-            break
-    while True:
-        met = meeting_batch(session, now, limit=batch)
-        _add_meetings(report, met)
-        if met.items < batch:
-            break
+    for items in due_items():
+        while True:
+            done = run_batch(session, items, now, limit=batch)
+            report.add(items.subject_type, done)
+            if done.items < batch:
+                break
     composed = Composed()
     while True:
         part = compose(session, now, limit=COMPOSE_BATCH)
@@ -94,13 +95,6 @@ def sweep_in(session: Session, now: datetime, *, batch: int = BATCH) -> SweepRep
     return report
 
 
-def _add(report: SweepReport, done) -> None:
-    report.items += done.items
-    report.notices += done.notices
-    report.errors += done.errors
-
-
-def _add_meetings(report: SweepReport, done) -> None:
-    report.meetings += done.items
-    report.notices += done.notices
-    report.errors += done.errors
+def due_items() -> tuple[DueItems, ...]:
+    """What a sweep decides, in order: activities, then meetings (whose evaluation carries the report)."""
+    return (ACTIVITIES, meeting_items(evaluation_report))

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from workflow.plan.responsibility import parse_responsible
-from workflow.plan.timing import TimingContext, parse_timing_spec, parse_when
+from workflow.plan_language.responsibility import parse_responsible
+from workflow.plan_language.timing import TimingContext, parse_timing_spec, parse_when
 
 
 @dataclass(frozen=True)

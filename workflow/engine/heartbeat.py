@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from workflow.runtime.models import Heartbeat
+from workflow.engine.models import Heartbeat
 
 
 def process_name() -> str:

@@ -1,42 +1,39 @@
-"""Acting on the meeting rules: read the meetings whose next_action_at has passed, make their notices.
+"""The meetings in the sweep: what deciding one needs, and what its mails say.
 
-The same pattern as the activities' sweep: only due rows are read (SKIP LOCKED on PostgreSQL),
-deciding is pure (workflow.meetings.rules), and a meeting whose deciding fails is looked at
-again an hour later instead of rolling back the batch. Everything a mail needs — the agenda,
-the iCalendar part, the status report, the yearly report — goes into the notice's payload
-when it is made, so every attempt to send it renders the same mail.
+The sweep itself is the one batch runner of `workflow.outbox.batch`, as for activities;
+deciding is pure (`workflow.meetings.rules`). Everything a mail needs — the agenda, the
+iCalendar part, the status report, the yearly report — goes into the notice's payload when it
+is made, so every attempt to send it renders the same mail. The yearly report is made above
+this package (`workflow.report`, which reads meetings): the sweep is handed a function for it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from workflow.agreement.context import MeetingPolicy, meeting_policy, work_calendar
 from workflow.agreement.models import Agreement, Person, Role
+from workflow.agreement.roles import people_with_role
 from workflow.audit import AuditEntry
 from workflow.meetings.agenda import agenda
 from workflow.meetings.invitation import meeting_ics
 from workflow.meetings.models import Invitee, Meeting
-from workflow.meetings.policy import MeetingPolicy, meeting_policy
-from workflow.meetings.rules import MeetingDecision, MeetingFacts, decide_meeting, first_action_at
+from workflow.meetings.rules import MeetingFacts, decide_meeting, first_action_at
+from workflow.outbox.batch import DueItems
 from workflow.outbox.models import Notice
-from workflow.outbox.notices import add_notices
-from workflow.plan import calendar
-from workflow.report.progress import STANDING_EN, STANDING_SV, progress_by_area
-from workflow.report.render import render_report
-from workflow.report.yearly import yearly_report
-from workflow.roles import people_with_role
+from workflow.outbox.notices import Decision
+from workflow.plan.standing import STANDING_EN, STANDING_SV, progress_by_area
 from workflow.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 
-RETRY_BROKEN_ROW = timedelta(hours=1)
 CALENDAR_RULES = ("invitation", "checkin_invitation", "meeting_update")
 # Having had one of these means having been told of the meeting: a cancellation follows.
 TOLD_RULES = (*CALENDAR_RULES, "agenda_call", "checkin_report", "evaluation")
@@ -69,7 +66,7 @@ def meeting_rules(session: Session, agreement: Agreement) -> MeetingRules:
     return MeetingRules(
         agreement,
         meeting_policy(agreement.meetings_config, agreement.reminders_config),
-        calendar.work_calendar(agreement.timezone, agreement.calendar_config),
+        work_calendar(agreement.timezone, agreement.calendar_config),
         people_with_role(session, agreement.id, Role.COORDINATOR),
         people_with_role(session, agreement.id, Role.COUNCIL_SECRETARY),
         report_to,
@@ -126,7 +123,7 @@ def facts_of(session: Session, meeting: Meeting, rules: MeetingRules) -> Meeting
     )
 
 
-def reschedule_meetings(session: Session, meetings: Iterable[Meeting]) -> None:
+def refresh_next_action(session: Session, meetings: Iterable[Meeting]) -> None:
     """Set next_action_at of meetings whose schedule may have changed (planned, moved, acted on).
 
     It becomes the earliest instant anything could be due; the next sweep decides afresh.
@@ -144,86 +141,71 @@ def reschedule_meetings(session: Session, meetings: Iterable[Meeting]) -> None:
         )
 
 
-@dataclass
-class MeetingBatch:
-    items: int = 0
-    notices: int = 0
-    errors: list[str] = field(default_factory=list)
+# The evaluation's yearly report: (session, agreement, year, as of, language) -> the mail's part.
+YearlyReport = Callable[[Session, Agreement, int, date, str], dict[str, Any]]
 
 
-def meeting_batch(session: Session, now: datetime, *, limit: int = 200) -> MeetingBatch:
-    """Decide up to `limit` due meetings in the caller's transaction."""
-    meetings = list(
+class _Batch:
+    """What deciding a batch of meetings needs, read once: invitees, minutes, each agreement's rules."""
+
+    def __init__(self, session: Session, meetings, yearly_report: YearlyReport) -> None:
+        self.session, self.yearly_report = session, yearly_report
         session.scalars(
             select(Meeting)
-            .where(Meeting.next_action_at <= now)
-            .order_by(Meeting.next_action_at, Meeting.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=Meeting)
-        )
-    )
-    batch = MeetingBatch(items=len(meetings))
-    if not meetings:
-        return batch
-    session.scalars(
-        select(Meeting)
-        .where(Meeting.id.in_([m.id for m in meetings]))
-        .options(
-            selectinload(Meeting.invitees).selectinload(Invitee.person),
-            selectinload(Meeting.minutes),
-            selectinload(Meeting.agenda),
-        )
-    ).all()
-    cache: dict[int, MeetingRules] = {}
-    rows: list[dict[str, Any]] = []
-    for meeting in meetings:
-        rules = cache.get(meeting.agreement_id)
-        if rules is None:
-            rules = cache[meeting.agreement_id] = meeting_rules(
-                session, session.get(Agreement, meeting.agreement_id)
+            .where(Meeting.id.in_([m.id for m in meetings]))
+            .options(
+                selectinload(Meeting.invitees).selectinload(Invitee.person),
+                selectinload(Meeting.minutes),
+                selectinload(Meeting.agenda),
             )
-        try:
-            decision = decide_meeting(facts_of(session, meeting, rules), rules.policy, rules.calendar, now)
-            rows += _notice_rows(session, meeting, rules, decision, now)
-            meeting.next_action_at = decision.next_action_at
-        except Exception as exc:  # one broken row must not stop the others
-            log.exception("deciding meeting %s failed", meeting.key)
-            batch.errors.append(f"{meeting.key}: {exc}")
-            meeting.next_action_at = now + RETRY_BROKEN_ROW
-    for start in range(0, len(rows), 500):
-        batch.notices += add_notices(session, rows[start : start + 500])
-    session.flush()
-    return batch
+        ).all()
+        self._rules: dict[int, MeetingRules] = {}
+
+    def rules(self, meeting: Meeting) -> MeetingRules:
+        rules = self._rules.get(meeting.agreement_id)
+        if rules is None:
+            agreement = self.session.get(Agreement, meeting.agreement_id)
+            rules = self._rules[meeting.agreement_id] = meeting_rules(self.session, agreement)
+        return rules
 
 
-def _notice_rows(
-    session: Session, meeting: Meeting, rules: MeetingRules, decision: MeetingDecision, now: datetime
-) -> list[dict[str, Any]]:
-    if not decision.notices:
-        return []
-    content = MeetingContent(session, rules, meeting, now)
-    return [
-        {
-            "agreement_id": meeting.agreement_id,
-            "key": draft.key,
-            "rule": draft.rule,
-            "recipient_id": draft.recipient_id,
-            "occurrence": draft.occurrence,
-            "subject_type": "meeting",
-            "subject_id": meeting.id,
-            "payload": {**content.for_notice(draft.rule, draft.recipient_id), **draft.details},
-            "due_at": draft.due_at,
-            "created_at": now,
-        }
-        for draft in decision.notices
-    ]
+def _decide(batch: _Batch, meeting: Meeting, now: datetime) -> Decision:
+    rules = batch.rules(meeting)
+    return decide_meeting(facts_of(batch.session, meeting, rules), rules.policy, rules.calendar, now)
+
+
+def _payloads(batch: _Batch, decided, now: datetime):
+    contents = {
+        m.id: MeetingContent(batch.session, batch.rules(m), m, now, batch.yearly_report) for m, _ in decided
+    }
+    return lambda meeting, draft: contents[meeting.id].for_notice(draft.rule, draft.recipient_id)
+
+
+def meeting_items(yearly_report: YearlyReport) -> DueItems:
+    """The meetings as the sweep reads them; `yearly_report` makes the evaluation's attachment."""
+    return DueItems(
+        subject_type="meeting",
+        model=Meeting,
+        due=lambda now: select(Meeting).where(Meeting.next_action_at <= now),
+        prepare=lambda session, meetings: _Batch(session, meetings, yearly_report),
+        decide=_decide,
+        payloads=_payloads,
+    )
 
 
 class MeetingContent:
     """What the mails of one meeting say, made once per decision and shared by its notices."""
 
-    def __init__(self, session: Session, rules: MeetingRules, meeting: Meeting, now: datetime) -> None:
+    def __init__(
+        self,
+        session: Session,
+        rules: MeetingRules,
+        meeting: Meeting,
+        now: datetime,
+        yearly_report: YearlyReport,
+    ) -> None:
         self.session, self.rules, self.meeting, self.now = session, rules, meeting, now
+        self.yearly_report = yearly_report
         self.agreement = rules.agreement
         self._cache: dict[str, Any] = {}
 
@@ -346,16 +328,6 @@ class MeetingContent:
     def _evaluation(self, language: str) -> dict[str, Any]:
         """The yearly report, in the reader's language, attached as an HTML file."""
         day = self.now.astimezone(self.rules.calendar.tz).date()
-        data = yearly_report(self.session, self.agreement, self.meeting.year, day)
         lang = "en" if language == "en" else "sv"
-        name = "annual-report" if lang == "en" else "arsrapport"
-        return {
-            "year": self.meeting.year,
-            "as_of": day.isoformat(),
-            "totals": data["totals"],
-            "attachment": {
-                "filename": f"{name}-{self.agreement.key}-{self.meeting.year}.html",
-                "content_type": "text/html",
-                "content": render_report(data, lang),
-            },
-        }
+        report = self.yearly_report(self.session, self.agreement, self.meeting.year, day, lang)
+        return {"year": self.meeting.year, "as_of": day.isoformat(), **report}

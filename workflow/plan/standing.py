@@ -14,7 +14,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from workflow.agreement.models import Agreement
 from workflow.plan.models import Activity, ActivityOwner, ActivityState, Goal, PriorityArea
-from workflow.reminders.targets import effective_deadline
+
+
+def effective_deadline(deadline: date | None, extended_deadline: date | None) -> date | None:
+    """An approved extension replaces the deadline the plan gives."""
+    return extended_deadline or deadline
+
 
 # How an activity stands, in the order reports list them.
 STANDINGS = ("done_on_time", "done_late", "late", "open", "ongoing")

@@ -1,4 +1,6 @@
-"""A VTIMEZONE in the compact yearly-rule form that Outlook, Google and Thunderbird all read.
+"""iCalendar helpers shared by meeting invitations and the calendar export: stable UIDs, VTIMEZONE.
+
+A VTIMEZONE is written in the compact yearly-rule form that Outlook, Google and Thunderbird all read.
 
 icalendar can describe a zone as a list of every past transition (RDATE); several readers
 misapply that form. When a zone's transitions follow one yearly rule over the years exported
@@ -78,3 +80,8 @@ def _valid(year: int, month: int, day: int) -> bool:
     except ValueError:
         return False
     return True
+
+
+def uid(agreement_key: str, kind: str, key: str) -> str:
+    """The UID of an event: the same in the export and in every invitation, update and cancellation."""
+    return f"{agreement_key}.{kind}.{key}@trygg"

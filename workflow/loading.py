@@ -1,0 +1,59 @@
+"""Loading an agreement file or importing a plan: the one place that runs the steps in order.
+
+The agreement's own rows, then its plan, then its first cycle, then the refresh of every next
+action that may have moved. Each step returns what it changed; none calls back up.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.agreement.load import mark_source, plan_from_agreement, write_agreement
+from workflow.agreement.models import Organisation
+from workflow.agreement.validate import AgreementFile
+from workflow.audit import LoadResult, UnitOfWork
+from workflow.clock import Clock
+from workflow.cycle.lifecycle import ensure_first_cycle
+from workflow.meetings import sweep as meetings_sweep
+from workflow.meetings.models import Meeting
+from workflow.plan.importing import PlanImport
+from workflow.plan.load import load_plan
+from workflow.plan.models import Activity
+from workflow.reminders import sweep as reminders_sweep
+from workflow.source import InputError
+
+
+def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: str) -> LoadResult:
+    """Write a validated agreement in the caller's transaction. The same file twice changes nothing."""
+    written = write_agreement(session, af, clock=clock, actor=actor)
+    agreement, unit = written.agreement, written.unit
+    touched = load_plan(session, unit, agreement, plan_from_agreement(af), written.organisations)
+    if written.schedule_changed:
+        # New stages, send hour or calendar: every activity's next action moves, not only
+        # those whose plan row changed; the meetings' notices move with them.
+        touched = session.scalars(select(Activity).where(Activity.agreement_id == agreement.id))
+    reminders_sweep.refresh_next_action(session, touched)
+    ensure_first_cycle(session, unit, agreement)
+    if written.schedule_changed:
+        meetings_sweep.refresh_next_action(
+            session, session.scalars(select(Meeting).where(Meeting.agreement_id == agreement.id))
+        )
+    mark_source(written, af, clock)
+    return unit.result
+
+
+def import_plan(session: Session, plan_import: PlanImport, *, clock: Clock, actor: str) -> LoadResult:
+    """Write a checked import as the plan version of its year, in the caller's transaction."""
+    if plan_import.problems:
+        raise InputError(plan_import.problems)
+    agreement = plan_import.agreement
+    unit = UnitOfWork(session, clock, actor, LoadResult(agreement.key, created=False))
+    unit.agreement_id = agreement.id
+    orgs = {
+        o.key: o
+        for o in session.scalars(select(Organisation).where(Organisation.agreement_id == agreement.id))
+    }
+    touched = load_plan(session, unit, agreement, plan_import.content(), orgs)
+    reminders_sweep.refresh_next_action(session, touched)
+    return unit.result

@@ -1,0 +1,102 @@
+"""The one way a sweep works through due items (activities, meetings): a batch at a time.
+
+Only due rows are read (an index range on next_action_at); on PostgreSQL they are locked with
+SKIP LOCKED, so two sweeps racing split the rows instead of both deciding them. Each row is
+decided on its own: a row whose deciding fails is logged and looked at again an hour later, it
+does not roll back the batch for everyone. The notices of the whole batch go in with one
+statement per 500, keys already there skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from workflow.outbox.notices import Decision, NoticeDraft, add_notices, notice_row
+
+log = logging.getLogger(__name__)
+
+RETRY_BROKEN_ROW = timedelta(hours=1)
+_INSERT_CHUNK = 500
+
+Decided = list[tuple[Any, Decision]]
+
+
+@dataclass
+class BatchResult:
+    items: int = 0
+    notices: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DueItems:
+    """One kind of item the sweep decides: its due rows, how one is decided, what its mails say."""
+
+    subject_type: str  # "activity", "meeting"
+    model: Any  # the ORM class: id, key, agreement_id, next_action_at
+    due: Callable[[datetime], Select]  # the rows due at an instant (filters only; ordered and locked here)
+    # What deciding the batch needs, read once for all its rows (in a few queries, not one per
+    # row); what it returns is handed to `decide` and `payloads`.
+    prepare: Callable[[Session, Sequence[Any]], Any]
+    decide: Callable[[Any, Any, datetime], Decision]  # (the batch's state, a row, now)
+    # Given the batch's decided rows, what each notice's mail says: called once per batch.
+    payloads: Callable[[Any, Decided, datetime], Callable[[Any, NoticeDraft], dict[str, Any]]]
+
+
+def run_batch(session: Session, items: DueItems, now: datetime, *, limit: int = 200) -> BatchResult:
+    """Decide up to `limit` due items in the caller's transaction; their notices are made."""
+    model = items.model
+    query = (
+        items.due(now)
+        .order_by(model.next_action_at, model.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=model)
+    )
+    rows = list(session.scalars(query))
+    result = BatchResult(items=len(rows))
+    if not rows:
+        return result
+    state = items.prepare(session, rows)
+    decided: Decided = []
+    for row in rows:
+        try:
+            decision = items.decide(state, row, now)
+            row.next_action_at = decision.next_action_at
+            if decision.notices:
+                decided.append((row, decision))
+        except Exception as exc:  # one broken row must not stop the others
+            _broken(result, items, row, exc, now)
+    payload_of = items.payloads(state, decided, now)
+    notices: list[dict[str, Any]] = []
+    for row, decision in decided:
+        try:
+            notices += [
+                notice_row(
+                    agreement_id=row.agreement_id,
+                    subject_type=items.subject_type,
+                    subject_id=row.id,
+                    draft=draft,
+                    payload=payload_of(row, draft),
+                    now=now,
+                )
+                for draft in decision.notices
+            ]
+        except Exception as exc:  # one broken row must not stop the others
+            _broken(result, items, row, exc, now)
+    for start in range(0, len(notices), _INSERT_CHUNK):
+        result.notices += add_notices(session, notices[start : start + _INSERT_CHUNK])
+    session.flush()
+    return result
+
+
+def _broken(result: BatchResult, items: DueItems, row: Any, exc: Exception, now: datetime) -> None:
+    log.exception("deciding %s %s failed", items.subject_type, row.key)
+    result.errors.append(f"{row.key}: {exc}")
+    row.next_action_at = now + RETRY_BROKEN_ROW
