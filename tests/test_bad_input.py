@@ -46,6 +46,13 @@ CASES = [
         "organisation: skolan-x",
     ),
     (
+        "parent_loop",
+        "    kind: party\n    aliases: [Kommun, Kommunen]",
+        "    kind: party\n    parent: faltarbetare\n    aliases: [Kommun, Kommunen]",
+        "organisations[1].parent",
+        "parent: faltarbetare",
+    ),
+    (
         "invalid_email",
         "maria.lund@example.org",
         "maria.lund(at)example.org",

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from workflow.agreement.context import context_of, meeting_policy, reminder_policy, timing_context, work_calendar
+from workflow.agreement.context import (
+    context_of,
+    meeting_policy,
+    reminder_policy,
+    timing_context,
+    work_calendar,
+)
 from workflow.agreement.models import Agreement
 from workflow.agreement.schema import CalendarSpec, MeetingsSpec, RemindersSpec
 
@@ -15,7 +21,9 @@ def test_an_empty_reminders_section_is_the_schemas_defaults():
     assert policy.stages == tuple(spec.stages)
     assert policy.follow_up_stages == tuple(spec.follow_up_stages)
     assert f"{policy.hour:02d}:{policy.minute:02d}" == spec.send_at
-    assert [(q.from_week, q.to_week) for q in policy.quiet] == [(q.from_week, q.to_week) for q in spec.quiet_weeks]
+    assert [(q.from_week, q.to_week) for q in policy.quiet] == [
+        (q.from_week, q.to_week) for q in spec.quiet_weeks
+    ]
     assert [(s.after, s.to) for s in policy.escalation] == [(s.after, s.to) for s in spec.escalation]
     # What the loader stores for a file without the section reads back the same.
     assert reminder_policy(spec.model_dump(mode="json", by_alias=True)) == policy

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from workflow.agreement.context import MeetingPolicy, meeting_policy
+from workflow.agreement.context import meeting_policy
 from workflow.meetings.rules import MeetingFacts, decide_meeting, first_action_at, timeline
 from workflow.workdays import WorkCalendar
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from workflow.agreement.context import EscalationStep, QuietPeriod, ReminderPolicy, reminder_policy
+from workflow.agreement.context import EscalationStep, QuietPeriod, reminder_policy
 from workflow.plan.standing import effective_deadline
 from workflow.plan_language.timing import TimingContext, parse_when, to_data
 from workflow.reminders.rules import ItemFacts, Target, decide, first_action_at

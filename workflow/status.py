@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from workflow.agreement.contacts import resolve_contacts
 from workflow.agreement.models import Agreement, Organisation, Person
 from workflow.engine import heartbeat
 from workflow.engine.models import Lease
@@ -52,11 +53,7 @@ def agreement_status(session: Session, agreement: Agreement) -> dict[str, Any]:
         for o in session.scalars(select(Organisation).where(Organisation.agreement_id == agreement.id))
     }
 
-    def contact_people(org_id: int) -> list[Person]:
-        cur: int | None = org_id
-        while cur is not None and cur not in contacts:
-            cur = parents.get(cur)
-        return contacts.get(cur, []) if cur is not None else []
+    contact_people = resolve_contacts(parents, contacts)
 
     areas = session.scalars(
         select(PriorityArea)
@@ -78,7 +75,7 @@ def agreement_status(session: Session, agreement: Agreement) -> dict[str, Any]:
                     continue
                 leads = [o for o in act.owners if o.role == OwnerRole.LEAD]
                 partners = [o for o in act.owners if o.role == OwnerRole.PARTNER]
-                people = {p.key: p for o in act.owners for p in contact_people(o.organisation_id)}
+                people = {p.key: p for o in act.owners for p in contact_people.get(o.organisation_id, ())}
                 activities.append(
                     {
                         "id": act.key,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from workflow.agreement.contacts import parent_loops, resolve_contacts
 from workflow.agreement.context import timing_context as context_timing
 from workflow.agreement.schema import AgreementSpec, slug
 from workflow.plan_language.content import ActivityPlan, read_activity
@@ -92,6 +93,16 @@ def _check_references(spec: AgreementSpec, doc: YamlDocument) -> list[Problem]:
                         f"aliaset {word!r} används redan av organisationen {other!r}",
                     )
                 )
+    # A loop is reported once, on the parent of its member that comes first in the file.
+    index = {o.id: i for i, o in enumerate(spec.organisations)}
+    for loop in parent_loops({o.id: o.parent for o in spec.organisations}):
+        chain = " → ".join(repr(key) for key in (*loop, loop[0]))
+        problems.append(
+            doc.problem(
+                ("organisations", index[loop[0]], "parent"),
+                f"överordnade organisationer bildar en slinga: {chain}",
+            )
+        )
     for i, person in enumerate(spec.people):
         ref(("people", i, "organisation"), person.organisation, org_ids, "organisation")
     for i, sig in enumerate(spec.signatories):
@@ -150,14 +161,7 @@ def contacts_by_organisation(spec: AgreementSpec) -> dict[str, list[str]]:
         if person.contact:
             own.setdefault(person.organisation, []).append(person.id)
     parents = {o.id: o.parent for o in spec.organisations}
-    resolved: dict[str, list[str]] = {}
-    for org in parents:
-        seen, cur = set(), org
-        while cur and cur not in own and cur not in seen:
-            seen.add(cur)
-            cur = parents.get(cur)
-        resolved[org] = own.get(cur, []) if cur else []
-    return resolved
+    return {org: list(people) for org, people in resolve_contacts(parents, own).items()}
 
 
 def _read_plan(spec: AgreementSpec, doc: YamlDocument) -> tuple[list[ActivityPlan], list[Problem]]:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.agreement.contacts import parent_loops, resolve_contacts
 from workflow.agreement.context import context_of
 from workflow.agreement.models import Agreement, Organisation, Person
 from workflow.agreement.schema import slug
@@ -102,6 +103,7 @@ def read_plan_import(session: Session, agreement: Agreement, path: str | Path, y
                 f"{agreement.period_start}–{agreement.period_end}",
             )
         )
+    result.problems += _parent_loops(session, agreement)
     aliases, contacts = _aliases_and_contacts(session, agreement)
     ctx = context_of(agreement).timing
     keys = _KeyChooser(session, agreement)
@@ -152,6 +154,31 @@ def _at(document: PlanDocument, row: PlanRow, name: str, message: str) -> Proble
     return Problem(document.file, row.line, row.columns.get(name), _FIELD_NAMES[name], message)
 
 
+def _parent_loops(session: Session, agreement: Agreement) -> list[Problem]:
+    """A parent loop in the store (loaded before files were checked for one, or written by
+    other means) refuses the import: the agreement must be corrected and loaded again."""
+    orgs = session.execute(
+        select(Organisation.id, Organisation.key, Organisation.parent_id)
+        .where(Organisation.agreement_id == agreement.id, Organisation.active)
+        .order_by(Organisation.id)
+    ).all()
+    keys = {org_id: key for org_id, key, _ in orgs}
+    problems = []
+    for loop in parent_loops({org_id: parent_id for org_id, _, parent_id in orgs}):
+        chain = " → ".join(repr(keys[org_id]) for org_id in (*loop, loop[0]))
+        problems.append(
+            Problem(
+                agreement.source_file or agreement.key,
+                None,
+                None,
+                "organisations",
+                f"överordnade organisationer i den inlästa överenskommelsen bildar en slinga: {chain} "
+                "(rätta parent och läs in överenskommelsen igen)",
+            )
+        )
+    return problems
+
+
 def _aliases_and_contacts(
     session: Session, agreement: Agreement
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -169,13 +196,8 @@ def _aliases_and_contacts(
         select(Person).where(Person.agreement_id == agreement.id, Person.is_contact, Person.active)
     ):
         own.setdefault(person.organisation_id, []).append(person.key)
-    parent = {o.id: o.parent_id for o in orgs}
-    contacts: dict[str, list[str]] = {}
-    for org in orgs:
-        cur: int | None = org.id
-        while cur is not None and cur not in own:
-            cur = parent.get(cur)
-        contacts[org.key] = own.get(cur, []) if cur is not None else []
+    resolved = resolve_contacts({o.id: o.parent_id for o in orgs}, own)
+    contacts = {org.key: list(resolved[org.id]) for org in orgs}
     return aliases, contacts
 
 

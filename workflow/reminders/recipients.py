@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.agreement.contacts import resolve_contacts
 from workflow.agreement.models import Organisation, Person, Role
 from workflow.agreement.roles import people_with_role
 
@@ -42,16 +43,8 @@ def directory(session: Session, agreement_id: int) -> Directory:
         ).all()
     )
 
-    def inherited(org_id: int) -> tuple[int, ...]:
-        cur: int | None = org_id
-        seen: set[int] = set()
-        while cur is not None and cur not in own and cur not in seen:
-            seen.add(cur)
-            cur = parents.get(cur)
-        return tuple(own.get(cur, ())) if cur is not None else ()
-
     return Directory(
-        contacts={org: inherited(org) for org in parents},
+        contacts=resolve_contacts(parents, own),
         coordinators=people_with_role(session, agreement_id, Role.COORDINATOR),
         management=people_with_role(session, agreement_id, Role.MANAGEMENT),
     )
