@@ -6,6 +6,9 @@
 #   make test   set up and run the tests (PostgreSQL tests skip without a server, except under CI)
 #   make bench  run the benchmarks at full size and write docs/benchmarks.md (needs PostgreSQL and
 #               Redis; BENCH_ARGS="--size tiny" for a quick run, output to another file with --out)
+#   make messages  extract every msgid of the code and templates into workflow/locale/messages.pot and
+#               merge it into the sv and en catalogues; then translate the new (empty) entries in both
+#               (tests/test_i18n.py fails while one is missing, empty or fuzzy)
 #   make e2e    only the end-to-end and fault tests (tests/e2e: throwaway PostgreSQL and Redis,
 #               workers, a scheduler, an SMTP sink); prints the table of docs/reliability.md
 
@@ -15,7 +18,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 AGREEMENT ?= config/agreements/harnosand-2012-2013.yaml
 
-.PHONY: demo check test e2e venv bench clean
+.PHONY: demo check test e2e venv bench clean messages
 
 # The virtual environment is made or refreshed whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -40,6 +43,17 @@ test: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+# The gettext keywords of workflow/i18n.py (`_` and `gettext` are pybabel's defaults); tests/test_i18n.py
+# reads this line.
+BABEL_KEYWORDS := -k _n:1,2 -k _p:1c,2 -k _l -k _nl:1,2 -k _pl:1c,2
+LOCALE := workflow/locale
+
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --add-location=file --sort-output --no-wrap \
+		--project=trygg -o $(LOCALE)/messages.pot workflow tasks templates
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete \
+		--no-wrap
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

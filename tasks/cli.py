@@ -17,31 +17,46 @@ from tasks.commands import (
     simulate,
     synthetic,
 )
+from workflow.i18n import _l
 
 app = typer.Typer(
-    help="trygg: samverkan kommun–polis i brottsförebyggande arbete / crime-prevention workflow",
+    help=_l("trygg: the crime-prevention partnership of municipality and police"),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.command("check")(agreement.check)
-app.command("load")(agreement.load)
-app.command("status")(agreement.status_command)
-app.command("examples")(agreement.examples)
-app.command("calendar")(calendar.calendar)
-app.command("report")(report.report)
-app.command("simulate")(simulate.simulate_command)
+app.command("check", help=_l("Validate an agreement without writing anything."))(agreement.check)
+app.command("load", help=_l("Load (or update) an agreement in one transaction."))(agreement.load)
+app.command("status", help=_l("Status per priority area, and the engine's health."))(agreement.status_command)
+app.command("examples", help=_l("The example agreements shipped with trygg."))(agreement.examples)
+app.command(
+    "calendar",
+    help=_l("The calendar: deadlines, follow-ups, council meetings, check-ins, review, evaluation."),
+)(calendar.calendar)
+app.command(
+    "report", help=_l("The yearly follow-up as HTML, with charts, for police and municipal leadership.")
+)(report.report)
+app.command(
+    "simulate",
+    help=_l("Run the agreement in simulated time: every mail, the timeline and the yearly reports."),
+)(simulate.simulate_command)
 app.add_typer(plan.app, name="plan")
 app.add_typer(cycle.app, name="cycle")
 app.add_typer(meeting.app, name="meeting")
 app.add_typer(db.app, name="db")
 app.add_typer(activity.app, name="activity")
-app.command("sweep")(engine.sweep)
-app.command("worker")(engine.worker)
-app.command("scheduler")(engine.scheduler)
-app.command("run")(engine.run)
-app.command("health")(engine.health)
-app.command("synthetic")(synthetic.synthetic)
+app.command("sweep", help=_l("One sweep and one delivery now, or at --now, in this process."))(engine.sweep)
+app.command("worker", help=_l("Run a Celery worker (needs TRYGG_BROKER_URL)."))(engine.worker)
+app.command(
+    "scheduler", help=_l("Run the clock: a sweep a minute through Celery; one scheduler acts at a time.")
+)(engine.scheduler)
+app.command("run", help=_l("Everything in one process without servers: clock, sweep and delivery."))(
+    engine.run
+)
+app.command("health", help=_l("Exit with 1 when the scheduler or the workers have not run lately."))(
+    engine.health
+)
+app.command("synthetic", help=_l("Write a synthetic agreement file."))(synthetic.synthetic)
 
 
 def main() -> None:

@@ -296,7 +296,7 @@ def test_dates_are_written_the_swedish_way():
 def test_every_template_on_disk_is_a_known_kind_in_both_languages():
     folder = templates_dir() / "emails"
     for lang in LANGUAGES:
-        kinds = {p.name.split(".")[0] for p in (folder / lang).glob("*.j2") if not p.name.startswith("_")}
+        kinds = {p.name.split(".")[0] for p in folder.glob("*.j2") if not p.name.startswith("_")}
         assert kinds <= set(KINDS)
         assert kinds == set(TEMPLATED), f"{lang}: a template without a snapshot test, or the reverse"
     assert environment().autoescape("x.html.j2") and not environment().autoescape("x.txt.j2")

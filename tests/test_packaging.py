@@ -42,6 +42,7 @@ def test_the_wheel_carries_agreements_templates_and_migrations(wheel):
     assert "workflow/_resources/config/agreements/harnosand-2012-2013.yaml" in names
     assert any(n.startswith("workflow/_resources/templates/emails/") for n in names)
     assert "workflow/migrations/script.py.mako" in names
+    assert {f"workflow/locale/{lang}/LC_MESSAGES/messages.po" for lang in ("sv", "en")} <= set(names)
     assert any(n.startswith("workflow/migrations/versions/0001") for n in names)
     assert any(n.endswith("entry_points.txt") for n in names)
 

@@ -14,6 +14,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from workflow.i18n import LazyText, _l, _pl, render
+
 Loc = Sequence[str | int]
 
 
@@ -25,7 +27,7 @@ class Problem:
     line: int | None
     column: int | None
     path: str
-    message: str
+    message: str | LazyText  # said in the reader's language
 
     def __str__(self) -> str:
         place = self.file
@@ -33,7 +35,8 @@ class Problem:
             place += f":{self.line}"
             if self.column is not None:
                 place += f":{self.column}"
-        return f"{place}: {self.path}: {self.message}" if self.path else f"{place}: {self.message}"
+        message = render(self.message)
+        return f"{place}: {self.path}: {message}" if self.path else f"{place}: {message}"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -41,7 +44,7 @@ class Problem:
             "line": self.line,
             "column": self.column,
             "path": self.path,
-            "message": self.message,
+            "message": render(self.message),
         }
 
 
@@ -101,7 +104,7 @@ class YamlDocument:
                 continue
         return line, col
 
-    def problem(self, loc: Loc, message: str) -> Problem:
+    def problem(self, loc: Loc, message: str | LazyText) -> Problem:
         line, col = self.locate(loc)
         return Problem(self.file, line, col, format_path(loc), message)
 
@@ -132,11 +135,13 @@ def read_yaml(path: str | Path) -> YamlDocument:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise InputError([Problem(name, None, None, "", f"kan inte läsas: {exc.strerror}")]) from exc
+        raise InputError(
+            [Problem(name, None, None, "", _l("cannot be read: %(reason)s", reason=exc.strerror))]
+        ) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError([Problem(name, None, None, "", "filen är inte UTF-8")]) from exc
+        raise InputError([Problem(name, None, None, "", _l("the file is not UTF-8"))]) from exc
     yaml = YAML(typ="rt")
     yaml.Constructor = _DatesAsText
     try:
@@ -145,48 +150,55 @@ def read_yaml(path: str | Path) -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
-        what = exc.problem or "ogiltig YAML"
+        what = exc.problem or _l("invalid YAML")
         if exc.context and "duplicate" not in (exc.problem or ""):
             what = f"{exc.context}: {what}"
-        raise InputError([Problem(name, line, col, "", f"YAML-fel: {what}")]) from exc
+        raise InputError([Problem(name, line, col, "", _l("YAML error: %(what)s", what=what))]) from exc
     except YAMLError as exc:
-        raise InputError([Problem(name, None, None, "", f"YAML-fel: {exc}")]) from exc
+        raise InputError([Problem(name, None, None, "", _l("YAML error: %(what)s", what=str(exc)))]) from exc
     if not isinstance(tree, CommentedMap):
-        raise InputError([Problem(name, 1, 1, "", "filen ska innehålla en YAML-mappning")])
+        raise InputError([Problem(name, 1, 1, "", _l("the file must hold a YAML mapping"))])
     return YamlDocument(name, tree, to_plain(tree), hashlib.sha256(raw).hexdigest())
 
 
-# Pydantic speaks English; a coordinator reads Swedish. The common cases get Swedish words,
-# the rest keep pydantic's own message.
+# Pydantic speaks English only; a coordinator reads Swedish. The common cases get words of the
+# catalogues, the rest keep pydantic's own message.
 _SV = {
-    "missing": "fältet saknas",
-    "extra_forbidden": "okänt fält",
-    "string_type": "ska vara text",
-    "int_type": "ska vara ett heltal",
-    "int_parsing": "ska vara ett heltal",
-    "bool_type": "ska vara true eller false",
-    "list_type": "ska vara en lista",
-    "dict_type": "ska vara en mappning",
-    "model_type": "ska vara en mappning",
-    "date_from_datetime_parsing": "ogiltigt datum (skriv ÅÅÅÅ-MM-DD)",
-    "date_parsing": "ogiltigt datum (skriv ÅÅÅÅ-MM-DD)",
-    "date_type": "ogiltigt datum (skriv ÅÅÅÅ-MM-DD)",
-    "string_too_short": "får inte vara tomt",
-    "too_short": "får inte vara tom",
-    "literal_error": "ogiltigt värde",
-    "enum": "ogiltigt värde",
+    "missing": _l("the field is missing"),
+    "extra_forbidden": _l("unknown field"),
+    "string_type": _l("must be text"),
+    "int_type": _l("must be a whole number"),
+    "int_parsing": _l("must be a whole number"),
+    "bool_type": _l("must be true or false"),
+    "list_type": _l("must be a list"),
+    "dict_type": _l("must be a mapping"),
+    "model_type": _l("must be a mapping"),
+    "date_from_datetime_parsing": _l("invalid date (write YYYY-MM-DD)"),
+    "date_parsing": _l("invalid date (write YYYY-MM-DD)"),
+    "date_type": _l("invalid date (write YYYY-MM-DD)"),
+    "string_too_short": _pl("text", "must not be empty"),
+    "too_short": _pl("list", "must not be empty"),
+    "literal_error": _l("invalid value"),
+    "enum": _l("invalid value"),
 }
 
 
-def translate_pydantic(error: dict[str, Any]) -> str:
+def translate_pydantic(error: dict[str, Any]) -> str | LazyText:
     kind = error.get("type", "")
     msg = str(error.get("msg", ""))
     if kind == "value_error":
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, ValueError) and cause.args and isinstance(cause.args[0], LazyText):
+            return cause.args[0]  # said when shown, in the reader's language
         return msg.removeprefix("Value error, ")
     if kind in ("literal_error", "enum"):
         expected = error.get("ctx", {}).get("expected", "")
-        return f"ogiltigt värde {error.get('input')!r}; tillåtna: {expected}"
+        return _l(
+            "invalid value %(value)r; allowed: %(expected)s", value=error.get("input"), expected=expected
+        )
     if kind.startswith("date") or kind == "value_error.date":
-        return f"ogiltigt datum {error.get('input')!r} (skriv ÅÅÅÅ-MM-DD): {msg}"
+        return _l(
+            "invalid date %(value)r (write YYYY-MM-DD): %(reason)s", value=error.get("input"), reason=msg
+        )
     sv = _SV.get(kind)
-    return f"{sv} ({msg})" if sv else msg
+    return _l("%(problem)s (%(reason)s)", problem=sv, reason=msg) if sv else msg

@@ -12,6 +12,7 @@ from workflow.agreement.contacts import resolve_contacts
 from workflow.agreement.models import Agreement, Organisation, Person
 from workflow.engine import heartbeat
 from workflow.engine.models import Lease
+from workflow.i18n import _l
 from workflow.outbox.models import Mail, MailStatus
 from workflow.plan.models import Activity, ActivityOwner, Goal, OwnerRole, PriorityArea
 from workflow.plan.standing import effective_deadline
@@ -30,14 +31,14 @@ def resolve_agreement(session: Session, key: str | None) -> Agreement:
     if key is not None:
         agreement = session.scalar(select(Agreement).where(Agreement.key == key))
         if agreement is None:
-            known = ", ".join(session.scalars(select(Agreement.key))) or "inga"
-            raise UnknownAgreement(f"okänd överenskommelse {key!r} (inlästa: {known})")
+            known = ", ".join(session.scalars(select(Agreement.key))) or _l("none loaded")
+            raise UnknownAgreement(_l("unknown agreement %(key)r (loaded: %(known)s)", key=key, known=known))
         return agreement
     agreements = list(session.scalars(select(Agreement).order_by(Agreement.key).limit(2)))
     if not agreements:
-        raise UnknownAgreement("ingen överenskommelse är inläst (kör `trygg load FIL`)")
+        raise UnknownAgreement(_l("no agreement is loaded (run `trygg load FILE`)"))
     if len(agreements) > 1:
-        raise UnknownAgreement("flera överenskommelser är inlästa: ange --agreement ID")
+        raise UnknownAgreement(_l("several agreements are loaded: give --agreement ID"))
     return agreements[0]
 
 

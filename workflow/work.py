@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from workflow.agreement.models import Agreement
 from workflow.audit import UnitOfWork, record
 from workflow.clock import Clock, FixedClock
+from workflow.i18n import LazyText, _l
 from workflow.outbox.notices import cancel_notices
 from workflow.plan.models import Activity, ActivityEvent, ActivityState, ActivityStatusChange
 from workflow.plan.standing import effective_deadline
@@ -38,7 +39,7 @@ class Acted:
     action: str
     changed: bool
     cancelled_notices: int
-    message: tuple[str, str]  # Swedish, English
+    message: LazyText  # said in the reader's language
 
 
 def find_activity(session: Session, agreement: Agreement, key: str) -> Activity:
@@ -46,7 +47,9 @@ def find_activity(session: Session, agreement: Agreement, key: str) -> Activity:
         select(Activity).where(Activity.agreement_id == agreement.id, Activity.key == key)
     )
     if activity is None:
-        raise UnknownActivity(f"okänd aktivitet {key!r} i {agreement.key} / unknown activity")
+        raise UnknownActivity(
+            _l("unknown activity %(key)r in %(agreement)s", key=key, agreement=agreement.key)
+        )
     return activity
 
 
@@ -55,19 +58,19 @@ def mark_done(
 ) -> Acted:
     """The activity is done: every reminder and escalation about it stops."""
     if activity.state == ActivityState.DONE:
-        return Acted(activity.key, "done", False, 0, ("redan klar", "already done"))
+        return Acted(activity.key, "done", False, 0, _l("already done"))
     _require_active(activity)
     now = clock.now()
     _change_state(session, activity, ActivityState.DONE, actor, note, now)
     cancelled = cancel_notices(session, subject_type="activity", subject_id=activity.id, now=now)
     refresh_next_action(session, [activity])
-    return Acted(activity.key, "done", True, cancelled, ("klar", "done"))
+    return Acted(activity.key, "done", True, cancelled, _l("done"))
 
 
 def report_progress(session: Session, clock: Clock, activity: Activity, *, actor: str, note: str) -> Acted:
     """A progress report: the activity is in progress, and the follow-up that is due is answered."""
     if not note.strip():
-        raise WorkError("en lägesrapport behöver en text / a progress report needs a note")
+        raise WorkError(_l("a progress report needs a note"))
     _require_active(activity)
     now = clock.now()
     _change_state(session, activity, ActivityState.IN_PROGRESS, actor, note, now)
@@ -81,7 +84,7 @@ def report_progress(session: Session, clock: Clock, activity: Activity, *, actor
         occurrence_prefix=f"activity:{activity.id}:follow_up:",
     )
     refresh_next_action(session, [activity])
-    return Acted(activity.key, "progress", True, cancelled, ("läget rapporterat", "progress reported"))
+    return Acted(activity.key, "progress", True, cancelled, _l("progress reported"))
 
 
 def extend(
@@ -89,15 +92,18 @@ def extend(
 ) -> Acted:
     """An approved extension: a new deadline (later than the current one) and why."""
     if not reason.strip():
-        raise WorkError("en förlängning behöver ett skäl / an extension needs a reason")
+        raise WorkError(_l("an extension needs a reason"))
     _require_active(activity)
     current = effective_deadline(activity.deadline, activity.extended_deadline)
     if current is None:
-        raise WorkError("aktiviteten har ingen sista dag att förlänga / the activity has no deadline")
+        raise WorkError(_l("the activity has no deadline to extend"))
     if new_deadline <= current:
         raise WorkError(
-            f"det nya datumet {new_deadline} ligger inte efter sista dagen {current} / "
-            "an extension must move the deadline later"
+            _l(
+                "the new date %(new)s is not after the deadline %(current)s",
+                new=new_deadline,
+                current=current,
+            )
         )
     now = clock.now()
     before = activity.extended_deadline
@@ -124,7 +130,7 @@ def extend(
     )
     refresh_next_action(session, [activity])
     day = new_deadline.isoformat()
-    return Acted(activity.key, "extend", True, cancelled, (f"ny sista dag {day}", f"new deadline {day}"))
+    return Acted(activity.key, "extend", True, cancelled, _l("new deadline %(day)s", day=day))
 
 
 def acknowledge(
@@ -134,7 +140,7 @@ def acknowledge(
     _require_active(activity)
     now = clock.now()
     if not _overdue(session, activity, now):
-        raise WorkError("aktiviteten är inte försenad / the activity is not overdue")
+        raise WorkError(_l("the activity is not overdue"))
     activity.acknowledged_at = now
     record(
         session,
@@ -155,12 +161,12 @@ def acknowledge(
         rules=("overdue", "escalation"),
     )
     refresh_next_action(session, [activity])
-    return Acted(activity.key, "ack", True, cancelled, ("förseningen kvitterad", "the delay is acknowledged"))
+    return Acted(activity.key, "ack", True, cancelled, _l("the delay is acknowledged"))
 
 
 def _require_active(activity: Activity) -> None:
     if activity.state not in ACTIVE_STATES:
-        raise WorkError(f"aktiviteten är {activity.state} / the activity is {activity.state}")
+        raise WorkError(_l("the activity is %(state)s", state=activity.state))
 
 
 def _overdue(session: Session, activity: Activity, now: datetime) -> bool:

@@ -21,18 +21,18 @@ from tasks.commands.common import (
     err,
     print_json,
     require_schema,
-    t,
 )
 from workflow import work
 from workflow.clock import SystemClock
 from workflow.db import session_factory, transaction
+from workflow.i18n import _, _l
 from workflow.plan.models import Activity
 from workflow.status import UnknownAgreement, resolve_agreement
 
-app = typer.Typer(help="Arbetet med en aktivitet / acting on an activity", no_args_is_help=True)
+app = typer.Typer(help=_l("Acting on an activity"), no_args_is_help=True)
 
-IdArg = Annotated[str, typer.Argument(help="aktivitetens id (se `trygg status`) / the activity's id")]
-NoteOpt = Annotated[str | None, typer.Option("--note", help="en kommentar / a note")]
+IdArg = Annotated[str, typer.Argument(help=_l("the activity's id (see `trygg status`)"))]
+NoteOpt = Annotated[str | None, typer.Option("--note", help=_l("a note"))]
 
 
 def _act(agreement: str | None, key: str, as_json: bool, action: Callable[..., work.Acted]) -> None:
@@ -60,51 +60,46 @@ def _act(agreement: str | None, key: str, as_json: bool, action: Callable[..., w
             }
         )
         return
-    console.print(f"{acted.activity}: {t(*acted.message)}", highlight=False)
+    console.print(f"{acted.activity}: {acted.message}", highlight=False)
     if acted.cancelled_notices:
         console.print(
-            t(
-                f"{acted.cancelled_notices} väntande påminnelser eller eskaleringar ställdes in.",
-                f"{acted.cancelled_notices} pending reminders or escalations were cancelled.",
+            _(
+                "%(cancelled_notices)s pending reminders or escalations were cancelled.",
+                cancelled_notices=acted.cancelled_notices,
             )
         )
 
 
-@app.command("done")
+@app.command("done", help=_l("Mark done: reminders and escalations stop."))
 def done(key: IdArg, note: NoteOpt = None, agreement: AgreementOpt = None, as_json: JsonFlag = False) -> None:
-    """Markera som klar: påminnelser och eskaleringar upphör / mark done: reminders stop."""
+    """Mark done: reminders stop."""
     _act(agreement, key, as_json, lambda s, c, a: work.mark_done(s, c, a, actor=actor(), note=note))
 
 
-@app.command("progress")
+@app.command("progress", help=_l("Report progress: answers the follow-up that waits."))
 def progress(
     key: IdArg,
-    note: Annotated[str, typer.Option("--note", help="lägesrapporten / the progress report")],
+    note: Annotated[str, typer.Option("--note", help=_l("the progress report"))],
     agreement: AgreementOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Rapportera läget: besvarar uppföljningen som väntar / report progress (answers the follow-up)."""
+    """Report progress (answers the follow-up)."""
     _act(agreement, key, as_json, lambda s, c, a: work.report_progress(s, c, a, actor=actor(), note=note))
 
 
-@app.command("extend")
+@app.command("extend", help=_l("Extend (approved): a new deadline and a reason; the escalation stops."))
 def extend(
     key: IdArg,
-    to: Annotated[str, typer.Option("--to", help="ny sista dag, ÅÅÅÅ-MM-DD / the new deadline")],
-    reason: Annotated[str, typer.Option("--reason", help="skälet till förlängningen / why")],
+    to: Annotated[str, typer.Option("--to", help=_l("the new deadline, YYYY-MM-DD"))],
+    reason: Annotated[str, typer.Option("--reason", help=_l("the reason for the extension"))],
     agreement: AgreementOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Förläng (godkänt): ny sista dag och skäl; eskaleringen upphör / an approved extension."""
+    """An approved extension."""
     try:
         new_deadline = date.fromisoformat(to)
     except ValueError:
-        err.print(
-            t(
-                f"[red]--to: {to!r} är inte ett datum ÅÅÅÅ-MM-DD[/]",
-                f"[red]--to: {to!r} is not a date YYYY-MM-DD[/]",
-            )
-        )
+        err.print(_("[red]--to: %(to)r is not a date YYYY-MM-DD[/]", to=to))
         raise typer.Exit(EXIT_INPUT) from None
     _act(
         agreement,
@@ -114,22 +109,24 @@ def extend(
     )
 
 
-@app.command("ack")
+@app.command("ack", help=_l("Acknowledge the delay: the escalation stops."))
 def ack(key: IdArg, note: NoteOpt = None, agreement: AgreementOpt = None, as_json: JsonFlag = False) -> None:
-    """Kvittera förseningen: eskaleringen upphör / acknowledge the delay: escalation stops."""
+    """Acknowledge the delay: escalation stops."""
     _act(agreement, key, as_json, lambda s, c, a: work.acknowledge(s, c, a, actor=actor(), note=note))
 
 
-@app.command("trigger")
+@app.command("trigger", help=_l("The event of an event-driven duty has happened ('vid remissförfarande')."))
 def trigger(
     activity: IdArg,
-    note: Annotated[str, typer.Option("--note", help="vad som hände, t.ex. 'Remiss: detaljplan Nattviken'")],
+    note: Annotated[
+        str, typer.Option("--note", help=_l("what happened, e.g. 'Remiss: detaljplan Nattviken'"))
+    ],
     on: Annotated[
-        str | None, typer.Option("--on", help="dagen det hände, ÅÅÅÅ-MM-DD (standard: i dag)")
+        str | None, typer.Option("--on", help=_l("the day it happened, YYYY-MM-DD (default: today)"))
     ] = None,
     agreement: AgreementOpt = None,
 ) -> None:
-    """Händelsen för en händelsestyrd plikt har inträffat ('vid remissförfarande') / record the event."""
+    """Record the event of an event-driven duty."""
     with agreement_transaction(agreement) as (session, agr, sync):
         if on is None:
             happened = sync.clock.now().astimezone(ZoneInfo(agr.timezone)).date()
@@ -138,12 +135,13 @@ def trigger(
                 happened = date.fromisoformat(on)
             except ValueError:
                 raise typer.BadParameter(
-                    f"ogiltigt datum {on!r} (skriv ÅÅÅÅ-MM-DD)", param_hint="--on"
+                    _("invalid date %(value)r (write YYYY-MM-DD)", value=on), param_hint="--on"
                 ) from None
         event = work.trigger(session, sync, agr, activity, happened, note)
         console.print(
-            t(
-                f"Registrerat för {activity}: uppföljning senast {event.due_on.isoformat()}.",
-                f"Recorded for {activity}: follow-up due {event.due_on.isoformat()}.",
+            _(
+                "Recorded for %(activity)s: follow-up due %(due_on)s.",
+                activity=activity,
+                due_on=event.due_on.isoformat(),
             )
         )

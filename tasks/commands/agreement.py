@@ -17,18 +17,18 @@ from tasks.commands.common import (
     print_json,
     read_or_exit,
     require_schema,
-    t,
 )
 from tasks.commands.engine import show_engine
 from workflow.clock import SystemClock
 from workflow.db import session_factory, transaction
+from workflow.i18n import _, _pl
 from workflow.loading import load_agreement
 from workflow.resources import shipped_agreements
 from workflow.status import UnknownAgreement, engine_status, status
 
 
 def check(file: FileArg, as_json: JsonFlag = False) -> None:
-    """Validera en överenskommelse utan att skriva något / validate, write nothing."""
+    """Validate an agreement file, write nothing."""
     af = read_or_exit(file, as_json)
     summary = {
         "ok": True,
@@ -43,18 +43,20 @@ def check(file: FileArg, as_json: JsonFlag = False) -> None:
         print_json(summary)
         return
     console.print(
-        t(
-            f"[green]OK[/] {file}: {af.spec.id} — {summary['areas']} prioriterade områden, "
-            f"{summary['activities']} aktiviteter, {summary['people']} personer.",
-            f"[green]OK[/] {file}: {af.spec.id} — {summary['areas']} priority areas, "
-            f"{summary['activities']} activities, {summary['people']} people.",
+        _(
+            "[green]OK[/] %(file)s: %(id)s — %(areas)s priority areas, %(activities)s activities, %(people)s people.",
+            file=file,
+            id=af.spec.id,
+            areas=summary["areas"],
+            activities=summary["activities"],
+            people=summary["people"],
         ),
         highlight=False,
     )
 
 
 def load(file: FileArg, as_json: JsonFlag = False) -> None:
-    """Läs in (eller uppdatera) en överenskommelse i en transaktion / load or update, atomically."""
+    """Load (or update) an agreement in one transaction."""
     af = read_or_exit(file, as_json)
     eng = engine()
     require_schema(eng)
@@ -71,31 +73,32 @@ def load(file: FileArg, as_json: JsonFlag = False) -> None:
         )
         return
     if result.created:
-        console.print(t(f"Inläst: {result.agreement_key}", f"Loaded: {result.agreement_key}"))
+        console.print(_("Loaded: %(agreement_key)s", agreement_key=result.agreement_key))
     elif result.changed:
         console.print(
-            t(
-                f"Uppdaterad: {result.agreement_key} ({len(result.changes)} ändringar, se granskningsloggen)",
-                f"Updated: {result.agreement_key} ({len(result.changes)} changes, see the audit log)",
+            _(
+                "Updated: %(agreement_key)s (%(n_changes)s changes, see the audit log)",
+                agreement_key=result.agreement_key,
+                n_changes=len(result.changes),
             )
         )
         for action, entity, key in result.changes:
             console.print(f"  {action:8} {entity:20} {key}", highlight=False)
     else:
-        console.print(t(f"Oförändrad: {result.agreement_key}", f"Unchanged: {result.agreement_key}"))
+        console.print(_("Unchanged: %(agreement_key)s", agreement_key=result.agreement_key))
 
 
-STATE_SV = {
-    "open": "ej påbörjad",
-    "in_progress": "pågår",
-    "done": "klar",
-    "cancelled": "avbruten",
-    "withdrawn": "utgått",
+STATES = {
+    "open": _pl("activity", "not started"),
+    "in_progress": _pl("activity", "in progress"),
+    "done": _pl("activity", "done"),
+    "cancelled": _pl("activity", "cancelled"),
+    "withdrawn": _pl("activity", "withdrawn"),
 }
 
 
 def status_command(agreement: AgreementOpt = None, as_json: JsonFlag = False) -> None:
-    """Läget per prioriterat område och motorns hälsa / status per priority area, and the engine's health."""
+    """Status per priority area, and the engine's health."""
     eng = engine()
     require_schema(eng)
     try:
@@ -109,45 +112,46 @@ def status_command(agreement: AgreementOpt = None, as_json: JsonFlag = False) ->
         print_json(data)
         return
     if not data["agreements"]:
-        console.print(t("Ingen överenskommelse är inläst.", "No agreement is loaded."))
+        console.print(_("No agreement is loaded."))
     for agr in data["agreements"]:
         total = sum(len(a["activities"]) for a in agr["areas"])
         console.rule(f"[bold]{agr['title']}[/] ({agr['id']})")
         console.print(
-            t(
-                f"Period {agr['period']['start']} – {agr['period']['end']}: "
-                f"{len(agr['areas'])} prioriterade områden, {total} aktiviteter",
-                f"Period {agr['period']['start']} – {agr['period']['end']}: "
-                f"{len(agr['areas'])} priority areas, {total} activities",
+            _(
+                "Period %(start)s – %(end)s: %(n_areas)s priority areas, %(total)s activities",
+                start=agr["period"]["start"],
+                end=agr["period"]["end"],
+                n_areas=len(agr["areas"]),
+                total=total,
             )
         )
         for area in agr["areas"]:
             table = Table(title=f"{area['title']}", title_justify="left", expand=True)
-            table.add_column(t("Aktivitet", "Activity"), ratio=4)
-            table.add_column(t("Ansvarig", "Responsible"), ratio=3)
-            table.add_column(t("När", "When"), ratio=2)
-            table.add_column(t("Deadline", "Deadline"), no_wrap=True)
-            table.add_column(t("Läge", "State"), no_wrap=True)
+            table.add_column(_("Activity"), ratio=4)
+            table.add_column(_("Responsible"), ratio=3)
+            table.add_column(_("When"), ratio=2)
+            table.add_column(_("Deadline"), no_wrap=True)
+            table.add_column(_("State"), no_wrap=True)
             for act in area["activities"]:
                 owners = ", ".join(o["name"] for o in act["owners"])
                 if act["partners"]:
-                    owners += t(" med ", " with ") + ", ".join(p["name"] for p in act["partners"])
+                    owners += _(" with ") + ", ".join(p["name"] for p in act["partners"])
                 state = act["state"]
                 table.add_row(
                     act["title"],
                     owners,
                     act["when"] or "",
-                    (act["effective_deadline"] + t(" (förlängd)", " (extended)"))
+                    (act["effective_deadline"] + _(" (extended)"))
                     if act["extended_deadline"]
                     else (act["deadline"] or "—"),
-                    t(STATE_SV.get(state, state), state),
+                    str(STATES.get(state, state)),
                 )
             console.print(table)
-    console.rule(t("[bold]Motorn[/]", "[bold]The engine[/]"))
+    console.rule(_("[bold]The engine[/]"))
     show_engine(data["engine"])
 
 
 def examples() -> None:
-    """Medföljande exempelöverenskommelser / the example agreements shipped with trygg."""
+    """The example agreements shipped with trygg."""
     for name, path in shipped_agreements().items():
         console.print(f"{name}\t{path}", highlight=False, soft_wrap=True)

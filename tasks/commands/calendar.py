@@ -10,21 +10,21 @@ import typer
 from babel.dates import format_date, format_datetime
 from rich.table import Table
 
-from tasks.commands.common import AgreementOpt, JsonFlag, agreement_transaction, console, print_json, t
+from tasks.commands.common import AgreementOpt, JsonFlag, agreement_transaction, console, print_json
 from workflow.calendar.events import calendar_events
 from workflow.calendar.ics import to_ics
 from workflow.clock import SystemClock
-from workflow.settings import get_settings
+from workflow.i18n import _, _l, _pl, current_language
 
-KIND_SV = {
-    "council": "rådsmöte",
-    "check_in": "avstämning",
-    "yearly_review": "översyn",
-    "evaluation": "utvärdering",
-    "step": "cykelsteg",
-    "deadline": "deadline",
-    "follow_up": "uppföljning",
-    "event_follow_up": "uppföljning",
+KINDS = {
+    "council": _pl("calendar", "council meeting"),
+    "check_in": _pl("calendar", "check-in"),
+    "yearly_review": _pl("calendar", "yearly review"),
+    "evaluation": _pl("calendar", "evaluation"),
+    "step": _pl("calendar", "cycle step"),
+    "deadline": _pl("calendar", "deadline"),
+    "follow_up": _pl("calendar", "follow-up"),
+    "event_follow_up": _pl("calendar", "follow-up"),
 }
 
 
@@ -32,21 +32,25 @@ def _day(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"ogiltigt datum {value!r} (skriv ÅÅÅÅ-MM-DD)", param_hint=option) from None
+        raise typer.BadParameter(
+            _("invalid date %(value)r (write YYYY-MM-DD)", value=value), param_hint=option
+        ) from None
 
 
 def calendar(
-    start: Annotated[str, typer.Option("--from", help="första dag, ÅÅÅÅ-MM-DD")],
-    end: Annotated[str, typer.Option("--to", help="sista dag, ÅÅÅÅ-MM-DD")],
-    ics: Annotated[Path | None, typer.Option("--ics", help="skriv också en iCalendar-fil")] = None,
+    start: Annotated[str, typer.Option("--from", help=_l("the first day, YYYY-MM-DD"))],
+    end: Annotated[str, typer.Option("--to", help=_l("the last day, YYYY-MM-DD"))],
+    ics: Annotated[Path | None, typer.Option("--ics", help=_l("also write an iCalendar file"))] = None,
     agreement: AgreementOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Kalendern: deadlines, uppföljningar, rådsmöten, avstämningar, översyn, utvärdering."""
+    """Every dated event in a period: deadlines, follow-ups, meetings, review, evaluation."""
     first, last = _day(start, "--from"), _day(end, "--to")
     if last < first:
-        raise typer.BadParameter(f"--to ({last}) är före --from ({first})", param_hint="--to")
-    with agreement_transaction(agreement) as (session, agr, _):
+        raise typer.BadParameter(
+            _("--to (%(last)s) is before --from (%(first)s)", last=last, first=first), param_hint="--to"
+        )
+    with agreement_transaction(agreement) as (session, agr, _sync):
         events = calendar_events(session, agr, first, last)
         tz, name = agr.timezone, agr.title
     if ics is not None:
@@ -54,15 +58,13 @@ def calendar(
     if as_json:
         print_json({"events": [e.as_json(tz) for e in events], "ics": str(ics) if ics else None})
         return
-    locale = "en" if get_settings().language == "en" else "sv_SE"
+    locale = "en" if current_language() == "en" else "sv_SE"
     table = Table(title=f"{name}: {first} – {last}", expand=True)
-    for column in (t("Datum", "Date"), t("Tid", "Time"), t("Slag", "Kind"), t("Händelse", "Event")):
+    for column in (_("Date"), _("Time"), _("Kind"), _("Event")):
         table.add_column(column)
     for ev in events:
         when = "" if ev.all_day else format_datetime(ev.start, "HH:mm", tzinfo=tz, locale=locale)
-        summary = ev.summary + (t(" (inställt)", " (cancelled)") if ev.cancelled else "")
-        table.add_row(
-            format_date(ev.day, "EEE d MMM y", locale=locale), when, t(KIND_SV[ev.kind], ev.kind), summary
-        )
+        summary = ev.summary + (_(" (cancelled)") if ev.cancelled else "")
+        table.add_row(format_date(ev.day, "EEE d MMM y", locale=locale), when, str(KINDS[ev.kind]), summary)
     console.print(table)
-    console.print(t(f"{len(events)} händelser", f"{len(events)} events") + (f"; {ics}" if ics else ""))
+    console.print(_("%(n_events)s events", n_events=len(events)) + (f"; {ics}" if ics else ""))

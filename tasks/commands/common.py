@@ -23,6 +23,7 @@ from workflow.audit import LoadResult, UnitOfWork
 from workflow.clock import SystemClock
 from workflow.cycle.lifecycle import CycleError
 from workflow.db import make_engine, session_factory, transaction
+from workflow.i18n import _, _l
 from workflow.meetings.actions import MeetingError
 from workflow.plan.triggers import TriggerError
 from workflow.resources import find_agreement_file
@@ -33,26 +34,20 @@ from workflow.status import UnknownAgreement, resolve_agreement
 console = Console()
 err = Console(stderr=True)
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="skriv ren JSON / print plain JSON")]
+JsonFlag = Annotated[bool, typer.Option("--json", help=_l("print plain JSON"))]
 AgreementOpt = Annotated[
     str | None,
-    typer.Option("--agreement", help="överenskommelsens id (kan utelämnas när bara en är inläst)"),
+    typer.Option("--agreement", help=_l("the agreement's id (may be left out when only one is loaded)")),
 ]
 FileArg = Annotated[
     Path,
     typer.Argument(
-        help="överenskommelsens YAML-fil, eller namnet på ett medföljande exempel "
-        "(se `trygg examples`) / the agreement file, or a shipped example's name"
+        help=_l("the agreement's YAML file, or the name of a shipped example (see `trygg examples`)")
     ),
 ]
 
 EXIT_INPUT = 2  # the file was refused: nothing was written
 EXIT_STATE = 3  # the database is not ready, or the agreement is unknown
-
-
-def t(sv: str, en: str) -> str:
-    """Swedish first; English with TRYGG_LANGUAGE=en."""
-    return en if get_settings().language == "en" else sv
 
 
 def print_json(data: Any) -> None:
@@ -72,11 +67,11 @@ def require_schema(eng: Engine) -> None:
     current, head = migrate.current_revision(eng), migrate.head_revision()
     if current != head:
         err.print(
-            t(
-                f"[red]Databasen har inte aktuellt schema ({current or 'tom'} ≠ {head}).[/] "
-                "Kör [bold]trygg db upgrade[/].",
-                f"[red]The database schema is not current ({current or 'empty'} ≠ {head}).[/] "
+            _(
+                "[red]The database schema is not current (%(current)s ≠ %(head)s).[/] "
                 "Run [bold]trygg db upgrade[/].",
+                current=current or _("empty"),
+                head=head,
             )
         )
         raise typer.Exit(EXIT_STATE)
@@ -87,13 +82,8 @@ def report_problems(exc: InputError, as_json: bool) -> None:
         print_json({"ok": False, "errors": [p.as_json() for p in exc.problems]})
     else:
         for problem in exc.problems:
-            err.print(f"[red]fel:[/] {problem}", markup=True, highlight=False, soft_wrap=True)
-        err.print(
-            t(
-                f"{len(exc.problems)} fel; ingenting har skrivits.",
-                f"{len(exc.problems)} error(s); nothing was written.",
-            )
-        )
+            err.print("[red]" + _("error:") + f"[/] {problem}", markup=True, highlight=False, soft_wrap=True)
+        err.print(_("%(n_problems)s error(s); nothing was written.", n_problems=len(exc.problems)))
 
 
 def read_or_exit(file: Path, as_json: bool) -> AgreementFile:

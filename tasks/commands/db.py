@@ -6,30 +6,28 @@ from typing import Annotated
 
 import typer
 
-from tasks.commands.common import console, engine, t
+from tasks.commands.common import console, engine
 from workflow import migrate
+from workflow.i18n import _, _l
 from workflow.settings import get_settings
 
-app = typer.Typer(help="Databasen / the database", no_args_is_help=True)
+app = typer.Typer(help=_l("The database"), no_args_is_help=True)
 
 
-@app.command("upgrade")
+@app.command("upgrade", help=_l("Create or upgrade the database's schema."))
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Skapa eller uppgradera databasens schema / create or upgrade the schema."""
+    """Create or upgrade the schema."""
     eng = engine()
     migrate.upgrade(eng, revision)
     url = get_settings().redacted()["database_url"]
     console.print(
-        t(
-            f"Databasen {url} har schema {migrate.current_revision(eng)}.",
-            f"Database {url} is at schema {migrate.current_revision(eng)}.",
-        ),
+        _("Database %(url)s is at schema %(revision)s.", url=url, revision=migrate.current_revision(eng)),
         highlight=False,
     )
 
 
-@app.command("current")
+@app.command("current", help=_l("Show the database's schema revision."))
 def db_current() -> None:
-    """Visa databasens schemaversion / show the schema revision."""
+    """Show the schema revision."""
     eng = engine()
     console.print(f"{migrate.current_revision(eng) or '-'} (head {migrate.head_revision()})")

@@ -21,11 +21,11 @@ from tasks.commands.common import (
     err,
     print_json,
     require_schema,
-    t,
 )
 from workflow.clock import SystemClock
 from workflow.db import session_factory
 from workflow.engine.sweep import sweep_in
+from workflow.i18n import _, _l, _p
 from workflow.outbox.delivery import claimable, prepare
 from workflow.outbox.models import Mail
 from workflow.settings import get_settings
@@ -37,13 +37,12 @@ NowOpt = Annotated[
     str | None,
     typer.Option(
         "--now",
-        help="ögonblicket att svepa vid, ISO 8601 (2012-12-17T08:00:00+01:00); utan zon: TRYGG_TIMEZONE "
-        "/ the instant to sweep at",
+        help=_l(
+            "the instant to sweep at, ISO 8601 (2012-12-17T08:00:00+01:00); without a zone: TRYGG_TIMEZONE"
+        ),
     ),
 ]
-IntervalOpt = Annotated[
-    int, typer.Option("--interval", min=5, max=3600, help="sekunder mellan tick / seconds between ticks")
-]
+IntervalOpt = Annotated[int, typer.Option("--interval", min=5, max=3600, help=_l("seconds between ticks"))]
 
 
 def _logging() -> None:
@@ -51,20 +50,13 @@ def _logging() -> None:
 
 
 def worker(
-    concurrency: Annotated[
-        int | None, typer.Option("--concurrency", "-c", help="parallella uppgifter / parallel tasks")
-    ] = None,
-    pool: Annotated[str, typer.Option("--pool", help="prefork, threads eller solo")] = "prefork",
+    concurrency: Annotated[int | None, typer.Option("--concurrency", "-c", help=_l("parallel tasks"))] = None,
+    pool: Annotated[str, typer.Option("--pool", help=_l("prefork, threads or solo"))] = "prefork",
     loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO",
 ) -> None:
-    """Kör en Celery-worker (kräver TRYGG_BROKER_URL) / run a Celery worker."""
+    """Run a Celery worker."""
     if not get_settings().broker_url:
-        err.print(
-            t(
-                "[red]TRYGG_BROKER_URL är inte satt.[/] Utan broker: kör [bold]trygg run[/].",
-                "[red]TRYGG_BROKER_URL is not set.[/] Without a broker, run [bold]trygg run[/].",
-            )
-        )
+        err.print(_("[red]TRYGG_BROKER_URL is not set.[/] Without a broker, run [bold]trygg run[/]."))
         raise typer.Exit(EXIT_STATE)
     require_schema(engine())
     # Celery is imported only by the commands that run it: every other command starts faster.
@@ -85,14 +77,9 @@ def worker(
 
 
 def scheduler(interval: IntervalOpt = 60) -> None:
-    """Kör klockan: ett svep i minuten via Celery, en schemaläggare agerar åt gången / run the clock."""
+    """Run the clock: one sweep a minute through Celery."""
     if not get_settings().broker_url:
-        err.print(
-            t(
-                "[red]TRYGG_BROKER_URL är inte satt.[/] Utan broker: kör [bold]trygg run[/].",
-                "[red]TRYGG_BROKER_URL is not set.[/] Without a broker, run [bold]trygg run[/].",
-            )
-        )
+        err.print(_("[red]TRYGG_BROKER_URL is not set.[/] Without a broker, run [bold]trygg run[/]."))
         raise typer.Exit(EXIT_STATE)
     require_schema(engine())
     _logging()
@@ -103,7 +90,7 @@ def scheduler(interval: IntervalOpt = 60) -> None:
 
 
 def run(interval: IntervalOpt = 60) -> None:
-    """Allt i en process utan servrar: klocka, svep och utskick / everything in one process."""
+    """Everything in one process."""
     require_schema(engine())
     _logging()
     from tasks.scheduler import Ticker, serve
@@ -121,13 +108,11 @@ def sweep(
     now: NowOpt = None,
     dry_run: Annotated[
         bool,
-        typer.Option(
-            "--dry-run", help="visa vad som skulle gå ut, skriv och skicka inget / show, change nothing"
-        ),
+        typer.Option("--dry-run", help=_l("show what would go out, write and send nothing")),
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Ett svep och ett utskick nu, eller vid --now / one sweep and delivery, in this process."""
+    """One sweep and delivery, in this process."""
     try:
         instant = runtime.parse_instant(now) if now else SystemClock().now()
     except ValueError as exc:
@@ -179,24 +164,26 @@ def _dry_run(instant: datetime) -> dict[str, Any]:
 
 def _show_sweep(data: dict[str, Any]) -> None:
     s, d = data["sweep"], data["delivery"]
-    verb = t("skulle gå ut", "would go out") if data["dry_run"] else t("skickade", "sent")
+    verb = _("would go out") if data["dry_run"] else _p("mails were", "sent")
     console.print(
-        t(
-            f"Svep {data['now']}: {s['items']} aktiviteter och {s.get('meetings', 0)} möten bedömda, "
-            f"{s['notices']} nya notiser, "
-            f"{len(s['mails'])} mejl sammanställda; {len(d['sent'])} {verb}.",
-            f"Sweep {data['now']}: {s['items']} activities and {s.get('meetings', 0)} meetings decided, "
-            f"{s['notices']} new notices, "
-            f"{len(s['mails'])} mails composed; {len(d['sent'])} {verb}.",
+        _(
+            "Sweep %(now)s: %(items)s activities and %(meetings)s meetings decided, %(notices)s new notices, %(n_mails)s mails composed; %(n_sent)s %(verb)s.",
+            now=data["now"],
+            items=s["items"],
+            meetings=s.get("meetings", 0),
+            notices=s["notices"],
+            n_mails=len(s["mails"]),
+            n_sent=len(d["sent"]),
+            verb=verb,
         ),
         highlight=False,
     )
-    rows = [(m, t("skickat", "sent") if not data["dry_run"] else "—") for m in d["sent"]]
-    rows += [(m, t("nytt försök ", "retry at ") + m["next_attempt_at"]) for m in d["retrying"]]
-    rows += [(m, t("misslyckat", "failed")) for m in d["failed"]]
+    rows = [(m, _p("outcome", "sent") if not data["dry_run"] else "—") for m in d["sent"]]
+    rows += [(m, _("retry at ") + m["next_attempt_at"]) for m in d["retrying"]]
+    rows += [(m, _("failed")) for m in d["failed"]]
     if rows:
         table = Table(expand=True)
-        for column in (t("Typ", "Kind"), t("Till", "To"), t("Ärende", "Subject"), t("Utfall", "Outcome")):
+        for column in (_p("mail", "Kind"), _("To"), _("Subject"), _("Outcome")):
             table.add_column(column)
         for mail, outcome in rows:
             table.add_row(mail["kind"], mail["to"], mail["subject"], f"{outcome}\n{mail['reply']}")
@@ -208,13 +195,11 @@ def _show_sweep(data: dict[str, Any]) -> None:
 def health(
     max_age: Annotated[
         int,
-        typer.Option(
-            "--max-age", min=1, help="sekunder innan tystnad räknas som fel / seconds of silence tolerated"
-        ),
+        typer.Option("--max-age", min=1, help=_l("seconds of silence tolerated")),
     ] = int(STALE_AFTER.total_seconds()),
     as_json: JsonFlag = False,
 ) -> None:
-    """Avsluta med 1 om schemaläggaren eller arbetarna inte har kört nyligen / exit 1 when stale."""
+    """Exit 1 when stale."""
     eng = engine()
     require_schema(eng)
     with session_factory(eng)() as session:
@@ -228,10 +213,10 @@ def health(
 
 
 PROBLEMS = {
-    "scheduler_never_ran": ("schemaläggaren har aldrig kört", "the scheduler never ran"),
-    "scheduler_stale": ("schemaläggaren har inte kört på länge", "the scheduler has not run lately"),
-    "worker_never_ran": ("ingen worker har kört", "no worker ever ran"),
-    "worker_stale": ("ingen worker har kört på länge", "no worker has run lately"),
+    "scheduler_never_ran": _l("the scheduler never ran"),
+    "scheduler_stale": _l("the scheduler has not run lately"),
+    "worker_never_ran": _l("no worker ever ran"),
+    "worker_stale": _l("no worker has run lately"),
 }
 
 
@@ -240,26 +225,28 @@ def show_engine(data: dict[str, Any]) -> None:
 
     def seen(role: dict[str, Any]) -> str:
         if role["last_seen"] is None:
-            return t("aldrig", "never")
-        return t(
-            f"{role['last_seen']} ({role['age_seconds']} s sedan)",
-            f"{role['last_seen']} ({role['age_seconds']} s ago)",
+            return _("never")
+        return _(
+            "%(last_seen)s (%(age_seconds)s s ago)",
+            last_seen=role["last_seen"],
+            age_seconds=role["age_seconds"],
         )
 
-    console.print(t("Schemaläggare: ", "Scheduler: ") + seen(data["scheduler"]), highlight=False)
-    console.print(t("Workers: ", "Workers: ") + seen(data["workers"]), highlight=False)
+    console.print(_("Scheduler: ") + seen(data["scheduler"]), highlight=False)
+    console.print(_("Workers: ") + seen(data["workers"]), highlight=False)
     mails = data["mails"]
     console.print(
-        t(
-            f"Mejl: {mails['pending']} väntar, {mails['sending']} skickas, {mails['sent']} skickade, "
-            f"{mails['failed']} misslyckade, {mails['cancelled']} inställda",
-            f"Mails: {mails['pending']} pending, {mails['sending']} sending, {mails['sent']} sent, "
-            f"{mails['failed']} failed, {mails['cancelled']} cancelled",
+        _(
+            "Mails: %(pending)s pending, %(sending)s sending, %(sent)s sent, %(failed)s failed, %(cancelled)s cancelled",
+            pending=mails["pending"],
+            sending=mails["sending"],
+            sent=mails["sent"],
+            failed=mails["failed"],
+            cancelled=mails["cancelled"],
         ),
         highlight=False,
     )
     for problem in data["problems"]:
-        sv, en = PROBLEMS.get(problem, (problem, problem))
-        err.print(f"[yellow]{t('varning', 'warning')}:[/] {t(sv, en)}", highlight=False)
+        err.print("[yellow]" + _("warning:") + f"[/] {PROBLEMS.get(problem, problem)}", highlight=False)
     if data["healthy"]:
-        console.print(t("[green]Motorn är i gång.[/]", "[green]The engine is running.[/]"))
+        console.print(_("[green]The engine is running.[/]"))

@@ -12,17 +12,23 @@ from babel.dates import format_datetime
 from rich.table import Table
 from sqlalchemy import select
 
-from tasks.commands.common import AgreementOpt, JsonFlag, agreement_transaction, console, print_json, t
+from tasks.commands.common import AgreementOpt, JsonFlag, agreement_transaction, console, print_json
+from workflow.i18n import _, _l, _pl, current_language
 from workflow.meetings import actions
 from workflow.meetings.agenda import agenda
 from workflow.meetings.models import Meeting, MeetingKind
 
-app = typer.Typer(help="Möten: råd, avstämningar, översyn, utvärdering / meetings", no_args_is_help=True)
-agenda_app = typer.Typer(help="Dagordningen / the agenda", no_args_is_help=True)
+app = typer.Typer(help=_l("Meetings: council, check-ins, review, evaluation"), no_args_is_help=True)
+agenda_app = typer.Typer(help=_l("The agenda"), no_args_is_help=True)
 app.add_typer(agenda_app, name="agenda-item")
 
-MeetingArg = Annotated[str, typer.Argument(help="mötets id (se `trygg meeting list`)")]
-STATUS_SV = {"planned": "planerat", "held": "hållet", "closed": "avslutat", "cancelled": "inställt"}
+MeetingArg = Annotated[str, typer.Argument(help=_l("the meeting's id (see `trygg meeting list`)"))]
+STATUSES = {
+    "planned": _pl("meeting", "planned"),
+    "held": _pl("meeting", "held"),
+    "closed": _pl("meeting", "closed"),
+    "cancelled": _pl("meeting", "cancelled"),
+}
 
 
 def _when(value: str, tz: str, option: str) -> datetime:
@@ -31,7 +37,7 @@ def _when(value: str, tz: str, option: str) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(
-            f"ogiltig tid {value!r} (skriv ÅÅÅÅ-MM-DDTHH:MM)", param_hint=option
+            _("invalid time %(value)r (write YYYY-MM-DDTHH:MM)", value=value), param_hint=option
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
 
@@ -68,15 +74,15 @@ def _describe(session, agr, m: Meeting) -> dict:
     }
 
 
-@app.command("list")
+@app.command("list", help=_l("Every meeting."))
 def list_meetings(
     year: Annotated[int | None, typer.Option("--year")] = None,
     kind: Annotated[MeetingKind | None, typer.Option("--kind")] = None,
     agreement: AgreementOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Alla möten / every meeting."""
-    with agreement_transaction(agreement) as (session, agr, _):
+    """Every meeting."""
+    with agreement_transaction(agreement) as (session, agr, _sync):
         query = select(Meeting).where(Meeting.agreement_id == agr.id).order_by(Meeting.starts_at)
         if year is not None:
             query = query.where(Meeting.year == year)
@@ -104,52 +110,56 @@ def list_meetings(
             }
         )
         return
+    locale = "en" if current_language() == "en" else "sv_SE"
     table = Table(expand=True)
     for column in (
         "Id",
-        t("Tid", "Time"),
-        t("Möte", "Meeting"),
-        t("Läge", "Status"),
-        t("Kallade", "Invited"),
+        _("Time"),
+        _("Meeting"),
+        _("Status"),
+        _("Invited"),
     ):
         table.add_column(column)
     for r in rows:
-        when = format_datetime(r["starts_at"], "EEE d MMM y HH:mm", tzinfo=ZoneInfo(tz), locale="sv_SE")
-        table.add_row(r["id"], when, r["title"], t(STATUS_SV[r["status"]], r["status"]), str(r["invitees"]))
+        when = format_datetime(r["starts_at"], "EEE d MMM y HH:mm", tzinfo=ZoneInfo(tz), locale=locale)
+        table.add_row(r["id"], when, r["title"], str(STATUSES[r["status"]]), str(r["invitees"]))
     console.print(table)
 
 
-@app.command("show")
+@app.command("show", help=_l("One meeting with its agenda, the invited and the minutes."))
 def show(meeting: MeetingArg, agreement: AgreementOpt = None, as_json: JsonFlag = False) -> None:
-    """Ett möte med dagordning, kallade och anteckningar / one meeting in full."""
-    with agreement_transaction(agreement) as (session, agr, _):
+    """One meeting in full."""
+    with agreement_transaction(agreement) as (session, agr, _sync):
         data = _describe(session, agr, actions.find_meeting(session, agr, meeting))
     if as_json:
         print_json(data)
         return
-    console.rule(f"[bold]{data['title']}[/] ({data['id']}, {t(STATUS_SV[data['status']], data['status'])})")
+    console.rule(f"[bold]{data['title']}[/] ({data['id']}, {STATUSES[data['status']]})")
     console.print(f"{data['starts_at']} – {data['ends_at']}  {data['location'] or ''}", highlight=False)
-    console.print(t("[bold]Dagordning[/]", "[bold]Agenda[/]"))
+    console.print(_("[bold]Agenda[/]"))
     for n, item in enumerate(data["agenda"], start=1):
         console.print(f"  {n}. {item}", highlight=False)
-    console.print(t("[bold]Kallade[/]", "[bold]Invited[/]"))
+    console.print(_("[bold]Invited[/]"))
     for i in data["invitees"]:
-        extra = t(" (adjungerad)", " (co-opted)") if i["co_opted"] else ""
-        present = {True: t(" – närvarande", " – present"), False: t(" – frånvarande", " – absent"), None: ""}[
-            i["attended"]
-        ]
+        extra = _(" (co-opted)") if i["co_opted"] else ""
+        present = {True: _(" – present"), False: _(" – absent"), None: ""}[i["attended"]]
         console.print(f"  {i['name']}{extra}{present}", highlight=False)
 
 
-@app.command("add")
+@app.command(
+    "add",
+    help=_l(
+        "An extra council meeting; the council's members, the secretary and the coordinator are invited."
+    ),
+)
 def add(
     title: Annotated[str, typer.Option("--title")],
-    start: Annotated[str, typer.Option("--start", help="ÅÅÅÅ-MM-DDTHH:MM (lokal tid)")],
-    minutes: Annotated[int, typer.Option("--minutes", help="längd i minuter")] = 120,
+    start: Annotated[str, typer.Option("--start", help=_l("YYYY-MM-DDTHH:MM (local time)"))],
+    minutes: Annotated[int, typer.Option("--minutes", help=_l("length in minutes"))] = 120,
     location: Annotated[str | None, typer.Option("--location")] = None,
     agreement: AgreementOpt = None,
 ) -> None:
-    """Ett extra rådsmöte; rådets ledamöter, sekreteraren och samordnaren kallas / an ad hoc meeting."""
+    """An ad hoc council meeting."""
     with agreement_transaction(agreement) as (session, agr, sync):
         begins = _when(start, agr.timezone, "--start")
         council = [
@@ -167,46 +177,52 @@ def add(
             location=location,
             invite=council,
         )
-        console.print(t(f"Mötet {m.key} är inlagt.", f"Meeting {m.key} added."))
+        console.print(_("Meeting %(key)s added.", key=m.key))
 
 
-@agenda_app.command("add")
+@agenda_app.command("add", help=_l("Propose an item for the agenda."))
 def agenda_add(
     meeting: MeetingArg,
-    title: Annotated[str, typer.Argument(help="punktens rubrik")],
-    by: Annotated[str | None, typer.Option("--by", help="vem som föreslår punkten (person-id)")] = None,
+    title: Annotated[str, typer.Argument(help=_l("the item's heading"))],
+    by: Annotated[str | None, typer.Option("--by", help=_l("who proposes the item (person id)"))] = None,
     agreement: AgreementOpt = None,
 ) -> None:
-    """Föreslå en punkt på dagordningen / propose an agenda item."""
+    """Propose an agenda item."""
     with agreement_transaction(agreement) as (session, agr, sync):
         m = actions.find_meeting(session, agr, meeting)
         person = actions.find_person(session, agr, by) if by else None
         actions.add_agenda_item(session, sync, m, title, person)
-        console.print(t(f"Punkten är tillagd på {m.key}.", f"Item added to {m.key}."))
+        console.print(_("Item added to %(key)s.", key=m.key))
 
 
-@app.command("coopt")
+@app.command(
+    "coopt",
+    help=_l(
+        "Co-opt someone to one meeting.\n\nA known person is given by id; a guest from outside the agreement "
+        "with --name, --email and --organisation (the guest stays when the file is loaded again)."
+    ),
+)
 def coopt(
     meeting: MeetingArg,
-    person: Annotated[str | None, typer.Argument(help="person-id (eller --name/--email för en gäst)")] = None,
-    name: Annotated[str | None, typer.Option("--name", help="gästens namn / a guest's name")] = None,
-    email: Annotated[str | None, typer.Option("--email", help="gästens e-post")] = None,
-    organisation: Annotated[
-        str | None, typer.Option("--organisation", help="organisationens id, t.ex. foreningar")
+    person: Annotated[
+        str | None, typer.Argument(help=_l("person id (or --name/--email for a guest)"))
     ] = None,
-    title: Annotated[str | None, typer.Option("--title", help="gästens titel")] = None,
-    language: Annotated[str, typer.Option("--language", help="sv eller en: språket i gästens mejl")] = "sv",
+    name: Annotated[str | None, typer.Option("--name", help=_l("the guest's name"))] = None,
+    email: Annotated[str | None, typer.Option("--email", help=_l("the guest's email"))] = None,
+    organisation: Annotated[
+        str | None, typer.Option("--organisation", help=_l("the organisation's id, e.g. foreningar"))
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help=_l("the guest's title"))] = None,
+    language: Annotated[
+        str, typer.Option("--language", help=_l("sv or en: the language of the guest's mails"))
+    ] = "sv",
     agreement: AgreementOpt = None,
 ) -> None:
-    """Adjungera någon till ett enskilt möte / co-opt someone to one meeting.
-
-    En känd person anges med id; en gäst utanför överenskommelsen med --name, --email och
-    --organisation (gästen finns kvar när filen läses in igen).
-    """
+    """Co-opt a known person or a guest to one meeting."""
     if (person is None) == (name is None):
-        raise typer.BadParameter("ange ett person-id eller --name (inte båda)", param_hint="PERSON")
+        raise typer.BadParameter(_("give a person id or --name (not both)"), param_hint="PERSON")
     if name is not None and (not email or not organisation):
-        raise typer.BadParameter("en gäst behöver --email och --organisation", param_hint="--name")
+        raise typer.BadParameter(_("a guest needs --email and --organisation"), param_hint="--name")
     with agreement_transaction(agreement) as (session, agr, sync):
         m = actions.find_meeting(session, agr, meeting)
         if person is not None:
@@ -224,52 +240,52 @@ def coopt(
             )
         actions.coopt(session, sync, m, p)
         console.print(
-            t(f"{p.name} ({p.key}) är adjungerad till {m.key}.", f"{p.name} ({p.key}) co-opted to {m.key}."),
+            _("%(name)s (%(key)s) co-opted to %(meeting)s.", name=p.name, key=p.key, meeting=m.key),
             highlight=False,
         )
 
 
-@app.command("reschedule")
+@app.command("reschedule", help=_l("Move a meeting (the invited get an update)."))
 def reschedule(
     meeting: MeetingArg,
-    start: Annotated[str, typer.Option("--start", help="ny tid ÅÅÅÅ-MM-DDTHH:MM")],
+    start: Annotated[str, typer.Option("--start", help=_l("the new time YYYY-MM-DDTHH:MM"))],
     minutes: Annotated[int | None, typer.Option("--minutes")] = None,
     location: Annotated[str | None, typer.Option("--location")] = None,
     agreement: AgreementOpt = None,
 ) -> None:
-    """Flytta ett möte / move a meeting (the invited get an update)."""
+    """Move a meeting (the invited get an update)."""
     with agreement_transaction(agreement) as (session, agr, sync):
         m = actions.find_meeting(session, agr, meeting)
         begins = _when(start, agr.timezone, "--start")
         actions.reschedule(
             session, sync, m, begins, begins + timedelta(minutes=minutes) if minutes else None, location
         )
-        console.print(
-            t(f"{m.key} är flyttat (version {m.sequence}).", f"{m.key} moved (sequence {m.sequence}).")
-        )
+        console.print(_("%(key)s moved (sequence %(sequence)s).", key=m.key, sequence=m.sequence))
 
 
-@app.command("cancel")
+@app.command("cancel", help=_l("Cancel a meeting."))
 def cancel(
     meeting: MeetingArg, reason: Annotated[str, typer.Option("--reason")], agreement: AgreementOpt = None
 ) -> None:
-    """Ställ in ett möte / cancel a meeting."""
+    """Cancel a meeting."""
     with agreement_transaction(agreement) as (session, agr, sync):
         m = actions.find_meeting(session, agr, meeting)
         actions.cancel(session, sync, m, reason)
-        console.print(t(f"{m.key} är inställt.", f"{m.key} is cancelled."))
+        console.print(_("%(key)s is cancelled.", key=m.key))
 
 
-@app.command("minutes")
+@app.command("minutes", help=_l("Record the minutes and who attended; another round is a new revision."))
 def minutes_command(
     meeting: MeetingArg,
     file: Annotated[
-        Path, typer.Argument(help="mötesanteckningarna (text eller Markdown)", exists=True, dir_okay=False)
+        Path, typer.Argument(help=_l("the minutes (text or Markdown)"), exists=True, dir_okay=False)
     ],
-    attended: Annotated[str, typer.Option("--attended", help="närvarande, person-id med komma emellan")],
+    attended: Annotated[
+        str, typer.Option("--attended", help=_l("who attended, person ids separated by commas"))
+    ],
     agreement: AgreementOpt = None,
 ) -> None:
-    """Registrera mötesanteckningar och närvaro; ett nytt varv blir en ny version / record minutes."""
+    """Record minutes."""
     text = file.read_text(encoding="utf-8")
     with agreement_transaction(agreement) as (session, agr, sync):
         m = actions.find_meeting(session, agr, meeting)
@@ -278,8 +294,5 @@ def minutes_command(
         ]
         revision = actions.record_minutes(session, sync, m, text, present, sync.clock.now())
         console.print(
-            t(
-                f"Anteckningar för {m.key} registrerade (version {revision.revision}).",
-                f"Minutes of {m.key} recorded (revision {revision.revision}).",
-            )
+            _("Minutes of %(key)s recorded (revision %(revision)s).", key=m.key, revision=revision.revision)
         )

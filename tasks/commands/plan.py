@@ -20,29 +20,31 @@ from tasks.commands.common import (
     print_json,
     report_problems,
     require_schema,
-    t,
 )
 from workflow.clock import SystemClock
 from workflow.db import session_factory
+from workflow.i18n import _, _l
 from workflow.loading import import_plan
 from workflow.plan.importing import default_year, read_plan_import
 from workflow.source import InputError
 from workflow.status import UnknownAgreement, resolve_agreement
 
-app = typer.Typer(help="Handlingsplanen / the action plan", no_args_is_help=True)
+app = typer.Typer(help=_l("The action plan"), no_args_is_help=True)
 
 
-@app.command("import")
+@app.command("import", help=_l("Import a revised action plan."))
 def plan_import(
-    file: Annotated[Path, typer.Argument(help="planen: text kopierad ur Word, CSV eller XLSX")],
+    file: Annotated[Path, typer.Argument(help=_l("the plan: text copied from Word, CSV or XLSX"))],
     agreement: AgreementOpt = None,
-    year: Annotated[int | None, typer.Option("--year", help="verksamhetsåret planen gäller")] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help=_l("the year of operations the plan is for"))
+    ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="visa vad som skulle ändras, skriv inget")
+        bool, typer.Option("--dry-run", help=_l("show what would change, write nothing"))
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Läs in en reviderad handlingsplan / import the year's revised action plan."""
+    """Import the year's revised action plan."""
     eng = engine()
     require_schema(eng)
     clock = SystemClock()
@@ -84,20 +86,23 @@ def plan_import(
             }
         )
         return
-    table = Table(title=t(f"Handlingsplan {chosen_year}", f"Action plan {chosen_year}"), expand=True)
+    table = Table(title=_("Action plan %(year)s", year=chosen_year), expand=True)
     for column in (
-        t("Rad", "Line"),
+        _("Line"),
         "Id",
-        t("Aktivitet", "Activity"),
-        t("Ansvarig", "Responsible"),
-        t("Senast", "Due"),
+        _("Activity"),
+        _("Responsible"),
+        _("Due"),
     ):
         table.add_column(column)
     for row in rows:
         owners = ", ".join(row["owners"]) + (" + " + ", ".join(row["partners"]) if row["partners"] else "")
         table.add_row(str(row["line"]), row["id"], row["activity"], owners, row["deadline"] or "—")
     console.print(table)
-    verb = t("skulle ändra", "would change") if dry_run else t("ändrade", "changed")
-    console.print(f"{len(rows)} {t('aktiviteter', 'activities')}; {verb} {len(changes)}:", highlight=False)
+    verb = _("would change") if dry_run else _("changed")
+    console.print(
+        _("%(n)s activities; %(verb)s %(changes)s:", n=len(rows), verb=verb, changes=len(changes)),
+        highlight=False,
+    )
     for change in changes:
         console.print(f"  {change['action']:8} {change['entity']:15} {change['key']}", highlight=False)

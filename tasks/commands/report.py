@@ -7,23 +7,24 @@ from typing import Annotated, Literal
 
 import typer
 
-from tasks.commands.common import AgreementOpt, agreement_transaction, console, t
+from tasks.commands.common import AgreementOpt, agreement_transaction, console
+from workflow.i18n import _, _l
 from workflow.report.render import render_report
 from workflow.report.yearly import yearly_report
 from workflow.settings import VAR_DIR
 
 
 def report(
-    year: Annotated[int, typer.Option("--year", help="verksamhetsåret")],
+    year: Annotated[int, typer.Option("--year", help=_l("the year of operations"))],
     out: Annotated[
-        Path | None, typer.Option("--out", help="HTML-filen (standard: var/reports/ID-ÅR.html)")
+        Path | None, typer.Option("--out", help=_l("the HTML file (default: var/reports/ID-YEAR.html)"))
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="sv eller en")] = "sv",
+    lang: Annotated[str, typer.Option("--lang", help=_l("sv or en"))] = "sv",
     agreement: AgreementOpt = None,
 ) -> None:
-    """Årsuppföljningen som HTML, med diagram, för polis- och kommunledning / the yearly report."""
+    """The yearly report."""
     if lang not in ("sv", "en"):
-        raise typer.BadParameter("sv eller en", param_hint="--lang")
+        raise typer.BadParameter(_("sv or en"), param_hint="--lang")
     with agreement_transaction(agreement) as (session, agr, sync):
         data = yearly_report(session, agr, year, sync.clock.now().date())
         html = render_report(data, _lang(lang))
@@ -31,7 +32,7 @@ def report(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(html, encoding="utf-8")
     console.print(
-        t(f"Årsrapporten {year} är skriven: {target}", f"The {year} report is written: {target}"),
+        _("The %(year)s report is written: %(target)s", year=year, target=target),
         highlight=False,
     )
 

@@ -11,7 +11,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tasks.commands.common import EXIT_INPUT, FileArg, console, err, print_json, report_problems, t
+from tasks.commands.common import EXIT_INPUT, FileArg, console, err, print_json, report_problems
+from workflow.i18n import _, _l
 from workflow.resources import find_agreement_file
 from workflow.simulation.behaviour import Behaviour
 from workflow.simulation.run import simulate
@@ -22,35 +23,44 @@ def _day(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"ogiltigt datum {value!r} (skriv ÅÅÅÅ-MM-DD)", param_hint=option) from None
+        raise typer.BadParameter(
+            _("invalid date %(value)r (write YYYY-MM-DD)", value=value), param_hint=option
+        ) from None
 
 
 def simulate_command(
     agreement: FileArg,
-    start: Annotated[str, typer.Option("--from", help="första dag, ÅÅÅÅ-MM-DD")],
-    end: Annotated[str, typer.Option("--to", help="sista dag, ÅÅÅÅ-MM-DD")],
-    out: Annotated[Path, typer.Option("--out", help="mapp för .eml, timeline.jsonl och årsrapporter")],
-    seed: Annotated[int, typer.Option("--seed", help="samma frö ger samma förlopp")] = 1,
+    start: Annotated[str, typer.Option("--from", help=_l("the first day, YYYY-MM-DD"))],
+    end: Annotated[str, typer.Option("--to", help=_l("the last day, YYYY-MM-DD"))],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help=_l("folder for the .eml files, timeline.jsonl and the yearly reports")),
+    ],
+    seed: Annotated[
+        int, typer.Option("--seed", help=_l("the same seed gives the same course of events"))
+    ] = 1,
     on_time_rate: Annotated[
-        float, typer.Option("--on-time-rate", min=0.0, max=1.0, help="andel som görs i tid")
+        float, typer.Option("--on-time-rate", min=0.0, max=1.0, help=_l("the share done on time"))
     ] = 0.6,
     late_rate: Annotated[
-        float, typer.Option("--late-rate", min=0.0, max=1.0, help="andel som görs för sent")
+        float, typer.Option("--late-rate", min=0.0, max=1.0, help=_l("the share done late"))
     ] = 0.3,
-    quiet: Annotated[bool, typer.Option("--quiet", help="bara summeringen")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="summeringen som JSON")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help=_l("only the summary"))] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_l("the summary as JSON"))] = False,
 ) -> None:
-    """Kör överenskommelsen i en simulerad tid: alla mejl, tidslinje och årsrapporter."""
+    """Run the agreement in simulated time: every mail, the timeline and the yearly reports."""
     first, last = _day(start, "--from"), _day(end, "--to")
     if last < first:
-        raise typer.BadParameter(f"--to ({last}) är före --from ({first})", param_hint="--to")
+        raise typer.BadParameter(
+            _("--to (%(last)s) is before --from (%(first)s)", last=last, first=first), param_hint="--to"
+        )
     try:
         behaviour = Behaviour(seed=seed, on_time_rate=on_time_rate, late_rate=late_rate)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--on-time-rate/--late-rate") from None
     total = (last - first).days + 1
     with Progress(
-        TextColumn(t("Simulerar", "Simulating")),
+        TextColumn(_("Simulating")),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.description}"),
@@ -99,25 +109,27 @@ def simulate_command(
                 no_wrap=True,
             )
     # Months down, and each month's kinds on one line: readable at any terminal width.
-    table = Table(title=t("Mejl per månad och slag", "Mails per month and kind"))
-    table.add_column(t("Månad", "Month"), no_wrap=True)
-    table.add_column(t("Antal", "Mails"), justify="right")
-    table.add_column(t("Slag", "Kinds"))
+    table = Table(title=_("Mails per month and kind"))
+    table.add_column(_("Month"), no_wrap=True)
+    table.add_column(_("Mails"), justify="right")
+    table.add_column(_("Kinds"))
     for month, counts in sorted(months.items()):
         table.add_row(
             month, str(sum(counts.values())), ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
         )
     table.add_row(
-        t("Totalt", "Total"),
+        _("Total"),
         str(len(result.timeline)),
         ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())),
         style="bold",
     )
     console.print(table)
     console.print(
-        t(
-            f"{len(result.timeline)} mejl i {out / 'mail'}; tidslinjen i {out / 'timeline.jsonl'}; årsrapporter: ",
-            f"{len(result.timeline)} mails in {out / 'mail'}; the timeline in {out / 'timeline.jsonl'}; reports: ",
+        _(
+            "%(n_mails)s mails in %(mail)s; the timeline in %(timeline)s; reports: ",
+            n_mails=len(result.timeline),
+            mail=out / "mail",
+            timeline=out / "timeline.jsonl",
         )
         + ", ".join(str(p) for p in result.reports),
         highlight=False,

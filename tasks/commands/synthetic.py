@@ -8,34 +8,35 @@ from typing import Annotated
 
 import typer
 
-from tasks.commands.common import EXIT_INPUT, console, err, t
+from tasks.commands.common import EXIT_INPUT, console, err
+from workflow.i18n import _, _l
 from workflow.synthetic import write_synthetic
 
 
 def synthetic(
-    file: Annotated[Path, typer.Argument(help="filen att skriva / the file to write")],
-    around: Annotated[str, typer.Option("--around", help="dagen som deadlines sprids kring, ÅÅÅÅ-MM-DD")],
-    activities: Annotated[int, typer.Option("--activities", min=1, help="antal aktiviteter")] = 100,
-    people: Annotated[int, typer.Option("--people", min=4, help="antal personer")] = 20,
-    spread: Annotated[int, typer.Option("--spread", min=0, help="± dagar kring --around")] = 30,
-    seed: Annotated[int, typer.Option("--seed", help="samma frö ger samma fil / same seed, same file")] = 1,
+    file: Annotated[Path, typer.Argument(help=_l("the file to write"))],
+    around: Annotated[str, typer.Option("--around", help=_l("the day deadlines spread around, YYYY-MM-DD"))],
+    activities: Annotated[
+        int, typer.Option("--activities", min=1, help=_l("the number of activities"))
+    ] = 100,
+    people: Annotated[int, typer.Option("--people", min=4, help=_l("the number of people"))] = 20,
+    spread: Annotated[int, typer.Option("--spread", min=0, help=_l("± days around --around"))] = 30,
+    seed: Annotated[int, typer.Option("--seed", help=_l("the same seed gives the same file"))] = 1,
 ) -> None:
-    """Skriv en syntetisk överenskommelse / write a synthetic agreement file."""
+    """Write a synthetic agreement file."""
     try:
         day = date.fromisoformat(around)
     except ValueError:
-        err.print(
-            t(
-                f"[red]--around: {around!r} är inte ett datum[/]",
-                f"[red]--around: {around!r} is not a date[/]",
-            )
-        )
+        err.print(_("[red]--around: %(around)r is not a date[/]", around=around))
         raise typer.Exit(EXIT_INPUT) from None
     write_synthetic(file, activities=activities, people=people, around=day, spread_days=spread, seed=seed)
     console.print(
-        t(
-            f"Skrev {file}: {activities} aktiviteter, {people} personer kring {day}.",
-            f"Wrote {file}: {activities} activities, {people} people around {day}.",
+        _(
+            "Wrote %(file)s: %(activities)s activities, %(people)s people around %(day)s.",
+            file=file,
+            activities=activities,
+            people=people,
+            day=day,
         ),
         highlight=False,
     )

@@ -18,6 +18,7 @@ from pydantic import (
 
 from workflow.agreement.models import Body, OrganisationKind, Role
 from workflow.clock import known_zone
+from workflow.i18n import _l
 
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=100)]
 Text = Annotated[str, Field(min_length=1)]
@@ -44,7 +45,9 @@ class Period(Strict):
     @model_validator(mode="after")
     def _ends_after_start(self) -> Period:
         if self.end < self.start:
-            raise ValueError(f"perioden slutar ({self.end}) innan den börjar ({self.start})")
+            raise ValueError(
+                _l("the period ends (%(end)s) before it begins (%(start)s)", end=self.end, start=self.start)
+            )
         return self
 
 
@@ -85,7 +88,13 @@ class MembershipSpec(Strict):
     @model_validator(mode="after")
     def _ends_after_start(self) -> MembershipSpec:
         if self.valid_to is not None and self.valid_to < self.valid_from:
-            raise ValueError(f"mandatet slutar ({self.valid_to}) innan det börjar ({self.valid_from})")
+            raise ValueError(
+                _l(
+                    "the mandate ends (%(end)s) before it begins (%(start)s)",
+                    end=self.valid_to,
+                    start=self.valid_from,
+                )
+            )
         return self
 
 
@@ -155,7 +164,7 @@ class CycleSpec(Strict):
     @classmethod
     def _five_in_order(cls, steps: list[StepSpec]) -> list[StepSpec]:
         if [s.number for s in steps] != [1, 2, 3, 4, 5]:
-            raise ValueError("stegen ska vara numrerade 1–5 i ordning")
+            raise ValueError(_l("the steps must be numbered 1–5 in order"))
         return steps
 
 
@@ -210,7 +219,7 @@ class RemindersSpec(Strict):
     @classmethod
     def _distinct(cls, stages: list[int]) -> list[int]:
         if len(set(stages)) != len(stages):
-            raise ValueError("samma dag förekommer flera gånger / a stage is listed twice")
+            raise ValueError(_l("a stage is listed twice"))
         return sorted(stages, reverse=True)
 
     @field_validator("escalation")
@@ -218,7 +227,7 @@ class RemindersSpec(Strict):
     def _increasing(cls, steps: list[EscalationStep]) -> list[EscalationStep]:
         afters = [s.after for s in steps]
         if afters != sorted(set(afters)):
-            raise ValueError("stegens `after` ska öka / `after` must increase from step to step")
+            raise ValueError(_l("`after` must increase from step to step"))
         return steps
 
 
@@ -243,11 +252,13 @@ class MeetingsSpec(Strict):
     def _call_before_invitation(self) -> MeetingsSpec:
         if self.agenda_call_days and self.agenda_call_days <= self.invitation_days:
             raise ValueError(
-                "`agenda_call_days` ska vara fler än `invitation_days` (eller 0: ingen inbjudan till punkter)"
-                " / the agenda call comes before the invitation"
+                _l(
+                    "`agenda_call_days` must be more than `invitation_days` (or 0: no call for agenda items): "
+                    "the agenda call comes before the invitation"
+                )
             )
         if self.minutes_due_days < self.minutes_request_days:
-            raise ValueError("`minutes_due_days` kan inte komma före `minutes_request_days`")
+            raise ValueError(_l("`minutes_due_days` cannot come before `minutes_request_days`"))
         return self
 
 
@@ -262,7 +273,7 @@ class ActivitySpec(Strict):
     @model_validator(mode="after")
     def _when_or_timing(self) -> ActivitySpec:
         if self.when is None and self.timing is None:
-            raise ValueError("ange `when` (När) eller `timing`")
+            raise ValueError(_l("give `when` (När) or `timing`"))
         return self
 
 

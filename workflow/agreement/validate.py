@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from workflow.agreement.contacts import parent_loops, resolve_contacts
 from workflow.agreement.context import timing_context as context_timing
 from workflow.agreement.schema import AgreementSpec, slug
+from workflow.i18n import _l
 from workflow.plan_language.content import ActivityPlan, read_activity
 from workflow.plan_language.responsibility import ResponsibilityError
 from workflow.plan_language.timing import TimingContext, TimingError
@@ -73,11 +74,18 @@ def _check_references(spec: AgreementSpec, doc: YamlDocument) -> list[Problem]:
         twice = _duplicates(keys)
         for i, key in enumerate(keys):
             if key in twice:
-                problems.append(doc.problem((section, i, "id"), f"id {key!r} förekommer flera gånger"))
+                problems.append(
+                    doc.problem((section, i, "id"), _l("id %(key)r occurs more than once", key=key))
+                )
+
+    unknown = {
+        "organisation": lambda key: _l("unknown organisation %(key)r", key=key),
+        "person": lambda key: _l("unknown person %(key)r", key=key),
+    }
 
     def ref(loc: tuple, key: str | None, known: set[str], what: str) -> None:
         if key is not None and key not in known:
-            problems.append(doc.problem(loc, f"okänd {what} {key!r}"))
+            problems.append(doc.problem(loc, unknown[what](key)))
 
     dup("organisations", [o.id for o in spec.organisations])
     dup("people", [p.id for p in spec.people])
@@ -90,7 +98,11 @@ def _check_references(spec: AgreementSpec, doc: YamlDocument) -> list[Problem]:
                 problems.append(
                     doc.problem(
                         ("organisations", i, "aliases", j),
-                        f"aliaset {word!r} används redan av organisationen {other!r}",
+                        _l(
+                            "the alias %(word)r is already used by the organisation %(other)r",
+                            word=word,
+                            other=other,
+                        ),
                     )
                 )
     # A loop is reported once, on the parent of its member that comes first in the file.
@@ -100,7 +112,7 @@ def _check_references(spec: AgreementSpec, doc: YamlDocument) -> list[Problem]:
         problems.append(
             doc.problem(
                 ("organisations", index[loop[0]], "parent"),
-                f"överordnade organisationer bildar en slinga: {chain}",
+                _l("the parent organisations form a loop: %(chain)s", chain=chain),
             )
         )
     for i, person in enumerate(spec.people):
@@ -130,11 +142,14 @@ def _check_references(spec: AgreementSpec, doc: YamlDocument) -> list[Problem]:
     for i, area in enumerate(areas):
         if area.id in dup_areas:
             problems.append(
-                doc.problem(("plan", "areas", i, "id"), f"id {area.id!r} förekommer flera gånger")
+                doc.problem(("plan", "areas", i, "id"), _l("id %(key)r occurs more than once", key=area.id))
             )
         if area.title.casefold() in dup_titles:
             problems.append(
-                doc.problem(("plan", "areas", i, "title"), f"området {area.title!r} förekommer flera gånger")
+                doc.problem(
+                    ("plan", "areas", i, "title"),
+                    _l("the area %(title)r occurs more than once", title=area.title),
+                )
             )
     activity_keys = [
         (a.id, (i, g, k))
@@ -148,7 +163,7 @@ def _check_references(spec: AgreementSpec, doc: YamlDocument) -> list[Problem]:
             problems.append(
                 doc.problem(
                     ("plan", "areas", i, "goals", g, "activities", k, "id"),
-                    f"aktivitetens id {key!r} förekommer flera gånger",
+                    _l("the activity id %(key)r occurs more than once", key=key),
                 )
             )
     return problems
@@ -178,7 +193,7 @@ def _read_plan(spec: AgreementSpec, doc: YamlDocument) -> tuple[list[ActivityPla
                 problems.append(
                     doc.problem(
                         ("plan", "areas", i, "goals", g),
-                        f"målet {goal.title!r} förekommer flera gånger i området",
+                        _l("the goal %(title)r occurs more than once in the area", title=goal.title),
                     )
                 )
             goal_keys.append(goal_key)
@@ -199,7 +214,7 @@ def _read_plan(spec: AgreementSpec, doc: YamlDocument) -> tuple[list[ActivityPla
                         footnotes=tuple(act.footnotes),
                     )
                 except ResponsibilityError as exc:
-                    problems.append(doc.problem((*loc, "responsible"), str(exc)))
+                    problems.append(doc.problem((*loc, "responsible"), exc.args[0]))
                     continue
                 except TimingError as exc:
                     field_name = "timing" if act.timing is not None else "when"
@@ -208,8 +223,10 @@ def _read_plan(spec: AgreementSpec, doc: YamlDocument) -> tuple[list[ActivityPla
                 problems += [
                     doc.problem(
                         (*loc, "responsible"),
-                        f"organisationen {org!r} har ingen kontaktperson (contact: true) "
-                        "som kan få påminnelser",
+                        _l(
+                            "the organisation %(org)r has no contact person (contact: true) who can get reminders",
+                            org=org,
+                        ),
                     )
                     for org in (*plan.leads, *plan.partners)
                     if not contacts.get(org)

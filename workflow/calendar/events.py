@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from workflow.agreement.context import context_of
 from workflow.agreement.models import Agreement
 from workflow.cycle.models import Cycle, CycleStep
+from workflow.i18n import _
 from workflow.ical import uid
 from workflow.meetings.models import Meeting, MeetingStatus
 from workflow.plan.models import Activity, ActivityEvent, ActivityState
@@ -112,7 +113,13 @@ def _steps(session: Session, agreement: Agreement, start: date, end: date) -> li
         CalendarEvent(
             uid=uid(agreement.key, "step", f"{s.cycle.year}-{s.number}"),
             kind="step",
-            summary=f"Steg {s.number} ({s.cycle.year}) ska vara klart: {s.title}",
+            summary=_(
+                "Step %(step)s (%(year)s) due: %(title)s",
+                agreement.language,
+                step=s.number,
+                year=s.cycle.year,
+                title=s.title,
+            ),
             start=s.deadline,
             end=s.deadline,
             refs=(f"{s.cycle.year}/{s.number}",),
@@ -137,11 +144,16 @@ def _activities(session: Session, agreement: Agreement, start: date, end: date) 
                 CalendarEvent(
                     uid=uid(agreement.key, "deadline", act.key),
                     kind="deadline",
-                    summary=f"Senast: {act.title}",
+                    summary=_("Due: %(title)s", agreement.language, title=act.title),
                     start=due,
                     end=due,
                     refs=(act.key,),
-                    description=f"När: {act.when_text or ''}\nAnsvarig: {act.responsible_text or ''}",
+                    description=_(
+                        "When: %(when)s\nResponsible: %(responsible)s",
+                        agreement.language,
+                        when=act.when_text or "",
+                        responsible=act.responsible_text or "",
+                    ),
                 )
             )
         if act.timing:
@@ -150,11 +162,16 @@ def _activities(session: Session, agreement: Agreement, start: date, end: date) 
                     CalendarEvent(
                         uid=uid(agreement.key, "follow_up", f"{act.key}-{day.isoformat()}"),
                         kind="follow_up",
-                        summary=f"Uppföljning: {act.title}",
+                        summary=_("Follow-up: %(title)s", agreement.language, title=act.title),
                         start=day,
                         end=day,
                         refs=(act.key,),
-                        description=f"När: {act.when_text or ''}\nAnsvarig: {act.responsible_text or ''}",
+                        description=_(
+                            "When: %(when)s\nResponsible: %(responsible)s",
+                            agreement.language,
+                            when=act.when_text or "",
+                            responsible=act.responsible_text or "",
+                        ),
                     )
                 )
     triggered = session.scalars(
@@ -169,7 +186,7 @@ def _activities(session: Session, agreement: Agreement, start: date, end: date) 
             CalendarEvent(
                 uid=uid(agreement.key, "event", str(ev.id)),
                 kind="event_follow_up",
-                summary=f"Uppföljning efter händelse: {ev.activity.title}",
+                summary=_("Follow-up after an event: %(title)s", agreement.language, title=ev.activity.title),
                 description=ev.note,
                 start=ev.due_on,
                 end=ev.due_on,

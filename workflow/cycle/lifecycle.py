@@ -18,6 +18,7 @@ from workflow.agreement.context import context_of
 from workflow.agreement.models import Agreement, Organisation
 from workflow.audit import UnitOfWork
 from workflow.cycle.models import Cycle, CycleActivity, CycleStep, Deliverable, StepState
+from workflow.i18n import LazyText, _l, _pl, render
 from workflow.meetings.models import Meeting, MeetingKind, MeetingStatus
 from workflow.meetings.schedule import reconcile_meetings
 from workflow.plan.load import latest_version
@@ -29,11 +30,11 @@ HELD = (MeetingStatus.HELD, MeetingStatus.CLOSED)
 
 # Short names of the steps, for calendars and mails; the agreement's own words are the titles.
 STEP_NAMES = {
-    "facts": "Fakta om brottsläget insamlade",
-    "situation_picture": "Gemensam lägesbild",
-    "action_plan": "Handlingsplan beslutad",
-    "operations": "Operativt arbete",
-    "evaluation": "Uppföljning och utvärdering",
+    "facts": _l("Facts on the crime situation collected"),
+    "situation_picture": _l("Joint situation picture"),
+    "action_plan": _l("Action plan decided"),
+    "operations": _l("Operational work"),
+    "evaluation": _l("Follow-up and evaluation"),
 }
 
 
@@ -44,7 +45,7 @@ class CycleError(ValueError):
 @dataclass(frozen=True)
 class DeliverableSpec:
     key: str
-    title: str
+    title: LazyText  # stored in the agreement's language when the cycle opens
     owner: str | None = None  # organisation key
     automatic: bool = False
 
@@ -53,25 +54,35 @@ def deliverables_for(step_key: str, owners: list[str], party_names: dict[str, st
     """What a step must produce, as the agreement describes the five steps."""
     if step_key == "facts":
         return [
-            DeliverableSpec(f"facts-{o}", f"Fakta om det brottsliga läget från {party_names.get(o, o)}", o)
+            DeliverableSpec(
+                f"facts-{o}",
+                _l("Facts on the criminal situation from %(party)s", party=party_names.get(o, o)),
+                o,
+            )
             for o in owners
         ]
     if step_key == "situation_picture":
         return [
-            DeliverableSpec("situation-picture", "Gemensam lägesbild upprättad"),
-            DeliverableSpec("council-approval", "Lägesbilden godkänd av rådet"),
+            DeliverableSpec("situation-picture", _l("Joint situation picture established")),
+            DeliverableSpec("council-approval", _l("The situation picture approved by the council")),
         ]
     if step_key == "action_plan":
         return [
             DeliverableSpec(
-                "plan-version", "Årets handlingsplan beslutad (planversion inläst)", automatic=True
+                "plan-version", _l("The year's action plan decided (plan version loaded)"), automatic=True
             )
         ]
     if step_key == "operations":
-        return [DeliverableSpec("check-ins", "Årets två avstämningar kommun–polis hållna", automatic=True)]
+        return [
+            DeliverableSpec(
+                "check-ins", _l("The year's two municipality–police check-ins held"), automatic=True
+            )
+        ]
     return [
-        DeliverableSpec("evaluation", "Utvärderingen redovisad för polis- och kommunledning", automatic=True),
-        DeliverableSpec("council-review", "Uppföljning av hur rådet har fungerat"),
+        DeliverableSpec(
+            "evaluation", _l("The evaluation presented to police and municipal leadership"), automatic=True
+        ),
+        DeliverableSpec("council-review", _l("Follow-up of how the council has worked")),
     ]
 
 
@@ -85,7 +96,7 @@ def open_cycle(
 ) -> Cycle:
     """Open the cycle of `year`: its five steps (step 1 open), deliverables, meetings, activities."""
     if session.scalar(select(Cycle).where(Cycle.agreement_id == agreement.id, Cycle.year == year)):
-        raise CycleError(f"cykeln för {year} finns redan")
+        raise CycleError(_l("the cycle of %(year)s already exists", year=year))
     version = latest_version(session, agreement.id, year=year) or latest_version(session, agreement.id)
     cycle = Cycle(
         agreement_id=agreement.id,
@@ -113,7 +124,7 @@ def open_cycle(
             step.deliverables.append(
                 Deliverable(
                     key=d.key,
-                    title=d.title,
+                    title=render(d.title, agreement.language),
                     position=pos,
                     owner_id=orgs[d.owner].id if d.owner else None,
                     automatic=d.automatic,
@@ -172,7 +183,7 @@ def current_cycle(session: Session, agreement: Agreement, year: int | None = Non
         query = query.where(Cycle.closed_at.is_(None))
     cycle = session.scalar(query.order_by(Cycle.year.desc()).limit(1))
     if cycle is None:
-        raise CycleError(f"ingen cykel för {year}" if year else "ingen öppen cykel")
+        raise CycleError(_l("no cycle for %(year)s", year=year) if year else _l("no open cycle"))
     return cycle
 
 
@@ -217,7 +228,14 @@ def record_deliverable(
     found = next((d for d in step.deliverables if d.key == key), None)
     if found is None:
         known = ", ".join(d.key for d in step.deliverables)
-        raise CycleError(f"steg {step_number} har ingen leverans {key!r} (finns: {known})")
+        raise CycleError(
+            _l(
+                "step %(step)s has no deliverable %(key)r (there are: %(known)s)",
+                step=step_number,
+                key=key,
+                known=known,
+            )
+        )
     if found.done_at is None:
         found.done_at, found.done_by, found.note = unit.clock.now(), unit.actor, note
         unit.audit("deliver", "deliverable", f"{cycle.year}/{step_number}/{key}", after={"note": note})
@@ -237,12 +255,22 @@ def close_step(
     step = _step(cycle, number)
     if step.state != StepState.OPEN:
         open_step = next((s.number for s in cycle.steps if s.state == StepState.OPEN), None)
-        raise CycleError(f"steg {number} är inte öppet (öppet steg: {open_step or 'inget'})")
+        raise CycleError(
+            _l(
+                "step %(step)s is not open (open step: %(open)s)",
+                step=number,
+                open=open_step or _pl("step", "none"),
+            )
+        )
     refresh_automatic(session, unit, agreement, cycle)
     missing = [d.key for d in step.deliverables if d.done_at is None]
     if missing and not override_reason:
         raise CycleError(
-            f"steg {number} saknar: {', '.join(missing)} (leverera dem, eller åsidosätt med en motivering)"
+            _l(
+                "step %(step)s lacks: %(missing)s (deliver them, or override with a reason)",
+                step=number,
+                missing=", ".join(missing),
+            )
         )
     step.state, step.closed_at, step.closed_by = StepState.CLOSED, unit.clock.now(), unit.actor
     step.override_reason = override_reason
@@ -267,7 +295,7 @@ def close_step(
 def _step(cycle: Cycle, number: int) -> CycleStep:
     step = next((s for s in cycle.steps if s.number == number), None)
     if step is None:
-        raise CycleError(f"steg {number} finns inte (1–5)")
+        raise CycleError(_l("step %(step)s does not exist (1–5)", step=number))
     return step
 
 

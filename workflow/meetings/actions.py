@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from workflow.agreement.models import Agreement, Organisation, Person
 from workflow.agreement.schema import slug
 from workflow.audit import UnitOfWork
+from workflow.i18n import _l
 from workflow.meetings.models import AgendaItem, Invitee, Meeting, MeetingKind, MeetingStatus, MinutesRevision
 from workflow.meetings.sweep import MOOT_ON_CANCEL, refresh_next_action
 from workflow.outbox.notices import cancel_notices
@@ -30,7 +31,7 @@ class MeetingError(ValueError):
 def find_meeting(session: Session, agreement: Agreement, key: str) -> Meeting:
     meeting = session.scalar(select(Meeting).where(Meeting.agreement_id == agreement.id, Meeting.key == key))
     if meeting is None:
-        raise MeetingError(f"okänt möte {key!r} (se `trygg meeting list`)")
+        raise MeetingError(_l("unknown meeting %(key)r (see `trygg meeting list`)", key=key))
     return meeting
 
 
@@ -39,15 +40,15 @@ def find_person(session: Session, agreement: Agreement, key: str) -> Person:
         select(Person).where(Person.agreement_id == agreement.id, Person.key == key, Person.active)
     )
     if person is None:
-        raise MeetingError(f"okänd person {key!r}")
+        raise MeetingError(_l("unknown person %(key)r", key=key))
     return person
 
 
 def _open(meeting: Meeting) -> None:
     if meeting.status in (MeetingStatus.CANCELLED, MeetingStatus.CLOSED):
-        raise MeetingError(
-            f"mötet {meeting.key} är {'inställt' if meeting.status == 'cancelled' else 'avslutat'}"
-        )
+        if meeting.status == MeetingStatus.CANCELLED:
+            raise MeetingError(_l("the meeting %(key)s is cancelled", key=meeting.key))
+        raise MeetingError(_l("the meeting %(key)s is closed", key=meeting.key))
 
 
 def add_meeting(
@@ -64,7 +65,7 @@ def add_meeting(
 ) -> Meeting:
     """An ad hoc meeting (an extra council meeting, say): its key names its date."""
     if ends_at <= starts_at:
-        raise MeetingError("mötet måste sluta efter att det börjar")
+        raise MeetingError(_l("the meeting must end after it begins"))
     base = f"adhoc-{starts_at.date().isoformat()}-{slug(title)[:40]}"
     key, n = base, 1
     while session.scalar(select(Meeting.id).where(Meeting.agreement_id == agreement.id, Meeting.key == key)):
@@ -98,7 +99,7 @@ def add_agenda_item(
 ) -> AgendaItem:
     _open(meeting)
     if not title.strip():
-        raise MeetingError("en dagordningspunkt behöver en rubrik")
+        raise MeetingError(_l("an agenda item needs a heading"))
     item = AgendaItem(
         meeting_id=meeting.id,
         position=len(meeting.agenda) + 1,
@@ -120,7 +121,7 @@ def coopt(session: Session, unit: UnitOfWork, meeting: Meeting, person: Person) 
     """Adjungera: invite someone outside the council to this one meeting."""
     _open(meeting)
     if any(i.person_id == person.id for i in meeting.invitees):
-        raise MeetingError(f"{person.name} är redan kallad till {meeting.key}")
+        raise MeetingError(_l("%(name)s is already invited to %(key)s", name=person.name, key=meeting.key))
     invitee = Invitee(meeting_id=meeting.id, person_id=person.id, co_opted=True)
     meeting.invitees.append(invitee)
     session.flush()
@@ -145,18 +146,18 @@ def add_guest(
     Guests survive reloads of the agreement file; the file may later name them properly.
     """
     if not name.strip():
-        raise MeetingError("gästen behöver ett namn")
+        raise MeetingError(_l("the guest needs a name"))
     if "@" not in email or " " in email.strip():
-        raise MeetingError(f"ogiltig e-postadress {email!r}")
+        raise MeetingError(_l("invalid email address %(email)r", email=email))
     if language not in ("sv", "en"):
-        raise MeetingError("språket ska vara sv eller en")
+        raise MeetingError(_l("the language must be sv or en"))
     org = session.scalar(
         select(Organisation).where(
             Organisation.agreement_id == agreement.id, Organisation.key == organisation
         )
     )
     if org is None:
-        raise MeetingError(f"okänd organisation {organisation!r}")
+        raise MeetingError(_l("unknown organisation %(key)r", key=organisation))
     same = session.scalar(
         select(Person).where(
             Person.agreement_id == agreement.id, Person.email == email.strip(), Person.active
@@ -203,7 +204,7 @@ def reschedule(
     _open(meeting)
     ends_at = ends_at or starts_at + (meeting.ends_at - meeting.starts_at)
     if ends_at <= starts_at:
-        raise MeetingError("mötet måste sluta efter att det börjar")
+        raise MeetingError(_l("the meeting must end after it begins"))
     before = {
         "starts_at": meeting.starts_at.isoformat(),
         "ends_at": meeting.ends_at.isoformat(),
@@ -232,7 +233,7 @@ def reschedule(
 def cancel(session: Session, unit: UnitOfWork, meeting: Meeting, reason: str) -> Meeting:
     _open(meeting)
     if not reason.strip():
-        raise MeetingError("ange varför mötet ställs in")
+        raise MeetingError(_l("say why the meeting is cancelled"))
     meeting.status = MeetingStatus.CANCELLED
     meeting.sequence += 1
     unit.audit(
@@ -261,17 +262,23 @@ def record_minutes(
     """The minutes of a held meeting, with who attended; a second recording is a correction,
     kept as a new revision. Recording them closes the meeting."""
     if meeting.status == MeetingStatus.CANCELLED:
-        raise MeetingError(f"mötet {meeting.key} är inställt")
+        raise MeetingError(_l("the meeting %(key)s is cancelled", key=meeting.key))
     if meeting.starts_at > now:
-        raise MeetingError(f"mötet {meeting.key} har inte hållits än ({meeting.starts_at.isoformat()})")
+        raise MeetingError(
+            _l(
+                "the meeting %(key)s has not been held yet (%(start)s)",
+                key=meeting.key,
+                start=meeting.starts_at.isoformat(),
+            )
+        )
     if not text.strip():
-        raise MeetingError("mötesanteckningarna är tomma")
+        raise MeetingError(_l("the minutes are empty"))
     present = {p.id for p in attended}
     invited = {i.person_id for i in meeting.invitees}
     strangers = present - invited
     if strangers:
         names = ", ".join(sorted(p.key for p in attended if p.id in strangers))
-        raise MeetingError(f"{names} var inte kallade till mötet (adjungera dem först)")
+        raise MeetingError(_l("%(names)s were not invited to the meeting (co-opt them first)", names=names))
     for invitee in meeting.invitees:
         invitee.attended = invitee.person_id in present
     revision = MinutesRevision(

@@ -7,51 +7,64 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.agreement.models import Agreement
+from workflow.i18n import _
 from workflow.meetings.models import Meeting, MeetingKind, MeetingStatus
 from workflow.plan.models import Activity, ActivityState, PriorityArea
 
 
 def agenda(session: Session, agreement: Agreement, meeting: Meeting) -> list[str]:
-    """The agenda as numbered lines' text, in Swedish (the council's working language)."""
+    """The agenda as numbered lines' text, in the agreement's language (the council's working language)."""
     proposed = [item.title for item in meeting.agenda]
+    lang = agreement.language
     if meeting.kind == MeetingKind.COUNCIL:
         return [
-            "Mötets öppnande",
-            "Föregående mötesanteckningar",
-            "Lägesbild: aktuella händelser från polis och kommun",
-            "Handlingsplanen: läget per prioriterat område",
+            _("Opening of the meeting", lang),
+            _("Minutes of the previous meeting", lang),
+            _("Situation picture: current events from police and municipality", lang),
+            _("The action plan: status per priority area", lang),
             *proposed,
-            "Övriga frågor",
-            "Nästa möte",
+            _("Any other business", lang),
+            _("Next meeting", lang),
         ]
     if meeting.kind == MeetingKind.CHECK_IN:
         return [
-            "Genomgång av handlingsplanens åtgärder (statusrapporten bifogas)",
-            *[f"Område: {title}" for title in _areas(session, agreement)],
-            "Åtgärder som är försenade: vad behövs?",
+            _("Review of the action plan's measures (the status report is attached)", lang),
+            *[_("Area: %(title)s", lang, title=title) for title in _areas(session, agreement)],
+            _("Measures that are late: what is needed?", lang),
             *proposed,
-            "Nästa avstämning",
+            _("Next check-in", lang),
         ]
     if meeting.kind == MeetingKind.YEARLY_REVIEW:
         counts = _counts(session, agreement)
         return [
-            "Mötets öppnande",
-            f"Översyn av handlingsplanen {meeting.year}",
+            _("Opening of the meeting", lang),
+            _("Review of the action plan %(year)s", lang, year=meeting.year),
             *[
-                f"Område: {title} ({done} av {total} åtgärder klara)"
+                _(
+                    "Area: %(title)s (%(done)s of %(total)s measures done)",
+                    lang,
+                    title=title,
+                    done=done,
+                    total=total,
+                )
                 for title, (done, total) in counts.items()
             ],
-            f"Revidering: förslag till handlingsplan {meeting.year + 1}",
+            _("Revision: proposed action plan %(year)s", lang, year=meeting.year + 1),
             *proposed,
-            "Beslut",
+            _("Decision", lang),
         ]
     held, planned = _council_meetings(session, agreement, meeting.year)
     return [
-        "Mötets öppnande",
-        f"Resultat {meeting.year} per prioriterat område (årsrapporten bifogas)",
-        f"Hur rådet har fungerat: {held} av {planned} planerade möten hållna",
-        "Avstämningarna mellan kommun och polis",
-        f"Inriktning för {meeting.year + 1}",
+        _("Opening of the meeting", lang),
+        _("Results %(year)s per priority area (the yearly report is attached)", lang, year=meeting.year),
+        _(
+            "How the council has worked: %(held)s of %(planned)s planned meetings held",
+            lang,
+            held=held,
+            planned=planned,
+        ),
+        _("The check-ins between municipality and police", lang),
+        _("Direction for %(year)s", lang, year=meeting.year + 1),
         *proposed,
     ]
 

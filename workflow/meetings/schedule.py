@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from workflow.agreement.models import Agreement, CouncilMembership, Organisation, Person
 from workflow.audit import UnitOfWork
+from workflow.i18n import _
 from workflow.meetings.models import Invitee, Meeting, MeetingKind, MeetingStatus
 from workflow.meetings.sweep import MOOT_ON_CANCEL, refresh_next_action
 from workflow.outbox.notices import cancel_notices
@@ -64,9 +65,9 @@ def slot(year: int, month: int, rule: Mapping[str, Any], tz: str) -> tuple[datet
 
 
 def planned_meetings(
-    config: Mapping[str, Any], council_name: str, tz: str, year: int
+    config: Mapping[str, Any], council_name: str, tz: str, year: int, language: str = "sv"
 ) -> list[PlannedMeeting]:
-    """Every meeting the cycle's configuration plans in `year`, in date order."""
+    """Every meeting the cycle's configuration plans in `year`, in date order, titled in `language`."""
     out: list[PlannedMeeting] = []
 
     def add(kind: MeetingKind, key: str, title: str, month: int, rule: Mapping[str, Any]) -> None:
@@ -78,7 +79,14 @@ def planned_meetings(
         add(
             MeetingKind.COUNCIL,
             f"council-{year}-{n}",
-            f"{council_name}: rådsmöte {n}/{len(council['months'])} {year}",
+            _(
+                "%(council)s: council meeting %(n)s/%(of)s %(year)s",
+                language,
+                council=council_name,
+                n=n,
+                of=len(council["months"]),
+                year=year,
+            ),
             month,
             council,
         )
@@ -87,7 +95,7 @@ def planned_meetings(
         add(
             MeetingKind.CHECK_IN,
             f"check_in-{year}-{n}",
-            f"Avstämning kommun–polis om handlingsplanen {n}/2 {year}",
+            _("Check-in municipality–police on the action plan %(n)s/2 %(year)s", language, n=n, year=year),
             month,
             checks,
         )
@@ -95,7 +103,7 @@ def planned_meetings(
     add(
         MeetingKind.YEARLY_REVIEW,
         f"yearly_review-{year}",
-        f"Årlig översyn och revidering av handlingsplanen {year}",
+        _("Yearly review and revision of the action plan %(year)s", language, year=year),
         review["month"],
         review,
     )
@@ -103,7 +111,7 @@ def planned_meetings(
     add(
         MeetingKind.EVALUATION,
         f"evaluation-{year}",
-        f"Utvärdering {year}: redovisning till polis- och kommunledning",
+        _("Evaluation %(year)s: report to police and municipal leadership", language, year=year),
         evaluation["month"],
         evaluation,
     )
@@ -125,7 +133,9 @@ def reconcile_meetings(
     planned = {
         p.key: p
         for year in wanted_years
-        for p in planned_meetings(agreement.cycle_config, agreement.council_name, agreement.timezone, year)
+        for p in planned_meetings(
+            agreement.cycle_config, agreement.council_name, agreement.timezone, year, agreement.language
+        )
     }
     touched: list[Meeting] = []
     for key, plan in planned.items():

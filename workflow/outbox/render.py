@@ -1,7 +1,9 @@
 """Mails as people read them: Jinja2 templates (plain text + autoescaped HTML), Swedish or English.
 
-Templates live in templates/emails/<language>/<kind>.{txt,html}.j2; the text template's
-`subject` block is the subject. Dates are written the Swedish (or English) way by Babel.
+One template set, templates/emails/<kind>.{txt,html}.j2, whose words go through the catalogues of
+workflow/i18n.py (Jinja2's i18n extension: `_()`, `ngettext()`, `pgettext()`) in the reader's
+language, the template variable `lang`. The text template's `subject` block is the subject.
+Dates are written the Swedish (or English) way by Babel.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from babel.dates import format_datetime as babel_datetime
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
+from workflow import i18n
 from workflow.outbox.kinds import KINDS
 from workflow.resources import templates_dir
 
@@ -59,12 +63,32 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, newstyle=True
     )
     env.filters["day"] = _day
     env.filters["day_short"] = _day_short
     env.filters["moment"] = _moment
     env.filters["span"] = _span
     return env
+
+
+# The words of a template in the language of the one who reads it: the context's `lang`.
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return i18n.translations(i18n.known(context.get("lang"))).gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return i18n.translations(i18n.known(context.get("lang"))).ngettext(singular, plural, n)
+
+
+@pass_context
+def _pgettext(context: Context, msgctxt: str, message: str) -> str:
+    return i18n.translations(i18n.known(context.get("lang"))).pgettext(msgctxt, message)
 
 
 def _as_date(value: date | str) -> date:
@@ -99,7 +123,8 @@ def _span(start: datetime | str, end: datetime | str, lang: str = "sv", tz: str 
 
 
 def template_names(kind: str, lang: str) -> tuple[str, str]:
-    return f"{lang}/{kind}.txt.j2", f"{lang}/{kind}.html.j2"
+    """The text and HTML templates of `kind` (one set for every language)."""
+    return f"{kind}.txt.j2", f"{kind}.html.j2"
 
 
 def render(kind: str, lang: str, context: dict[str, Any]) -> Rendered:

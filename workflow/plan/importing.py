@@ -16,6 +16,7 @@ from workflow.agreement.context import context_of
 from workflow.agreement.models import Agreement, Organisation, Person
 from workflow.agreement.schema import slug
 from workflow.clock import Clock
+from workflow.i18n import LazyText, _l, render
 from workflow.plan.models import Activity, Goal, PriorityArea
 from workflow.plan_language.content import ActivityPlan, AreaContent, PlanContent, read_activity, title_key
 from workflow.plan_language.document import PlanDocument, PlanRow, read_plan
@@ -46,7 +47,8 @@ class PlanImport:
         for plan, _, _ in self.rows:
             areas.setdefault(plan.area_key, self.areas[plan.area_key])
         return PlanContent(
-            title=self.document.title or f"Handlingsplan {self.year}",
+            title=self.document.title
+            or render(_l("Action plan %(year)s", year=self.year), self.agreement.language),
             year=self.year,
             origin="import",
             source=self.document.file,
@@ -99,8 +101,12 @@ def read_plan_import(session: Session, agreement: Agreement, path: str | Path, y
                 None,
                 None,
                 "--year",
-                f"året {year} ligger utanför överenskommelsens period "
-                f"{agreement.period_start}–{agreement.period_end}",
+                _l(
+                    "the year %(year)s is outside the agreement's period %(start)s–%(end)s",
+                    year=year,
+                    start=agreement.period_start,
+                    end=agreement.period_end,
+                ),
             )
         )
     result.problems += _parent_loops(session, agreement)
@@ -117,7 +123,7 @@ def read_plan_import(session: Session, agreement: Agreement, path: str | Path, y
     chosen = keys.activities([(area_key, row) for area_key, _, row in placed])
     for (area_key, area_title, row), key in zip(placed, chosen, strict=True):
         if isinstance(key, ValueError):
-            result.problems.append(_at(document, row, "id", str(key)))
+            result.problems.append(_at(document, row, "id", key.args[0]))
             continue
         try:
             plan = read_activity(
@@ -133,7 +139,7 @@ def read_plan_import(session: Session, agreement: Agreement, path: str | Path, y
                 ctx=ctx,
             )
         except ResponsibilityError as exc:
-            result.problems.append(_at(document, row, "responsible", str(exc)))
+            result.problems.append(_at(document, row, "responsible", exc.args[0]))
             continue
         except TimingError as exc:
             result.problems.append(_at(document, row, "when", str(exc)))
@@ -141,7 +147,12 @@ def read_plan_import(session: Session, agreement: Agreement, path: str | Path, y
         missing = [o for o in (*plan.leads, *plan.partners) if not contacts.get(o)]
         for org in missing:
             result.problems.append(
-                _at(document, row, "responsible", f"organisationen {org!r} har ingen kontaktperson")
+                _at(
+                    document,
+                    row,
+                    "responsible",
+                    _l("the organisation %(org)r has no contact person", org=org),
+                )
             )
         result.rows.append((plan, row, area_title))
     return result
@@ -150,7 +161,7 @@ def read_plan_import(session: Session, agreement: Agreement, path: str | Path, y
 _FIELD_NAMES = {"goal": "Mål", "activity": "Aktivitet", "when": "När", "responsible": "Ansvarig", "id": "Id"}
 
 
-def _at(document: PlanDocument, row: PlanRow, name: str, message: str) -> Problem:
+def _at(document: PlanDocument, row: PlanRow, name: str, message: str | LazyText) -> Problem:
     return Problem(document.file, row.line, row.columns.get(name), _FIELD_NAMES[name], message)
 
 
@@ -172,8 +183,11 @@ def _parent_loops(session: Session, agreement: Agreement) -> list[Problem]:
                 None,
                 None,
                 "organisations",
-                f"överordnade organisationer i den inlästa överenskommelsen bildar en slinga: {chain} "
-                "(rätta parent och läs in överenskommelsen igen)",
+                _l(
+                    "the parent organisations of the loaded agreement form a loop: %(chain)s "
+                    "(correct parent and load the agreement again)",
+                    chain=chain,
+                ),
             )
         )
     return problems
@@ -248,7 +262,7 @@ class _KeyChooser:
     def _choose(self, area_key: str, row: PlanRow, exact: bool) -> str | None:
         if row.id:
             if not _KEY.match(row.id):
-                raise ValueError(f"ogiltigt id {row.id!r} (små bokstäver, siffror, -, _ och .)")
+                raise ValueError(_l("invalid id %(key)r (small letters, digits, -, _ and .)", key=row.id))
             return self._claim(row.id)
         wanted, goal = title_key(row.activity), title_key(row.goal)
         candidates = [c for c in self.known.get(area_key, []) if c[2] not in self.claimed]
@@ -272,7 +286,7 @@ class _KeyChooser:
 
     def _claim(self, key: str) -> str:
         if key in self.claimed:
-            raise ValueError(f"id {key!r} förekommer flera gånger i planen")
+            raise ValueError(_l("id %(key)r occurs more than once in the plan", key=key))
         self.claimed.add(key)
         return key
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from workflow.agreement.context import context_of
 from workflow.agreement.models import Agreement, Organisation
 from workflow.audit import UnitOfWork, deactivate
+from workflow.i18n import _
 from workflow.plan.models import (
     Activity,
     ActivityOwner,
@@ -138,7 +139,9 @@ def _load_activities(
         if row.state == ActivityState.WITHDRAWN:
             return None
         before = {"state": row.state}
-        change_state(row, ActivityState.WITHDRAWN, unit, "borttagen ur handlingsplanen")
+        change_state(
+            row, ActivityState.WITHDRAWN, unit, _("removed from the action plan", agreement.language)
+        )
         return before, {"state": row.state}
 
     rows = unit.rows(
@@ -163,7 +166,7 @@ def _load_activities(
                 )
             )
         elif row.state == ActivityState.WITHDRAWN:  # back in the plan
-            change_state(row, ActivityState.OPEN, unit, "åter i handlingsplanen")
+            change_state(row, ActivityState.OPEN, unit, _("back in the action plan", agreement.language))
     touched = {key for _, entity, key in unit.result.changes if entity == "activity"}
     return [row for key, row in {**existing, **rows}.items() if key in touched]
 

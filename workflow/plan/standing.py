@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from workflow.agreement.models import Agreement
+from workflow.i18n import _pl, render
 from workflow.plan.models import Activity, ActivityOwner, ActivityState, Goal, PriorityArea
 
 
@@ -23,20 +24,15 @@ def effective_deadline(deadline: date | None, extended_deadline: date | None) ->
 
 # How an activity stands, in the order reports list them.
 STANDINGS = ("done_on_time", "done_late", "late", "open", "ongoing")
-STANDING_SV = {
-    "done_on_time": "klar i tid",
-    "done_late": "klar, försenad",
-    "late": "försenad",
-    "open": "pågår, i tid",
-    "ongoing": "löpande",
+STANDING_WORDS = {
+    "done_on_time": _pl("standing", "done on time"),
+    "done_late": _pl("standing", "done late"),
+    "late": _pl("standing", "late"),
+    "open": _pl("standing", "open, on time"),
+    "ongoing": _pl("standing", "ongoing"),
 }
-STANDING_EN = {
-    "done_on_time": "done on time",
-    "done_late": "done late",
-    "late": "late",
-    "open": "open, on time",
-    "ongoing": "ongoing",
-}
+STANDING_SV = {k: render(v, "sv") for k, v in STANDING_WORDS.items()}
+STANDING_EN = {k: render(v, "en") for k, v in STANDING_WORDS.items()}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from workflow.agreement.context import context_of
 from workflow.agreement.models import Agreement
 from workflow.audit import UnitOfWork
+from workflow.i18n import _l
 from workflow.plan.models import Activity, ActivityEvent, ActivityState
 from workflow.plan_language.timing import CombinedTiming, EventTiming, Timing, event_due, parse_timing_spec
 
@@ -36,17 +37,20 @@ def record_event(
         select(Activity).where(Activity.agreement_id == agreement.id, Activity.key == activity_key)
     )
     if activity is None:
-        raise TriggerError(f"okänd aktivitet {activity_key!r}")
+        raise TriggerError(_l("unknown activity %(key)r", key=activity_key))
     if activity.state == ActivityState.WITHDRAWN:
-        raise TriggerError(f"aktiviteten {activity_key!r} är inte längre med i handlingsplanen")
+        raise TriggerError(_l("the activity %(key)r is no longer in the action plan", key=activity_key))
     parts = event_parts(parse_timing_spec(activity.timing)) if activity.timing else []
     if not parts:
         raise TriggerError(
-            f"aktiviteten {activity_key!r} ({activity.when_text!r}) har ingen händelsestyrd plikt "
-            "(som 'vid remissförfarande')"
+            _l(
+                "the activity %(key)r (%(when)r) has no event-driven duty (such as 'vid remissförfarande')",
+                key=activity_key,
+                when=activity.when_text,
+            )
         )
     if not note.strip():
-        raise TriggerError("ange vad som hände (--note)")
+        raise TriggerError(_l("say what happened (--note)"))
     due = event_due(parts[0], occurred_on, context_of(agreement).calendar)
     event = ActivityEvent(
         activity_id=activity.id,

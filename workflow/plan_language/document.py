@@ -21,6 +21,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from workflow.i18n import LazyText, _l
 from workflow.source import InputError, Problem
 
 FIELDS = ("goal", "activity", "when", "responsible")
@@ -86,9 +87,9 @@ def read_plan(path: str | Path) -> PlanDocument:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise _fail(file, None, None, f"kan inte läsas: {exc.strerror}") from exc
+        raise _fail(file, None, None, _l("cannot be read: %(reason)s", reason=exc.strerror)) from exc
     if not raw:
-        raise _fail(file, 1, 1, "filen är tom")
+        raise _fail(file, 1, 1, _l("the file is empty"))
     suffix = Path(path).suffix.lower()
     title = None
     if suffix == ".xlsx":
@@ -100,7 +101,7 @@ def read_plan(path: str | Path) -> PlanDocument:
     return PlanDocument(file, title, areas, hashlib.sha256(raw).hexdigest())
 
 
-def _fail(file: str, line: int | None, column: int | None, message: str) -> InputError:
+def _fail(file: str, line: int | None, column: int | None, message: str | LazyText) -> InputError:
     return InputError([Problem(file, line, column, "", message)])
 
 
@@ -111,11 +112,12 @@ def _decode(file: str, raw: bytes) -> str:
             file,
             1,
             1,
-            "filen är en Word- eller Excel-fil; spara den som .txt eller .csv, "
-            "eller använd filändelsen .xlsx för Excel",
+            _l(
+                "the file is a Word or Excel file; save it as .txt or .csv, or use the suffix .xlsx for Excel"
+            ),
         )
     if b"\x00" in raw:
-        raise _fail(file, *_place(raw, raw.index(b"\x00")), "filen är inte text (binärt innehåll)")
+        raise _fail(file, *_place(raw, raw.index(b"\x00")), _l("the file is not text (binary content)"))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -123,10 +125,12 @@ def _decode(file: str, raw: bytes) -> str:
             text = raw.decode("cp1252")
         except UnicodeDecodeError:
             raise _fail(
-                file, *_place(raw, exc.start), "filen är varken UTF-8 eller Windows-1252 (binärt innehåll?)"
+                file,
+                *_place(raw, exc.start),
+                _l("the file is neither UTF-8 nor Windows-1252 (binary content?)"),
             ) from exc
     if not text.strip():
-        raise _fail(file, 1, 1, "filen är tom")
+        raise _fail(file, 1, 1, _l("the file is empty"))
     return text
 
 
@@ -163,7 +167,7 @@ def _read_text(file: str, text: str) -> tuple[str | None, tuple[PlanArea, ...]]:
             file,
             start if title else 1,
             1,
-            f"ingen handlingsplan hittades: ingen tabell med rubrikraden {HEADER_TEXT}",
+            _l("no action plan found: no table with the header row %(header)s", header=HEADER_TEXT),
         )
     return title, tuple(d.freeze() for d in drafts)
 
@@ -214,7 +218,7 @@ def _check_before_areas(file: str, lines: list[str], start: int, end: int, out: 
                     i + 1,
                     1,
                     "",
-                    'tabellen saknar områdesrubrik ovanför (t.ex. "1. Förebyggande arbete ungdomar")',
+                    _l('the table has no area heading above it (e.g. "1. Förebyggande arbete ungdomar")'),
                 )
             )
             return
@@ -223,10 +227,10 @@ def _check_before_areas(file: str, lines: list[str], start: int, end: int, out: 
             return
 
 
-def _before_header_message(line: str) -> str:
+def _before_header_message(line: str) -> LazyText:
     if line.split("\t")[0].strip().lower() == "mål":
-        return f"rubrikraden ska vara {HEADER_TEXT} (fyra kolumner, tabbseparerade)"
-    return f"tabellrad före tabellens rubrikrad ({HEADER_TEXT})"
+        return _l("the header row must be %(header)s (four columns, tab-separated)", header=HEADER_TEXT)
+    return _l("a table row before the table's header row (%(header)s)", header=HEADER_TEXT)
 
 
 def _read_area(file: str, lines: list[str], begin: int, end: int, last: bool, out: list[Problem]) -> _Draft:
@@ -257,9 +261,11 @@ def _read_area(file: str, lines: list[str], begin: int, end: int, last: bool, ou
                         i + 1,
                         1,
                         "",
-                        f"tabellrad efter att tabellen avbrutits "
-                        f"av texten på rad {ended_at + 1} (har en cell en radbrytning? "
-                        "varje tabellrad ska stå på en rad)",
+                        _l(
+                            "a table row after the table was broken off by the text on line %(line)s "
+                            "(has a cell a line break? every table row must stand on one line)",
+                            line=ended_at + 1,
+                        ),
                     )
                 )
         elif _FOOTNOTE.fullmatch(text):
@@ -271,7 +277,13 @@ def _read_area(file: str, lines: list[str], begin: int, end: int, last: bool, ou
     _flush(paragraph, draft.background)
     if not in_table:
         out.append(
-            Problem(file, begin + 1, 1, "", f'området "{draft.heading}" har ingen tabell ({HEADER_TEXT})')
+            Problem(
+                file,
+                begin + 1,
+                1,
+                "",
+                _l('the area "%(area)s" has no table (%(header)s)', area=draft.heading, header=HEADER_TEXT),
+            )
         )
     return draft
 
@@ -295,7 +307,13 @@ def _text_row(
     if len(cells) != 4:
         where = starts[4] if len(cells) > 4 else len(line) + 1
         out.append(
-            Problem(file, line_no, where, "", f"raden har {len(cells)} kolumner, väntade 4 ({HEADER_TEXT})")
+            Problem(
+                file,
+                line_no,
+                where,
+                "",
+                _l("the row has %(n)s columns, expected 4 (%(header)s)", n=len(cells), header=HEADER_TEXT),
+            )
         )
         return None
     return _make_row(
@@ -320,13 +338,17 @@ def _make_row(
 ) -> PlanRow | None:
     """A row from its cells; an empty Mål continues the goal above."""
     if not values["activity"]:
-        out.append(Problem(file, line, columns["activity"], "Aktivitet", "Aktivitet saknas"))
+        out.append(Problem(file, line, columns["activity"], "Aktivitet", _l("Aktivitet is missing")))
         return None
     goal = values["goal"] or previous_goal
     if not goal:
         out.append(
             Problem(
-                file, line, columns["goal"], "Mål", "Mål saknas och det finns inget mål ovanför att fortsätta"
+                file,
+                line,
+                columns["goal"],
+                "Mål",
+                _l("Mål is missing and there is no goal above to continue"),
             )
         )
         return None
@@ -365,7 +387,7 @@ def _areas_from_records(file: str, records: Iterable[Record]) -> tuple[PlanArea,
     rows = iter(records)
     header = next(((line, cells) for line, cells in rows if any(cells)), None)
     if header is None:
-        raise _fail(file, 1, 1, "filen är tom")
+        raise _fail(file, 1, 1, _l("the file is empty"))
     header_line, names = header
     where: dict[str, int] = {}
     for index, name in enumerate(names):
@@ -373,14 +395,18 @@ def _areas_from_records(file: str, records: Iterable[Record]) -> tuple[PlanArea,
             where.setdefault(key, index)  # other columns (comments, status) are not ours
     missing = [f for f in _REQUIRED if f not in where]
     if missing:
-        found = ", ".join(n for n in names if n) or "inga"
+        found = ", ".join(n for n in names if n) or _l("none")
         raise InputError(
             Problem(
                 file,
                 header_line,
                 None,
                 SWEDISH[f],
-                f'kolumnen "{SWEDISH[f]}" saknas i rubrikraden (hittade: {found})',
+                _l(
+                    'the column "%(column)s" is missing in the header row (found: %(found)s)',
+                    column=SWEDISH[f],
+                    found=found,
+                ),
             )
             for f in missing
         )
@@ -398,7 +424,7 @@ def _areas_from_records(file: str, records: Iterable[Record]) -> tuple[PlanArea,
                         line,
                         where["area"] + 1,
                         "Område",
-                        "Område saknas och det finns inget område ovanför att fortsätta",
+                        _l("Område is missing and there is no area above to continue"),
                     )
                 )
                 continue
@@ -406,7 +432,7 @@ def _areas_from_records(file: str, records: Iterable[Record]) -> tuple[PlanArea,
     if problems:
         raise InputError(problems)
     if not any(d.rows for d in drafts.values()):
-        raise _fail(file, header_line, 1, "inga aktiviteter under rubrikraden")
+        raise _fail(file, header_line, 1, _l("no activities under the header row"))
     return tuple(d.freeze() for d in drafts.values())
 
 
@@ -432,7 +458,7 @@ def _csv_records(file: str, text: str) -> Iterator[Record]:
             yield start, [c.strip() for c in cells]
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise _fail(file, reader.line_num, None, f"felaktig CSV: {exc}") from exc
+        raise _fail(file, reader.line_num, None, _l("faulty CSV: %(reason)s", reason=str(exc))) from exc
 
 
 def _xlsx_records(file: str, raw: bytes) -> list[Record]:
@@ -447,7 +473,9 @@ def _xlsx_records(file: str, raw: bytes) -> list[Record]:
         cells = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
         return [(n, [_cell_text(v) for v in row]) for n, row in enumerate(cells, start=1)]
     except Exception as exc:
-        raise _fail(file, None, None, f"kan inte läsas som Excel-arbetsbok (.xlsx): {exc}") from exc
+        raise _fail(
+            file, None, None, _l("cannot be read as an Excel workbook (.xlsx): %(reason)s", reason=str(exc))
+        ) from exc
     finally:
         if book is not None:
             book.close()

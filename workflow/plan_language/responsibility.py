@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from workflow.i18n import LazyText, _l
+
 # "X i samverkan med Y": X leads, Y takes part. The other phrasings mean the same.
 _PARTNERSHIP = re.compile(
     r"\s+(?:i\s+samverkan\s+med|i\s+samarbete\s+med|tillsammans\s+med|med\s+stöd\s+av)\s+",
@@ -23,14 +25,19 @@ class Responsibility:
 class ResponsibilityError(ValueError):
     """A word of the Ansvarig text that names no organisation of the agreement."""
 
-    def __init__(self, text: str, word: str, known: list[str], message: str | None = None) -> None:
+    def __init__(self, text: str, word: str, known: list[str], message: LazyText | None = None) -> None:
         self.text = text
         self.word = word
         hint = ", ".join(sorted(known)[:12])
         super().__init__(
             message
-            or f"{word!r} i Ansvarig {text!r} motsvarar ingen organisation i överenskommelsen "
-            f"(lägg till det som alias till en organisation; kända: {hint}, …)"
+            or _l(
+                "%(word)r in Ansvarig %(text)r names no organisation of the agreement "
+                "(add it as an alias of an organisation; known: %(known)s, …)",
+                word=word,
+                text=text,
+                known=hint,
+            )
         )
 
 
@@ -46,7 +53,7 @@ def parse_responsible(text: str, aliases: Mapping[str, str]) -> Responsibility:
     partners = _resolve(text, split_names(rest[0]), aliases) if rest else []
     if not leads or (rest and not partners):
         raise ResponsibilityError(
-            text, text, list(aliases), f"Ansvarig {text!r} namnger ingen ansvarig organisation"
+            text, text, list(aliases), _l("Ansvarig %(text)r names no responsible organisation", text=text)
         )
     return Responsibility(tuple(leads), tuple(p for p in partners if p not in leads))
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from workflow.i18n import _l
+
 Outcome = Literal["on_time", "late", "never"]
 
 
@@ -30,9 +32,11 @@ class Behaviour:
         for name in ("on_time_rate", "late_rate", "attendance_rate", "coopt_rate", "agenda_item_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must lie between 0 and 1, not {value}")
+                raise ValueError(
+                    _l("%(name)s must lie between 0 and 1, not %(value)s", name=name, value=value)
+                )
         if self.on_time_rate + self.late_rate > 1.0:
-            raise ValueError("on_time_rate + late_rate must not exceed 1")
+            raise ValueError(_l("on_time_rate + late_rate must not exceed 1"))
 
     def rng(self, *about: object) -> random.Random:
         digest = hashlib.sha256(repr((self.seed, *about)).encode()).digest()
