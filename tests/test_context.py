@@ -13,6 +13,7 @@ from workflow.agreement.context import (
 )
 from workflow.agreement.models import Agreement
 from workflow.agreement.schema import CalendarSpec, MeetingsSpec, RemindersSpec
+from workflow.plan_language.timing import SchoolTerms
 
 
 def test_an_empty_reminders_section_is_the_schemas_defaults():
@@ -71,3 +72,8 @@ def test_the_context_of_a_stored_agreement_reads_every_section():
     assert (context.meetings.hour, context.meetings.minute) == (9, 15)
     assert context.calendar.deadline_shift == "later"
     assert context.timing.period_end == date(2026, 12, 31)
+
+
+def test_the_school_terms_default_to_the_plan_languages():
+    ctx = timing_context(date(2026, 1, 1), date(2026, 12, 31), "Europe/Stockholm", {})
+    assert ctx.terms == SchoolTerms()

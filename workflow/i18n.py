@@ -184,15 +184,15 @@ class LazyText:
         return bool(self._message)
 
 
-def lazy_gettext(message: str, **values: Any) -> LazyText:
+def lazy_gettext(message: str, /, **values: Any) -> LazyText:
     return LazyText(message, **values)
 
 
-def lazy_ngettext(singular: str, plural: str, n: int, **values: Any) -> LazyText:
+def lazy_ngettext(singular: str, plural: str, n: int, /, **values: Any) -> LazyText:
     return LazyText(singular, plural, n, None, **values)
 
 
-def lazy_pgettext(context: str, message: str, **values: Any) -> LazyText:
+def lazy_pgettext(context: str, message: str, /, **values: Any) -> LazyText:
     return LazyText(message, None, None, context, **values)
 
 

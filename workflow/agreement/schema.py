@@ -19,6 +19,7 @@ from pydantic import (
 from workflow.agreement.models import Body, OrganisationKind, Role
 from workflow.clock import known_zone
 from workflow.i18n import _l
+from workflow.plan_language.timing import SchoolTerms, YearlySpan
 
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=100)]
 Text = Annotated[str, Field(min_length=1)]
@@ -168,9 +169,15 @@ class CycleSpec(Strict):
         return steps
 
 
+def _window_of(span: YearlySpan) -> Window:
+    (start_m, start_d), (end_m, end_d) = span.start, span.end
+    return Window(start=f"{start_m:02d}-{start_d:02d}", end=f"{end_m:02d}-{end_d:02d}")
+
+
 class SchoolTermsSpec(Strict):
-    autumn: Window = Window(start="08-15", end="12-20")  # höstterminen
-    spring: Window = Window(start="01-09", end="06-15")  # vårterminen
+    # The plan language's defaults (workflow.plan_language.timing.SchoolTerms): one source.
+    autumn: Window = _window_of(SchoolTerms().autumn)  # höstterminen
+    spring: Window = _window_of(SchoolTerms().spring)  # vårterminen
 
 
 class CalendarSpec(Strict):
