@@ -89,7 +89,7 @@ def trigger(sessions, clock, key, day, note):
         agreement = resolve_agreement(session, None)
         unit = UnitOfWork(session, clock, "per", LoadResult(agreement.key, created=False))
         unit.agreement_id = agreement.id
-        return work.trigger(session, unit, agreement, key, day, note).due_on
+        return work.trigger(unit, agreement, key, day, note).due_on
 
 
 def test_a_triggered_duty_gets_a_dated_follow_up_in_the_calendar(sessions, clock):

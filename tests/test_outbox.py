@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import HARNOSAND, load_file
 from workflow.agreement.models import Person
-from workflow.audit import AuditEntry
+from workflow.audit import AuditEntry, UnitOfWork
 from workflow.clock import FixedClock
 from workflow.db import transaction
 from workflow.engine.sweep import sweep
@@ -76,7 +76,7 @@ def count(sessions, model, *where) -> int:
 def act(sessions, key: str, action, when: datetime, **kwargs):
     with transaction(sessions) as session:
         activity = find_activity(session, resolve_agreement(session, None), key)
-        return action(session, FixedClock(when), activity, actor="test", **kwargs)
+        return action(UnitOfWork(session, FixedClock(when), "cli:test"), activity, **kwargs)
 
 
 # --- from notices to mails -----------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Acting on the work: done, progress, extend, acknowledge — each audited, each ending what it makes moot.
+"""Acting on the work: done, progress, extend, acknowledge, trigger — each audited, each ending what it makes moot.
 
 The CLI calls these today; the web and the signed links in mails will call the same functions.
-Each runs in the caller's transaction, so the change, its audit entry, the cancelled notices
-and the new schedule commit together.
+Each runs in the caller's unit of work (`workflow.audit.UnitOfWork`: its transaction, its clock
+and who acts — `cli:<user>`, `person:<id>`, `system`), so the change, its audit entry with that
+actor, the cancelled notices and the new schedule commit together.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from workflow.agreement.models import Agreement
 from workflow.audit import UnitOfWork, record
-from workflow.clock import Clock, FixedClock
 from workflow.i18n import LazyText, _l
 from workflow.outbox.notices import cancel_notices
 from workflow.plan.models import Activity, ActivityEvent, ActivityState, ActivityStatusChange
@@ -53,27 +53,25 @@ def find_activity(session: Session, agreement: Agreement, key: str) -> Activity:
     return activity
 
 
-def mark_done(
-    session: Session, clock: Clock, activity: Activity, *, actor: str, note: str | None = None
-) -> Acted:
+def mark_done(unit: UnitOfWork, activity: Activity, *, note: str | None = None) -> Acted:
     """The activity is done: every reminder and escalation about it stops."""
     if activity.state == ActivityState.DONE:
         return Acted(activity.key, "done", False, 0, _l("already done"))
     _require_active(activity)
-    now = clock.now()
-    _change_state(session, activity, ActivityState.DONE, actor, note, now)
+    session, now = unit.session, unit.clock.now()
+    _change_state(unit, activity, ActivityState.DONE, note)
     cancelled = cancel_notices(session, subject_type="activity", subject_id=activity.id, now=now)
     refresh_next_action(session, [activity])
     return Acted(activity.key, "done", True, cancelled, _l("done"))
 
 
-def report_progress(session: Session, clock: Clock, activity: Activity, *, actor: str, note: str) -> Acted:
+def report_progress(unit: UnitOfWork, activity: Activity, *, note: str) -> Acted:
     """A progress report: the activity is in progress, and the follow-up that is due is answered."""
     if not note.strip():
         raise WorkError(_l("a progress report needs a note"))
     _require_active(activity)
-    now = clock.now()
-    _change_state(session, activity, ActivityState.IN_PROGRESS, actor, note, now)
+    session, now = unit.session, unit.clock.now()
+    _change_state(unit, activity, ActivityState.IN_PROGRESS, note)
     activity.reported_at = now
     cancelled = cancel_notices(
         session,
@@ -87,9 +85,7 @@ def report_progress(session: Session, clock: Clock, activity: Activity, *, actor
     return Acted(activity.key, "progress", True, cancelled, _l("progress reported"))
 
 
-def extend(
-    session: Session, clock: Clock, activity: Activity, *, actor: str, new_deadline: date, reason: str
-) -> Acted:
+def extend(unit: UnitOfWork, activity: Activity, *, new_deadline: date, reason: str) -> Acted:
     """An approved extension: a new deadline (later than the current one) and why."""
     if not reason.strip():
         raise WorkError(_l("an extension needs a reason"))
@@ -105,17 +101,13 @@ def extend(
                 current=current,
             )
         )
-    now = clock.now()
+    session, now = unit.session, unit.clock.now()
     before = activity.extended_deadline
     activity.extended_deadline = new_deadline
-    record(
-        session,
-        clock,
-        actor=actor,
-        action="extend",
-        entity="activity",
-        entity_key=activity.key,
-        agreement_id=activity.agreement_id,
+    _audit(
+        unit,
+        activity,
+        "extend",
         before={"deadline": current.isoformat(), "extended_deadline": before.isoformat() if before else None},
         after={"extended_deadline": new_deadline.isoformat()},
         reason=reason,
@@ -133,26 +125,14 @@ def extend(
     return Acted(activity.key, "extend", True, cancelled, _l("new deadline %(day)s", day=day))
 
 
-def acknowledge(
-    session: Session, clock: Clock, activity: Activity, *, actor: str, note: str | None = None
-) -> Acted:
+def acknowledge(unit: UnitOfWork, activity: Activity, *, note: str | None = None) -> Acted:
     """Someone has seen that the activity is late: its escalation stops (until a new deadline passes)."""
     _require_active(activity)
-    now = clock.now()
+    session, now = unit.session, unit.clock.now()
     if not _overdue(session, activity, now):
         raise WorkError(_l("the activity is not overdue"))
     activity.acknowledged_at = now
-    record(
-        session,
-        clock,
-        actor=actor,
-        action="acknowledge",
-        entity="activity",
-        entity_key=activity.key,
-        agreement_id=activity.agreement_id,
-        after={"acknowledged_at": now.isoformat()},
-        reason=note,
-    )
+    _audit(unit, activity, "acknowledge", after={"acknowledged_at": now.isoformat()}, reason=note)
     cancelled = cancel_notices(
         session,
         subject_type="activity",
@@ -182,34 +162,50 @@ def _overdue(session: Session, activity: Activity, now: datetime) -> bool:
     )
 
 
-def _change_state(
-    session: Session, activity: Activity, state: ActivityState, actor: str, note: str | None, now: datetime
-) -> None:
+def _change_state(unit: UnitOfWork, activity: Activity, state: ActivityState, note: str | None) -> None:
     before = activity.state
-    session.add(
+    unit.session.add(
         ActivityStatusChange(
-            activity_id=activity.id, at=now, actor=actor, from_state=before, to_state=state, note=note
+            activity_id=activity.id,
+            at=unit.clock.now(),
+            actor=unit.actor,
+            from_state=before,
+            to_state=state,
+            note=note,
         )
     )
     activity.state = state
+    _audit(unit, activity, "state", before={"state": before}, after={"state": state.value}, reason=note)
+
+
+def _audit(
+    unit: UnitOfWork,
+    activity: Activity,
+    action: str,
+    *,
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str | None = None,
+) -> None:
+    """One audit entry for a change to an activity, by the unit's actor."""
     record(
-        session,
-        FixedClock(now),
-        actor=actor,
-        action="state",
+        unit.session,
+        unit.clock,
+        actor=unit.actor,
+        action=action,
         entity="activity",
         entity_key=activity.key,
         agreement_id=activity.agreement_id,
-        before={"state": before},
-        after={"state": state.value},
-        reason=note,
+        before=before,
+        after=after,
+        reason=reason,
     )
 
 
 def trigger(
-    session: Session, unit: UnitOfWork, agreement: Agreement, activity_key: str, occurred_on: date, note: str
+    unit: UnitOfWork, agreement: Agreement, activity_key: str, occurred_on: date, note: str
 ) -> ActivityEvent:
     """The event of an event-triggered duty happened: recorded, and its follow-up is now due."""
-    event = record_event(session, unit, agreement, activity_key, occurred_on, note)
-    refresh_next_action(session, [session.get(Activity, event.activity_id)])
+    event = record_event(unit.session, unit, agreement, activity_key, occurred_on, note)
+    refresh_next_action(unit.session, [unit.session.get(Activity, event.activity_id)])
     return event

@@ -23,6 +23,7 @@ from tasks.commands.common import (
     require_schema,
 )
 from workflow import work
+from workflow.audit import UnitOfWork
 from workflow.clock import SystemClock
 from workflow.db import session_factory, transaction
 from workflow.i18n import _, _l
@@ -43,7 +44,7 @@ def _act(agreement: str | None, key: str, as_json: bool, action: Callable[..., w
         with transaction(session_factory(eng)) as session:
             target = resolve_agreement(session, agreement)
             activity: Activity = work.find_activity(session, target, key)
-            acted = action(session, SystemClock(), activity)
+            acted = action(UnitOfWork(session, SystemClock(), actor()), activity)
     except (UnknownAgreement, work.UnknownActivity) as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(EXIT_STATE) from None
@@ -73,7 +74,7 @@ def _act(agreement: str | None, key: str, as_json: bool, action: Callable[..., w
 @app.command("done", help=_l("Mark done: reminders and escalations stop."))
 def done(key: IdArg, note: NoteOpt = None, agreement: AgreementOpt = None, as_json: JsonFlag = False) -> None:
     """Mark done: reminders stop."""
-    _act(agreement, key, as_json, lambda s, c, a: work.mark_done(s, c, a, actor=actor(), note=note))
+    _act(agreement, key, as_json, lambda unit, a: work.mark_done(unit, a, note=note))
 
 
 @app.command("progress", help=_l("Report progress: answers the follow-up that waits."))
@@ -84,7 +85,7 @@ def progress(
     as_json: JsonFlag = False,
 ) -> None:
     """Report progress (answers the follow-up)."""
-    _act(agreement, key, as_json, lambda s, c, a: work.report_progress(s, c, a, actor=actor(), note=note))
+    _act(agreement, key, as_json, lambda unit, a: work.report_progress(unit, a, note=note))
 
 
 @app.command("extend", help=_l("Extend (approved): a new deadline and a reason; the escalation stops."))
@@ -105,14 +106,14 @@ def extend(
         agreement,
         key,
         as_json,
-        lambda s, c, a: work.extend(s, c, a, actor=actor(), new_deadline=new_deadline, reason=reason),
+        lambda unit, a: work.extend(unit, a, new_deadline=new_deadline, reason=reason),
     )
 
 
 @app.command("ack", help=_l("Acknowledge the delay: the escalation stops."))
 def ack(key: IdArg, note: NoteOpt = None, agreement: AgreementOpt = None, as_json: JsonFlag = False) -> None:
     """Acknowledge the delay: escalation stops."""
-    _act(agreement, key, as_json, lambda s, c, a: work.acknowledge(s, c, a, actor=actor(), note=note))
+    _act(agreement, key, as_json, lambda unit, a: work.acknowledge(unit, a, note=note))
 
 
 @app.command("trigger", help=_l("The event of an event-driven duty has happened ('vid remissförfarande')."))
@@ -137,7 +138,7 @@ def trigger(
                 raise typer.BadParameter(
                     _("invalid date %(value)r (write YYYY-MM-DD)", value=on), param_hint="--on"
                 ) from None
-        event = work.trigger(session, sync, agr, activity, happened, note)
+        event = work.trigger(sync, agr, activity, happened, note)
         console.print(
             _(
                 "Recorded for %(activity)s: follow-up due %(due_on)s.",

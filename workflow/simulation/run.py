@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflow import migrate, work
 from workflow.agreement.context import context_of
-from workflow.agreement.models import Agreement, Person
+from workflow.agreement.models import Agreement, Person, Role
+from workflow.agreement.roles import people_with_role
 from workflow.agreement.validate import read_agreement
-from workflow.audit import LoadResult, UnitOfWork
+from workflow.audit import SYSTEM, LoadResult, UnitOfWork, person_actor
 from workflow.clock import FixedClock
 from workflow.cycle.lifecycle import close_step, record_deliverable, refresh_automatic
 from workflow.cycle.models import Cycle, StepState
@@ -38,6 +39,7 @@ from workflow.outbox.transport import FileTransport
 from workflow.plan.models import Activity, ActivityState
 from workflow.plan.triggers import TriggerError, event_parts
 from workflow.plan_language.timing import follow_ups, parse_timing_spec
+from workflow.reminders.recipients import directory
 from workflow.report.render import render_report
 from workflow.report.yearly import yearly_report
 from workflow.simulation.behaviour import Behaviour
@@ -94,7 +96,7 @@ def simulate(
             sessions = session_factory(engine)
             clock = FixedClock(datetime.combine(start, time(0, 0), tzinfo=tz))
             with transaction(sessions) as session:
-                load_agreement(session, parsed, clock=clock, actor="simulering")
+                load_agreement(session, parsed, clock=clock, actor=SYSTEM)
             with sessions() as session:
                 plan = _draw(session, _agreement(session), behaviour, start, end)
             transport = FileTransport(mail_dir)
@@ -170,11 +172,15 @@ def _morning(
     """Everything simulated people do this morning, each in its own transaction."""
     count = 0
 
-    def act(actor: str, fn: Callable[[Session, Agreement, UnitOfWork], Any]) -> None:
+    def act(
+        who: Callable[[Session, Agreement], str], fn: Callable[[Session, Agreement, UnitOfWork], Any]
+    ) -> None:
         nonlocal count
         with transaction(sessions) as session:
             agreement = _agreement(session)
-            unit = UnitOfWork(session, clock, actor, LoadResult(agreement.key, created=False))
+            unit = UnitOfWork(
+                session, clock, who(session, agreement), LoadResult(agreement.key, created=False)
+            )
             unit.agreement_id = agreement.id
             fn(session, agreement, unit)
         count += 1
@@ -183,31 +189,48 @@ def _morning(
         return work.find_activity(session, agreement, key)
 
     for key in plan.done.get(day, []):
-        act("simulering", lambda s, a, _, key=key: _done(s, clock, activity(s, a, key)))
+        act(_owner(key), lambda s, a, unit, key=key: _done(unit, activity(s, a, key)))
     for key, due in plan.reports.get(day, []):
         note = f"Lägesrapport för uppföljningen {due.isoformat()}"
-        act("simulering", lambda s, a, _, key=key, note=note: _report(s, clock, activity(s, a, key), note))
+        act(_owner(key), lambda s, a, unit, key=key, note=note: _report(unit, activity(s, a, key), note))
     for key in plan.events.get(day, []):
-        act("simulering", lambda s, a, unit, key=key: _trigger(s, unit, a, key, day))
+        act(_owner(key), lambda s, a, unit, key=key: _trigger(s, unit, a, key, day))
     for what, key in plan.meetings.get(day, []):
-        act("simulering", lambda s, a, unit, what=what, key=key: _meeting(s, unit, a, behaviour, what, key))
-    act("samordnaren", lambda s, a, unit: _cycle(s, unit, a, behaviour, day))
+        act(_coordinator, lambda s, a, unit, what=what, key=key: _meeting(s, unit, a, behaviour, what, key))
+    act(_coordinator, lambda s, a, unit: _cycle(s, unit, a, behaviour, day))
     return count
 
 
-def _done(session: Session, clock: FixedClock, activity: Activity) -> None:
-    if activity.state in (ActivityState.OPEN, ActivityState.IN_PROGRESS):
-        work.mark_done(session, clock, activity, actor="simulering", note="Genomfört")
+def _coordinator(session: Session, agreement: Agreement) -> str:
+    """The coordinator acts for the municipality (meetings, the cycle); the engine if there is none."""
+    ids = people_with_role(session, agreement.id, Role.COORDINATOR)
+    return person_actor(ids[0]) if ids else SYSTEM
 
 
-def _report(session: Session, clock: FixedClock, activity: Activity, note: str) -> None:
+def _owner(key: str) -> Callable[[Session, Agreement], str]:
+    """An activity's first contact person acts on it (the coordinator if it has none)."""
+
+    def who(session: Session, agreement: Agreement) -> str:
+        activity = work.find_activity(session, agreement, key)
+        people = directory(session, agreement.id).contacts_of([o.organisation_id for o in activity.owners])
+        return person_actor(people[0]) if people else _coordinator(session, agreement)
+
+    return who
+
+
+def _done(unit: UnitOfWork, activity: Activity) -> None:
     if activity.state in (ActivityState.OPEN, ActivityState.IN_PROGRESS):
-        work.report_progress(session, clock, activity, actor="simulering", note=note)
+        work.mark_done(unit, activity, note="Genomfört")
+
+
+def _report(unit: UnitOfWork, activity: Activity, note: str) -> None:
+    if activity.state in (ActivityState.OPEN, ActivityState.IN_PROGRESS):
+        work.report_progress(unit, activity, note=note)
 
 
 def _trigger(session: Session, unit: UnitOfWork, agreement: Agreement, key: str, day: date) -> None:
     try:
-        work.trigger(session, unit, agreement, key, day, "Remiss inkommen (simulerad)")
+        work.trigger(unit, agreement, key, day, "Remiss inkommen (simulerad)")
     except TriggerError:
         pass  # withdrawn since the plan was drawn
 
