@@ -42,5 +42,5 @@ def known_zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"okänd tidszon / unknown time zone {name!r}") from exc
+        raise ValueError(f"unknown time zone {name!r}") from exc  # operators' settings; the file's in its schema
     return name

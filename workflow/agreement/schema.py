@@ -324,7 +324,13 @@ class AgreementSpec(Strict):
     cycle: CycleSpec
     plan: PlanSpec
 
-    _known_zone = field_validator("timezone")(staticmethod(known_zone))
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            return known_zone(name)
+        except ValueError:
+            raise ValueError(_l("unknown time zone %(zone)r", zone=name)) from None
 
 
 def slug(text: str) -> str:
