@@ -70,7 +70,7 @@ def test_the_context_of_a_stored_agreement_reads_every_section():
     assert context.reminders.stages == (5,)
     assert context.meetings.invitation_days == 10
     assert (context.meetings.hour, context.meetings.minute) == (9, 15)
-    assert context.calendar.deadline_shift == "later"
+    assert context.workdays.deadline_shift == "later"
     assert context.timing.period_end == date(2026, 12, 31)
 
 

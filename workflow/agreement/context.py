@@ -154,7 +154,7 @@ class AgreementContext:
 
     key: str
     zone: ZoneInfo
-    calendar: WorkCalendar
+    workdays: WorkCalendar
     timing: TimingContext
     reminders: ReminderPolicy
     meetings: MeetingPolicy
@@ -169,7 +169,7 @@ def context_of(agreement: Agreement) -> AgreementContext:
     return AgreementContext(
         key=agreement.key,
         zone=ZoneInfo(agreement.timezone),
-        calendar=work_calendar(agreement.timezone, agreement.calendar_config),
+        workdays=work_calendar(agreement.timezone, agreement.calendar_config),
         timing=timing_context(
             agreement.period_start, agreement.period_end, agreement.timezone, agreement.calendar_config
         ),

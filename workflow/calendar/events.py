@@ -130,7 +130,7 @@ def _steps(session: Session, agreement: Agreement, start: date, end: date) -> li
 
 def _activities(session: Session, agreement: Agreement, start: date, end: date) -> list[CalendarEvent]:
     context = context_of(agreement)
-    ctx, days = context.timing, context.calendar
+    ctx, days = context.timing, context.workdays
     out: list[CalendarEvent] = []
     activities = session.scalars(
         select(Activity).where(

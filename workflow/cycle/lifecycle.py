@@ -109,7 +109,7 @@ def open_cycle(
         for o in session.scalars(select(Organisation).where(Organisation.agreement_id == agreement.id))
     }
     names = {k: o.name for k, o in orgs.items()}
-    days = context_of(agreement).calendar
+    days = context_of(agreement).workdays
     for spec in agreement.cycle_config["steps"]:
         step = CycleStep(
             number=spec["number"],

@@ -59,7 +59,7 @@ class PlanImport:
 
     def as_json(self) -> list[dict[str, Any]]:
         context = context_of(self.agreement)
-        ctx, days = context.timing, context.calendar
+        ctx, days = context.timing, context.workdays
         out = []
         for plan, row, area_title in self.rows:
             deadline = deadline_of(plan.timing, ctx, days)

@@ -102,7 +102,7 @@ def _load_activities(
 ) -> list[Activity]:
     aid = agreement.id
     context = context_of(agreement)
-    ctx, days = context.timing, context.calendar
+    ctx, days = context.timing, context.workdays
     org_key = {o.id: k for k, o in orgs.items()}
 
     def get_owners(row: Activity) -> list[list[str]]:

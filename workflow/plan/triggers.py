@@ -51,7 +51,7 @@ def record_event(
         )
     if not note.strip():
         raise TriggerError(_l("say what happened (--note)"))
-    due = event_due(parts[0], occurred_on, context_of(agreement).calendar)
+    due = event_due(parts[0], occurred_on, context_of(agreement).workdays)
     event = ActivityEvent(
         activity_id=activity.id,
         occurred_on=occurred_on,

@@ -52,7 +52,7 @@ class AgreementRules:
 
     @property
     def calendar(self) -> WorkCalendar:
-        return self.context.calendar
+        return self.context.workdays
 
 
 def agreement_rules(session: Session, agreement: Agreement) -> AgreementRules:

@@ -60,7 +60,7 @@ def _timeliness(s, day: date) -> str:
 def _follow_ups(session: Session, agreement: Agreement, year: int, day: date) -> list[dict[str, Any]]:
     """Activities with dated follow-ups: how many fell due this year, how many were reported."""
     context = context_of(agreement)
-    ctx, days = context.timing, context.calendar
+    ctx, days = context.timing, context.workdays
     out = []
     for activity in session.scalars(
         select(Activity).where(

@@ -131,7 +131,7 @@ def _agreement(session: Session) -> Agreement:
 def _draw(session: Session, agreement: Agreement, behaviour: Behaviour, start: date, end: date) -> _Plan:
     plan = _Plan()
     context = context_of(agreement)
-    ctx, days = context.timing, context.calendar
+    ctx, days = context.timing, context.workdays
     for activity in session.scalars(
         select(Activity).where(Activity.agreement_id == agreement.id).order_by(Activity.key)
     ):
