@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         default=SecretStr("change-me"), description="signs links in mails; set it in production"
     )
     language: Literal["sv", "en"] = Field(default="sv", description="language of CLI output")
+    max_file_mb: float = Field(
+        default=10, gt=0, le=1024, description="largest agreement or plan file read, in MB"
+    )
+    max_plan_rows: int = Field(default=5000, ge=1, le=1_000_000, description="most rows of a plan file")
 
     _known_zone = field_validator("timezone")(staticmethod(known_zone))
 
@@ -78,6 +82,8 @@ class Settings(BaseSettings):
             "base_url": self.base_url,
             "secret_key": "***",
             "language": self.language,
+            "max_file_mb": str(self.max_file_mb),
+            "max_plan_rows": str(self.max_plan_rows),
         }
 
 

@@ -1,8 +1,10 @@
-"""Reading input files with their places: YAML with line numbers, and located problems."""
+"""Reading input files with their places: YAML with line numbers, located problems, and the limits
+that keep a hostile file from exhausting the machine (size, nodes, nesting, control characters)."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +13,13 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.reader import ReaderError
+
+from workflow.settings import Settings, get_settings
 
 from workflow.i18n import LazyText, _l, _pl, render
 
@@ -65,6 +72,83 @@ def format_path(loc: Loc) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+# --- limits -----------------------------------------------------------------------------------
+
+# Fixed limits, far above any real agreement or plan (Härnösand's agreement has about 1,500
+# YAML nodes, 8 levels deep; a plan cell rarely holds more than a few hundred characters).
+MAX_YAML_NODES = 100_000  # nodes as aliases would expand them: an alias bomb is refused here
+MAX_YAML_DEPTH = 40
+MAX_COLUMNS = 50
+MAX_CELL_CHARS = 10_000
+XLSX_UNPACKED_FACTOR = 4  # an XLSX may unpack to this many times TRYGG_MAX_FILE_MB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of an input file trygg reads before it refuses it (TRYGG_MAX_FILE_MB, _PLAN_ROWS)."""
+
+    max_bytes: int
+    max_rows: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Limits:
+        settings = settings or get_settings()
+        return cls(int(settings.max_file_mb * 1024 * 1024), settings.max_plan_rows)
+
+    @property
+    def max_unpacked(self) -> int:
+        return self.max_bytes * XLSX_UNPACKED_FACTOR
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
+
+
+def read_bounded(path: str | Path, limits: Limits) -> bytes:
+    """A file's bytes, refused (located, before it is read) when larger than TRYGG_MAX_FILE_MB."""
+    name = str(path)
+    try:
+        with Path(path).open("rb") as f:
+            raw = f.read(limits.max_bytes + 1)  # not stat(): a pipe or /proc file has no size
+    except OSError as exc:
+        raise InputError([Problem(name, None, None, "", f"kan inte läsas: {exc.strerror}")]) from exc
+    if len(raw) > limits.max_bytes:
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    "",
+                    f"filen är för stor (över {_megabytes(limits.max_bytes)} MB, TRYGG_MAX_FILE_MB)",
+                )
+            ]
+        )
+    return raw
+
+
+# Characters that break a mail header or a one-line name: C0 controls (CR, LF, NUL, TAB …),
+# DEL, NEL and the Unicode line and paragraph separators (Python's email splits lines on them),
+# and lone surrogates (not encodable: the database and the mail would fail on them later).
+_NOT_IN_LINE = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff]")
+# Prose (backgrounds, preambles) may have line breaks and tabs, nothing else of the above.
+_NOT_IN_PROSE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_CONTROL_NAMES = {"\n": "radbrytning", "\r": "vagnretur", "\t": "tabb", "\x00": "NUL"}
+
+
+def control_character(text: str, *, multiline: bool = False) -> str | None:
+    """Why `text` cannot be a one-line name or title (or, `multiline`, prose); None when it can."""
+    found = (_NOT_IN_PROSE if multiline else _NOT_IN_LINE).search(text)
+    if found is None:
+        return None
+    char = found.group()
+    name = f"U+{ord(char):04X}" + (f" {_CONTROL_NAMES[char]}" if char in _CONTROL_NAMES else "")
+    where = "texten" if multiline else "namn och rubriker ska stå på en rad och"
+    return (
+        f"otillåtet styrtecken ({name}) vid tecken {found.start() + 1}: {where} får inte innehålla styrtecken"
+    )
 
 
 class _DatesAsText(RoundTripConstructor):
@@ -129,36 +213,102 @@ def to_plain(node: Any) -> Any:
     return node
 
 
-def read_yaml(path: str | Path) -> YamlDocument:
-    """Parse a YAML file; a syntax error or duplicate key becomes an InputError with its line."""
+class _Refused(MarkedYAMLError):
+    """A limit of _BoundedComposer, with the place and field where it was passed."""
+
+    def __init__(self, message: str, mark: Any, path: str) -> None:
+        super().__init__(problem=message, problem_mark=mark)
+        self.path = path
+
+
+class _BoundedComposer(Composer):
+    """Builds the node tree while counting its nodes as aliases would expand them into copies
+    (a 500-byte alias bomb is a billion nodes) and its depth (the composer recurses)."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self.expanded = 0
+        self.sizes: dict[int, int] = {}  # id(node) -> its expanded size, once composed
+        self.path: list[str | int] = []
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        self.path.append(index.value if hasattr(index, "value") else index if index is not None else "")
+        try:
+            if isinstance(event, AliasEvent):
+                node = super().compose_node(parent, index)
+                if id(node) not in self.sizes:
+                    self._refuse(f"aliaset *{event.anchor} pekar på värdet det självt står i", event)
+                self._count(self.sizes[id(node)], event)
+                return node
+            if len(self.path) > MAX_YAML_DEPTH:
+                self._refuse(f"för djupt nästlad (mer än {MAX_YAML_DEPTH} nivåer)", event)
+            before = self.expanded
+            node = super().compose_node(parent, index)
+            self._count(1, event)
+            self.sizes[id(node)] = self.expanded - before
+            return node
+        finally:
+            self.path.pop()
+
+    def _count(self, nodes: int, event: Any) -> None:
+        self.expanded += nodes
+        if self.expanded > MAX_YAML_NODES:
+            self._refuse(
+                f"filen har fler än {MAX_YAML_NODES} värden (alias *… räknas som kopior av sitt ankare)",
+                event,
+            )
+
+    def _refuse(self, message: str, event: Any) -> None:
+        raise _Refused(message, event.start_mark, format_path([p for p in self.path if p != ""]))
+
+
+def read_yaml(path: str | Path, limits: Limits | None = None) -> YamlDocument:
+    """Parse a YAML file; a syntax error, duplicate key or passed limit becomes a located InputError."""
     name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(
-            [Problem(name, None, None, "", _l("cannot be read: %(reason)s", reason=exc.strerror))]
-        ) from exc
+    raw = read_bounded(path, limits or Limits.from_settings())
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError([Problem(name, None, None, "", _l("the file is not UTF-8"))]) from exc
     yaml = YAML(typ="rt")
     yaml.Constructor = _DatesAsText
+    yaml.Composer = _BoundedComposer
     try:
         tree = yaml.load(text)
+    except _Refused as exc:
+        mark = exc.problem_mark
+        raise InputError([Problem(name, mark.line + 1, mark.column + 1, exc.path, exc.problem)]) from None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        col = mark.column + 1 if mark else None
-        what = exc.problem or _l("invalid YAML")
-        if exc.context and "duplicate" not in (exc.problem or ""):
-            what = f"{exc.context}: {what}"
+        raise InputError([_marked_problem(name, exc)]) from exc
+    except ReaderError as exc:  # a control character outside a quoted escape
+        line, col = _text_place(text, exc.position)
+        what = (
+            _l("character U+%(code)s is not allowed", code=f"{exc.character:04X}")
+            if isinstance(exc.character, int)
+            else str(exc)
+        )
         raise InputError([Problem(name, line, col, "", _l("YAML error: %(what)s", what=what))]) from exc
     except YAMLError as exc:
         raise InputError([Problem(name, None, None, "", _l("YAML error: %(what)s", what=str(exc)))]) from exc
     if not isinstance(tree, CommentedMap):
         raise InputError([Problem(name, 1, 1, "", _l("the file must hold a YAML mapping"))])
     return YamlDocument(name, tree, to_plain(tree), hashlib.sha256(raw).hexdigest())
+
+
+def _marked_problem(name: str, exc: MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    col = mark.column + 1 if mark else None
+    what = exc.problem or _l("invalid YAML")
+    if exc.context and "duplicate" not in (exc.problem or ""):
+        what = f"{exc.context}: {what}"
+    return Problem(name, line, col, "", _l("YAML error: %(what)s", what=what))
+
+
+def _text_place(text: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a character offset."""
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 # Pydantic speaks English only; a coordinator reads Swedish. The common cases get words of the

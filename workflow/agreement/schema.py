@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,11 +21,48 @@ from workflow.agreement.models import Body, OrganisationKind, Role
 from workflow.clock import known_zone
 from workflow.i18n import _l
 from workflow.plan_language.timing import SchoolTerms, YearlySpan
+from workflow.source import MAX_CELL_CHARS, control_character
+
+
+def _one_line(text: str) -> str:
+    if (why := control_character(text)) is not None:
+        raise ValueError(why)
+    return text
+
+
+def _prose(text: str) -> str:
+    if (why := control_character(text, multiline=True)) is not None:
+        raise ValueError(why)
+    return text
+
+
+def _clean_tree(value: Any) -> Any:
+    """Every text inside a structured value (a timing) as prose: no NUL or other control."""
+    if isinstance(value, str):
+        _prose(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _clean_tree(key)
+            _clean_tree(item)
+    elif isinstance(value, list):
+        for item in value:
+            _clean_tree(item)
+    return value
+
 
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=100)]
-Text = Annotated[str, Field(min_length=1)]
+# Names and titles reach mail headers (From, To, Subject, Reply-To): one line, no control characters.
+Line = Annotated[str, Field(max_length=MAX_CELL_CHARS), AfterValidator(_one_line)]
+Text = Annotated[str, Field(min_length=1, max_length=MAX_CELL_CHARS), AfterValidator(_one_line)]
+# Backgrounds, preambles and footnotes may have line breaks; NUL and other controls they may not.
+Prose = Annotated[str, Field(max_length=10 * MAX_CELL_CHARS), AfterValidator(_prose)]
 # Coordinators write `when: 2012` without quotes; it is still the phrase "2012".
-Phrase = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)]
+Phrase = Annotated[
+    str,
+    BeforeValidator(lambda v: str(v) if isinstance(v, int) else v),
+    Field(max_length=MAX_CELL_CHARS),
+    AfterValidator(_one_line),
+]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MonthDay = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
 ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
@@ -36,7 +74,7 @@ class Strict(BaseModel):
 
 class Signed(Strict):
     date: date
-    place: str | None = None
+    place: Line | None = None
 
 
 class Period(Strict):
@@ -57,7 +95,7 @@ class OrganisationSpec(Strict):
     name: Text
     kind: OrganisationKind
     parent: Key | None = None
-    description: str | None = None
+    description: Prose | None = None
     aliases: list[Text] = []
 
 
@@ -66,7 +104,7 @@ class PersonSpec(Strict):
     name: Text
     email: EmailStr
     organisation: Key
-    title: str | None = None
+    title: Line | None = None
     language: Literal["sv", "en"] = "sv"
     roles: list[Role] = []
     contact: bool = False  # the organisation's contact for its activities (gets reminders)
@@ -132,7 +170,7 @@ class Recurring(Strict):
     week_of_month: int = Field(ge=1, le=5)
     time: ClockTime
     duration_minutes: int = Field(gt=0, le=24 * 60)
-    location: str | None = None
+    location: Line | None = None
 
 
 class CouncilMeetings(Recurring):
@@ -274,8 +312,10 @@ class ActivitySpec(Strict):
     activity: Text
     when: Phrase | None = None  # När, exactly as written
     responsible: Text  # Ansvarig, exactly as written
-    timing: dict[str, Any] | None = None  # a structured timing instead of (or overriding) `when`
-    footnotes: list[str] = []
+    timing: Annotated[dict[str, Any], AfterValidator(_clean_tree)] | None = (
+        None  # a structured timing instead of (or overriding) `when`
+    )
+    footnotes: list[Prose] = []
 
     @model_validator(mode="after")
     def _when_or_timing(self) -> ActivitySpec:
@@ -294,8 +334,8 @@ class AreaSpec(Strict):
     id: Key
     title: Text
     priority: int | None = Field(default=None, ge=1)
-    background: str | None = None
-    footnotes: list[str] = []
+    background: Prose | None = None
+    footnotes: list[Prose] = []
     goals: list[GoalSpec] = Field(min_length=1)
 
 
@@ -308,12 +348,12 @@ class PlanSpec(Strict):
 class AgreementSpec(Strict):
     id: Key
     title: Text
-    subtitle: str | None = None
+    subtitle: Line | None = None
     signed: Signed | None = None
     period: Period
     timezone: str = "Europe/Stockholm"
     language: Literal["sv", "en"] = "sv"
-    preamble: str | None = None
+    preamble: Prose | None = None
     organisations: list[OrganisationSpec] = Field(min_length=2)
     people: list[PersonSpec] = Field(min_length=1)
     signatories: list[SignatorySpec] = []
