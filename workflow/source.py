@@ -19,9 +19,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.reader import ReaderError
 
-from workflow.settings import Settings, get_settings
-
 from workflow.i18n import LazyText, _l, _pl, render
+from workflow.settings import Settings, get_settings
 
 Loc = Sequence[str | int]
 

@@ -6,6 +6,11 @@
 - CSV (";", "," or tab) and XLSX: one row per activity under the columns Område, Mål,
   Aktivitet, När, Ansvarig and optionally Id, Bakgrund (or their English names).
 An empty Mål continues the goal above, as a merged Word or Excel cell reads.
+
+A hostile or broken file is refused with its place before it can exhaust the machine: size
+(TRYGG_MAX_FILE_MB), rows with text (TRYGG_MAX_PLAN_ROWS), columns, a cell's length, control
+characters in a cell; an XLSX is streamed with its declared <dimension> ignored (it may lie
+either way) and may unpack to a bounded size.
 """
 
 from __future__ import annotations
@@ -14,15 +19,25 @@ import csv
 import hashlib
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from itertools import islice
 from pathlib import Path
 
 from openpyxl import load_workbook
 
 from workflow.i18n import LazyText, _l
-from workflow.source import InputError, Problem
+from workflow.source import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    InputError,
+    Limits,
+    Problem,
+    control_character,
+    read_bounded,
+)
 
 FIELDS = ("goal", "activity", "when", "responsible")
 SWEDISH = {"area": "Område", "goal": "Mål", "activity": "Aktivitet", "when": "När", "responsible": "Ansvarig"}
@@ -81,23 +96,21 @@ class _Draft:
         return PlanArea(title, number, background, footnotes, rows, self.line)
 
 
-def read_plan(path: str | Path) -> PlanDocument:
+def read_plan(path: str | Path, limits: Limits | None = None) -> PlanDocument:
     """Read a plan file, choosing the format by suffix: .csv, .xlsx, anything else as text."""
     file = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise _fail(file, None, None, _l("cannot be read: %(reason)s", reason=exc.strerror)) from exc
+    limits = limits or Limits.from_settings()
+    raw = read_bounded(path, limits)
     if not raw:
         raise _fail(file, 1, 1, _l("the file is empty"))
     suffix = Path(path).suffix.lower()
     title = None
     if suffix == ".xlsx":
-        areas = _areas_from_records(file, _xlsx_records(file, raw))
+        areas = _areas_from_records(file, _bounded(file, _xlsx_records(file, raw, limits), limits))
     elif suffix == ".csv":
-        areas = _areas_from_records(file, _csv_records(file, _decode(file, raw)))
+        areas = _areas_from_records(file, _bounded(file, _csv_records(file, _decode(file, raw)), limits))
     else:
-        title, areas = _read_text(file, _decode(file, raw))
+        title, areas = _read_text(file, _decode(file, raw), limits)
     return PlanDocument(file, title, areas, hashlib.sha256(raw).hexdigest())
 
 
@@ -148,8 +161,9 @@ _FOOTNOTE = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+\s*\S.*")
 _HEADER = ["mål", "aktivitet", "när", "ansvarig"]
 
 
-def _read_text(file: str, text: str) -> tuple[str | None, tuple[PlanArea, ...]]:
+def _read_text(file: str, text: str, limits: Limits) -> tuple[str | None, tuple[PlanArea, ...]]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    _count_table_rows(file, lines, limits)
     start, title = _plan_start(lines)
     headings = [i for i in range(start, len(lines)) if _is_heading(lines[i])]
     bounds = list(zip(headings, [*headings[1:], len(lines)], strict=False))
@@ -172,6 +186,20 @@ def _read_text(file: str, text: str) -> tuple[str | None, tuple[PlanArea, ...]]:
     return title, tuple(d.freeze() for d in drafts)
 
 
+def _count_table_rows(file: str, lines: list[str], limits: Limits) -> None:
+    """Refuse a text with more table rows (lines with a tab) than TRYGG_MAX_PLAN_ROWS, early."""
+    rows = 0
+    for i, line in enumerate(lines):
+        if "\t" in line and line.strip() and not _is_header(line):
+            rows += 1
+            if rows > limits.max_rows:
+                raise _fail(file, i + 1, 1, _too_many_rows(limits))
+
+
+def _too_many_rows(limits: Limits) -> str:
+    return f"planen har fler än {limits.max_rows} rader (TRYGG_MAX_PLAN_ROWS)"
+
+
 def _plan_start(lines: list[str]) -> tuple[int, str | None]:
     """Index where the plan begins, and its title; without a title, at the first area or table.
 
@@ -188,7 +216,7 @@ def _plan_start(lines: list[str]) -> tuple[int, str | None]:
 
 
 def _opens_section(lines: list[str], index: int) -> bool:
-    following = next((line for line in lines[index + 1 :] if line.strip()), "")
+    following = next((line for line in islice(lines, index + 1, None) if line.strip()), "")
     return bool(_BACKGROUND.fullmatch(following.strip())) or _is_header(following)
 
 
@@ -236,6 +264,8 @@ def _before_header_message(line: str) -> LazyText:
 def _read_area(file: str, lines: list[str], begin: int, end: int, last: bool, out: list[Problem]) -> _Draft:
     """One area: heading, background paragraphs, then the table and its footnotes."""
     draft = _Draft(lines[begin].strip(), begin + 1)
+    if why := control_character(draft.heading):
+        out.append(Problem(file, begin + 1, 1, "Område", why))
     paragraph: list[str] = []
     in_table, ended_at = False, None  # ended_at: index of the text line that ended the table
     for i in range(begin + 1, end):
@@ -327,6 +357,11 @@ def _text_row(
     )
 
 
+# The activity's title reaches mail subjects: one line. A goal, När or Ansvarig may break lines
+# as a merged Excel cell does; no other control characters anywhere.
+_ONE_LINE = ("activity", "id")
+
+
 def _make_row(
     file: str,
     line: int,
@@ -337,6 +372,15 @@ def _make_row(
     out: list[Problem],
 ) -> PlanRow | None:
     """A row from its cells; an empty Mål continues the goal above."""
+    bad = [
+        (name, why)
+        for name in (*FIELDS, "id")
+        if (why := control_character(values.get(name) or "", multiline=name not in _ONE_LINE))
+    ]
+    for name, why in bad:
+        out.append(Problem(file, line, columns.get(name), SWEDISH.get(name, "Id"), why))
+    if bad:
+        return None
     if not values["activity"]:
         out.append(Problem(file, line, columns["activity"], "Aktivitet", _l("Aktivitet is missing")))
         return None
@@ -416,6 +460,8 @@ def _areas_from_records(file: str, records: Iterable[Record]) -> tuple[PlanArea,
     for line, cells in rows:
         if any(cells):
             value = {f: cells[i] if i < len(cells) else "" for f, i in where.items()}
+            if _bad_area_cells(file, line, value, where, problems):
+                continue
             current = value["area"] or current  # an empty Område continues, like a merged cell
             if current is None:
                 problems.append(
@@ -434,6 +480,18 @@ def _areas_from_records(file: str, records: Iterable[Record]) -> tuple[PlanArea,
     if not any(d.rows for d in drafts.values()):
         raise _fail(file, header_line, 1, _l("no activities under the header row"))
     return tuple(d.freeze() for d in drafts.values())
+
+
+def _bad_area_cells(
+    file: str, line: int, value: dict[str, str], where: dict[str, int], out: list[Problem]
+) -> bool:
+    """Control characters in Område (a title) or Bakgrund (prose, which may break lines)."""
+    found = False
+    for name, label, multiline in (("area", "Område", False), ("background", "Bakgrund", True)):
+        if why := control_character(value.get(name) or "", multiline=multiline):
+            out.append(Problem(file, line, where[name] + 1, label, why))
+            found = True
+    return found
 
 
 def _add_record(
@@ -461,8 +519,36 @@ def _csv_records(file: str, text: str) -> Iterator[Record]:
         raise _fail(file, reader.line_num, None, _l("faulty CSV: %(reason)s", reason=str(exc))) from exc
 
 
-def _xlsx_records(file: str, raw: bytes) -> list[Record]:
-    """Rows of the sheet "Handlingsplan", else of the first sheet, numbered as Excel shows them."""
+def _bounded(file: str, records: Iterable[Record], limits: Limits) -> Iterator[Record]:
+    """Records as they stream in, refused at the first that passes a limit: rows with text
+    (TRYGG_MAX_PLAN_ROWS, after the header row), columns, a cell's length."""
+    rows = 0
+    for line, cells in records:
+        used = [i for i, cell in enumerate(cells) if cell]
+        if not used:
+            yield line, cells
+            continue
+        rows += 1
+        if rows > limits.max_rows + 1:
+            raise _fail(file, line, None, _too_many_rows(limits))
+        if used[-1] >= MAX_COLUMNS:
+            raise _fail(
+                file, line, used[-1] + 1, f"raden har text i kolumn {used[-1] + 1}; högst {MAX_COLUMNS}"
+            )
+        for i in used:
+            if len(cells[i]) > MAX_CELL_CHARS:
+                raise _fail(file, line, i + 1, f"cellen har {len(cells[i])} tecken; högst {MAX_CELL_CHARS}")
+        yield line, cells[: used[-1] + 1]
+
+
+EXCEL_MAX_ROWS = 1_048_576
+
+
+def _xlsx_records(file: str, raw: bytes, limits: Limits) -> Iterator[Record]:
+    """Rows of the sheet "Handlingsplan", else of the first sheet, numbered as Excel shows them,
+    streamed. The sheet's declared <dimension> is ignored: openpyxl would pad every row to it
+    (A1:XFD1048576 is 17 billion cells) or stop at it (A1:F5 loses the rows below)."""
+    _check_unpacked(file, raw, limits)
     book = None
     # A damaged file fails as a zip, XML, key or index error, when opened or only while the
     # sheet is read; either way the coordinator needs one clear sentence, not a traceback.
@@ -470,8 +556,15 @@ def _xlsx_records(file: str, raw: bytes) -> list[Record]:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         named = [s for s in book.worksheets if s.title.strip().lower() == "handlingsplan"]
         sheet = (named or book.worksheets)[0]
-        cells = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
-        return [(n, [_cell_text(v) for v in row]) for n, row in enumerate(cells, start=1)]
+        sheet.reset_dimensions()
+        # One column more than read, so that text there is refused; further right is not read.
+        rows = sheet.iter_rows(min_row=1, min_col=1, max_col=MAX_COLUMNS + 1, values_only=True)
+        for n, row in enumerate(rows, start=1):
+            if n > EXCEL_MAX_ROWS:  # a row number from the file; empty rows up to it are yielded
+                raise _fail(file, n, None, f"arbetsboken har rader efter rad {EXCEL_MAX_ROWS}")
+            yield n, [_cell_text(v) for v in row]
+    except InputError:
+        raise
     except Exception as exc:
         raise _fail(
             file, None, None, _l("cannot be read as an Excel workbook (.xlsx): %(reason)s", reason=str(exc))
@@ -479,6 +572,25 @@ def _xlsx_records(file: str, raw: bytes) -> list[Record]:
     finally:
         if book is not None:
             book.close()
+
+
+def _check_unpacked(file: str, raw: bytes, limits: Limits) -> None:
+    """Refuse an XLSX that unpacks to more than 4 × TRYGG_MAX_FILE_MB before openpyxl reads it
+    (a 1 MB file can hold a 1 GB string). zipfile never reads past a member's declared size,
+    so the declared sizes are the bound."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:  # OSError: a truncated directory
+        raise _fail(file, None, None, f"kan inte läsas som Excel-arbetsbok (.xlsx): {exc}") from exc
+    if unpacked > limits.max_unpacked:
+        mb = limits.max_unpacked // (1024 * 1024)
+        raise _fail(
+            file,
+            None,
+            None,
+            f"arbetsboken packas upp till {unpacked // (1024 * 1024)} MB; högst {mb} MB (4 × TRYGG_MAX_FILE_MB)",
+        )
 
 
 def _cell_text(value: object) -> str:
