@@ -6,7 +6,7 @@ action that may have moved. Each step returns what it changed; none calls back u
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.agreement.load import mark_source, plan_from_agreement, write_agreement
@@ -17,9 +17,9 @@ from workflow.clock import Clock
 from workflow.cycle.lifecycle import ensure_first_cycle
 from workflow.meetings import sweep as meetings_sweep
 from workflow.meetings.models import Meeting
-from workflow.plan.importing import PlanImport
+from workflow.plan.importing import PlanImport, WithdrawalRefused, withdrawal_problem
 from workflow.plan.load import load_plan
-from workflow.plan.models import Activity
+from workflow.plan.models import Activity, ActivityState
 from workflow.reminders import sweep as reminders_sweep
 from workflow.source import InputError
 
@@ -43,11 +43,19 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
     return unit.result
 
 
-def import_plan(session: Session, plan_import: PlanImport, *, clock: Clock, actor: str) -> LoadResult:
-    """Write a checked import as the plan version of its year, in the caller's transaction."""
+def import_plan(
+    session: Session, plan_import: PlanImport, *, clock: Clock, actor: str, allow_withdraw: bool = False
+) -> LoadResult:
+    """Write a checked import as the plan version of its year, in the caller's transaction.
+    Withdrawing more than a third of the plan's activities needs `allow_withdraw`."""
     if plan_import.problems:
         raise InputError(plan_import.problems)
     agreement = plan_import.agreement
+    active = session.scalar(
+        select(func.count())
+        .select_from(Activity)
+        .where(Activity.agreement_id == agreement.id, Activity.state != ActivityState.WITHDRAWN)
+    )
     unit = UnitOfWork(session, clock, actor, LoadResult(agreement.key, created=False))
     unit.agreement_id = agreement.id
     orgs = {
@@ -55,5 +63,11 @@ def import_plan(session: Session, plan_import: PlanImport, *, clock: Clock, acto
         for o in session.scalars(select(Organisation).where(Organisation.agreement_id == agreement.id))
     }
     touched = load_plan(session, unit, agreement, plan_import.content(), orgs)
+    withdrawn = [
+        key for action, entity, key in unit.result.changes if (action, entity) == ("retire", "activity")
+    ]
+    problem = withdrawal_problem(plan_import.document.file, withdrawn, active or 0)
+    if problem is not None and not allow_withdraw:
+        raise WithdrawalRefused([problem], list(unit.result.changes))  # the caller rolls back
     reminders_sweep.refresh_next_action(session, touched)
     return unit.result

@@ -42,6 +42,13 @@ def plan_import(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help=_l("show what would change, write nothing"))
     ] = False,
+    allow_withdraw: Annotated[
+        bool,
+        typer.Option(
+            "--allow-withdraw",
+            help=_l("allow withdrawing more than a third of the plan's activities"),
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Import the year's revised action plan."""
@@ -56,7 +63,7 @@ def plan_import(
             chosen_year = year if year is not None else default_year(target, clock)
             checked = read_plan_import(session, target, file, chosen_year)
             rows = checked.as_json()
-            result = import_plan(session, checked, clock=clock, actor=actor())
+            result = import_plan(session, checked, clock=clock, actor=actor(), allow_withdraw=allow_withdraw)
             # A dry run goes all the way, so that it shows the real changes, then undoes them.
             if dry_run:
                 session.rollback()
@@ -68,11 +75,12 @@ def plan_import(
         except InputError as exc:
             session.rollback()
             if as_json:
-                print_json({"activities": rows, "errors": [p.as_json() for p in exc.problems]})
+                errors = [p.as_json() for p in exc.problems]
+                print_json({"activities": rows, "errors": errors, "changes": _changes(exc)})
             else:
                 report_problems(exc, as_json=False)
             raise typer.Exit(EXIT_INPUT) from None
-    changes = [{"action": a, "entity": e, "key": k} for a, e, k in result.changes]
+    changes = _changes(result)
     if as_json:
         print_json(
             {
@@ -86,7 +94,11 @@ def plan_import(
             }
         )
         return
-    table = Table(title=_("Action plan %(year)s", year=chosen_year), expand=True)
+    _print_plan(rows, changes, chosen_year, dry_run)
+
+
+def _print_plan(rows: list[dict], changes: list[dict[str, str]], year: int, dry_run: bool) -> None:
+    table = Table(title=_("Action plan %(year)s", year=year), expand=True)
     for column in (
         _("Line"),
         "Id",
@@ -106,3 +118,8 @@ def plan_import(
     )
     for change in changes:
         console.print(f"  {change['action']:8} {change['entity']:15} {change['key']}", highlight=False)
+
+
+def _changes(outcome: object) -> list[dict[str, str]]:
+    """What an import changed, or would have changed before it was refused (WithdrawalRefused)."""
+    return [{"action": a, "entity": e, "key": k} for a, e, k in getattr(outcome, "changes", [])]

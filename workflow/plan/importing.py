@@ -22,7 +22,7 @@ from workflow.plan_language.content import ActivityPlan, AreaContent, PlanConten
 from workflow.plan_language.document import PlanDocument, PlanRow, read_plan
 from workflow.plan_language.responsibility import ResponsibilityError
 from workflow.plan_language.timing import TimingError, deadline_of
-from workflow.source import Problem
+from workflow.source import InputError, Problem
 
 # How alike an edited activity text must be to the old one to keep its id (difflib ratio),
 # and how much being under the same goal counts towards it.
@@ -156,6 +156,30 @@ def read_plan_import(session: Session, agreement: Agreement, path: str | Path, y
             )
         result.rows.append((plan, row, area_title))
     return result
+
+
+def withdrawal_problem(file: str, withdrawn: list[str], active: int) -> Problem | None:
+    """An import that withdraws more than a third of the plan's active activities is more likely
+    a cut or wrong file than a revision: it needs --allow-withdraw."""
+    if len(withdrawn) * 3 <= active:
+        return None
+    named = ", ".join(withdrawn[:5]) + (", …" if len(withdrawn) > 5 else "")
+    return Problem(
+        file,
+        None,
+        None,
+        "",
+        f"importen skulle dra tillbaka {len(withdrawn)} av planens {active} aktiviteter "
+        f"(mer än en tredjedel: {named}); kontrollera filen, eller ge --allow-withdraw om det är meningen",
+    )
+
+
+class WithdrawalRefused(InputError):
+    """Too many withdrawals: the import's changes are kept for a dry run to show."""
+
+    def __init__(self, problems: list[Problem], changes: list[tuple[str, str, str]]) -> None:
+        super().__init__(problems)
+        self.changes = changes
 
 
 _FIELD_NAMES = {"goal": "Mål", "activity": "Aktivitet", "when": "När", "responsible": "Ansvarig", "id": "Id"}

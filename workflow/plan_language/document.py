@@ -562,7 +562,7 @@ def _xlsx_records(file: str, raw: bytes, limits: Limits) -> Iterator[Record]:
         for n, row in enumerate(rows, start=1):
             if n > EXCEL_MAX_ROWS:  # a row number from the file; empty rows up to it are yielded
                 raise _fail(file, n, None, f"arbetsboken har rader efter rad {EXCEL_MAX_ROWS}")
-            yield n, [_cell_text(v) for v in row]
+            yield n, [] if row.count(None) == len(row) else [_cell_text(v) for v in row]
     except InputError:
         raise
     except Exception as exc:
