@@ -269,7 +269,9 @@ def read_yaml(path: str | Path, limits: Limits | None = None) -> YamlDocument:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError([Problem(name, None, None, "", _l("the file is not UTF-8"))]) from exc
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError([Problem(name, line, column, "", _l("the file is not UTF-8"))]) from exc
     yaml = YAML(typ="rt")
     yaml.Constructor = _DatesAsText
     yaml.Composer = _BoundedComposer
