@@ -581,3 +581,19 @@ def test_an_import_that_would_withdraw_most_of_the_plan_is_refused(db, tmp_path)
         states = [a.state for a in session.scalars(select(Activity))]
     engine.dispose()
     assert states.count(ActivityState.WITHDRAWN) == 15
+
+
+def test_a_tagged_list_is_a_located_error_not_a_traceback(tmp_path):
+    """Found by fuzzing: ruamel keeps no line for the items of a `!!python/…` tagged list."""
+    from workflow.agreement.validate import read_agreement
+
+    text = HARNOSAND.read_text(encoding="utf-8")
+    old = "    roles: [coordinator, council_member, officer]"
+    assert old in text
+    changed = text.replace(old, "    roles: !!python/object/apply:os.system ['true']", 1)
+    file = tmp_path / "tagged.yaml"
+    file.write_text(changed, encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        read_agreement(file)
+    line = changed[: changed.index("!!python")].count("\n") + 1
+    assert [(p.line, p.path) for p in refused.value.problems] == [(line, "people[2].roles[0]")]

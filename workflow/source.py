@@ -172,13 +172,11 @@ class YamlDocument:
         node = self.tree
         line, col = (1, 1)
         for part in loc:
-            if isinstance(node, CommentedMap) and isinstance(part, str) and part in node:
-                kl, kc, *_ = node.lc.data[part]
-                line, col = kl + 1, kc + 1
-                node = node[part]
-            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-                il, ic = node.lc.item(part)
-                line, col = il + 1, ic + 1
+            # A tagged node (`!!python/…`, `!!set`) may have no line of its items: keep the last.
+            mapped = isinstance(node, CommentedMap) and isinstance(part, str) and part in node
+            if mapped or (isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node)):
+                if place := (node.lc.data or {}).get(part):
+                    line, col = place[0] + 1, place[1] + 1
                 node = node[part]
             elif isinstance(part, int | str) and part in ("", None):
                 continue
