@@ -112,7 +112,9 @@ def read_bounded(path: str | Path, limits: Limits) -> bytes:
         with Path(path).open("rb") as f:
             raw = f.read(limits.max_bytes + 1)  # not stat(): a pipe or /proc file has no size
     except OSError as exc:
-        raise InputError([Problem(name, None, None, "", f"kan inte läsas: {exc.strerror}")]) from exc
+        raise InputError(
+            [Problem(name, None, None, "", _l("cannot be read: %(reason)s", reason=exc.strerror))]
+        ) from exc
     if len(raw) > limits.max_bytes:
         raise InputError(
             [
@@ -121,7 +123,10 @@ def read_bounded(path: str | Path, limits: Limits) -> bytes:
                     None,
                     None,
                     "",
-                    f"filen är för stor (över {_megabytes(limits.max_bytes)} MB, TRYGG_MAX_FILE_MB)",
+                    _l(
+                        "the file is too large (over %(mb)s MB, TRYGG_MAX_FILE_MB)",
+                        mb=_megabytes(limits.max_bytes),
+                    ),
                 )
             ]
         )
@@ -134,19 +139,28 @@ def read_bounded(path: str | Path, limits: Limits) -> bytes:
 _NOT_IN_LINE = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff]")
 # Prose (backgrounds, preambles) may have line breaks and tabs, nothing else of the above.
 _NOT_IN_PROSE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_CONTROL_NAMES = {"\n": "radbrytning", "\r": "vagnretur", "\t": "tabb", "\x00": "NUL"}
+_CONTROL_NAMES = {"\n": _l("line feed"), "\r": _l("carriage return"), "\t": _l("tab"), "\x00": "NUL"}
 
 
-def control_character(text: str, *, multiline: bool = False) -> str | None:
+def control_character(text: str, *, multiline: bool = False) -> LazyText | None:
     """Why `text` cannot be a one-line name or title (or, `multiline`, prose); None when it can."""
     found = (_NOT_IN_PROSE if multiline else _NOT_IN_LINE).search(text)
     if found is None:
         return None
     char = found.group()
-    name = f"U+{ord(char):04X}" + (f" {_CONTROL_NAMES[char]}" if char in _CONTROL_NAMES else "")
-    where = "texten" if multiline else "namn och rubriker ska stå på en rad och"
-    return (
-        f"otillåtet styrtecken ({name}) vid tecken {found.start() + 1}: {where} får inte innehålla styrtecken"
+    code = f"U+{ord(char):04X}"
+    name = _l("%(code)s, %(name)s", code=code, name=_CONTROL_NAMES[char]) if char in _CONTROL_NAMES else code
+    if multiline:
+        return _l(
+            "control character (%(name)s) at character %(position)s: the text must not contain control characters",
+            name=name,
+            position=found.start() + 1,
+        )
+    return _l(
+        "control character (%(name)s) at character %(position)s: names and titles are one line, "
+        "without control characters",
+        name=name,
+        position=found.start() + 1,
     )
 
 
@@ -213,9 +227,9 @@ def to_plain(node: Any) -> Any:
 class _Refused(MarkedYAMLError):
     """A limit of _BoundedComposer, with the place and field where it was passed."""
 
-    def __init__(self, message: str, mark: Any, path: str) -> None:
-        super().__init__(problem=message, problem_mark=mark)
-        self.path = path
+    def __init__(self, message: LazyText, mark: Any, path: str) -> None:
+        super().__init__(problem=message.msgid, problem_mark=mark)
+        self.message, self.path = message, path
 
 
 class _BoundedComposer(Composer):
@@ -235,11 +249,14 @@ class _BoundedComposer(Composer):
             if isinstance(event, AliasEvent):
                 node = super().compose_node(parent, index)
                 if id(node) not in self.sizes:
-                    self._refuse(f"aliaset *{event.anchor} pekar på värdet det självt står i", event)
+                    self._refuse(
+                        _l("the alias *%(anchor)s points at the value it stands in", anchor=event.anchor),
+                        event,
+                    )
                 self._count(self.sizes[id(node)], event)
                 return node
             if len(self.path) > MAX_YAML_DEPTH:
-                self._refuse(f"för djupt nästlad (mer än {MAX_YAML_DEPTH} nivåer)", event)
+                self._refuse(_l("nested too deep (more than %(n)s levels)", n=MAX_YAML_DEPTH), event)
             before = self.expanded
             node = super().compose_node(parent, index)
             self._count(1, event)
@@ -252,11 +269,14 @@ class _BoundedComposer(Composer):
         self.expanded += nodes
         if self.expanded > MAX_YAML_NODES:
             self._refuse(
-                f"filen har fler än {MAX_YAML_NODES} värden (alias *… räknas som kopior av sitt ankare)",
+                _l(
+                    "the file has more than %(n)s values (an alias *… counts as a copy of its anchor)",
+                    n=MAX_YAML_NODES,
+                ),
                 event,
             )
 
-    def _refuse(self, message: str, event: Any) -> None:
+    def _refuse(self, message: LazyText, event: Any) -> None:
         raise _Refused(message, event.start_mark, format_path([p for p in self.path if p != ""]))
 
 
@@ -277,7 +297,7 @@ def read_yaml(path: str | Path, limits: Limits | None = None) -> YamlDocument:
         tree = yaml.load(text)
     except _Refused as exc:
         mark = exc.problem_mark
-        raise InputError([Problem(name, mark.line + 1, mark.column + 1, exc.path, exc.problem)]) from None
+        raise InputError([Problem(name, mark.line + 1, mark.column + 1, exc.path, exc.message)]) from None
     except MarkedYAMLError as exc:
         raise InputError([_marked_problem(name, exc)]) from exc
     except ReaderError as exc:  # a control character outside a quoted escape

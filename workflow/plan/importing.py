@@ -169,8 +169,13 @@ def withdrawal_problem(file: str, withdrawn: list[str], active: int) -> Problem 
         None,
         None,
         "",
-        f"importen skulle dra tillbaka {len(withdrawn)} av planens {active} aktiviteter "
-        f"(mer än en tredjedel: {named}); kontrollera filen, eller ge --allow-withdraw om det är meningen",
+        _l(
+            "the import would withdraw %(n)s of the plan's %(active)s activities (more than a third: "
+            "%(keys)s); check the file, or give --allow-withdraw if that is meant",
+            n=len(withdrawn),
+            active=active,
+            keys=named,
+        ),
     )
 
 

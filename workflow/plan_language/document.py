@@ -196,8 +196,8 @@ def _count_table_rows(file: str, lines: list[str], limits: Limits) -> None:
                 raise _fail(file, i + 1, 1, _too_many_rows(limits))
 
 
-def _too_many_rows(limits: Limits) -> str:
-    return f"planen har fler än {limits.max_rows} rader (TRYGG_MAX_PLAN_ROWS)"
+def _too_many_rows(limits: Limits) -> LazyText:
+    return _l("the plan has more than %(n)s rows (TRYGG_MAX_PLAN_ROWS)", n=limits.max_rows)
 
 
 def _plan_start(lines: list[str]) -> tuple[int, str | None]:
@@ -533,11 +533,25 @@ def _bounded(file: str, records: Iterable[Record], limits: Limits) -> Iterator[R
             raise _fail(file, line, None, _too_many_rows(limits))
         if used[-1] >= MAX_COLUMNS:
             raise _fail(
-                file, line, used[-1] + 1, f"raden har text i kolumn {used[-1] + 1}; högst {MAX_COLUMNS}"
+                file,
+                line,
+                used[-1] + 1,
+                _l(
+                    "the row has text in column %(column)s; at most %(n)s", column=used[-1] + 1, n=MAX_COLUMNS
+                ),
             )
         for i in used:
             if len(cells[i]) > MAX_CELL_CHARS:
-                raise _fail(file, line, i + 1, f"cellen har {len(cells[i])} tecken; högst {MAX_CELL_CHARS}")
+                raise _fail(
+                    file,
+                    line,
+                    i + 1,
+                    _l(
+                        "the cell has %(length)s characters; at most %(n)s",
+                        length=len(cells[i]),
+                        n=MAX_CELL_CHARS,
+                    ),
+                )
         yield line, cells[: used[-1] + 1]
 
 
@@ -561,7 +575,7 @@ def _xlsx_records(file: str, raw: bytes, limits: Limits) -> Iterator[Record]:
         rows = sheet.iter_rows(min_row=1, min_col=1, max_col=MAX_COLUMNS + 1, values_only=True)
         for n, row in enumerate(rows, start=1):
             if n > EXCEL_MAX_ROWS:  # a row number from the file; empty rows up to it are yielded
-                raise _fail(file, n, None, f"arbetsboken har rader efter rad {EXCEL_MAX_ROWS}")
+                raise _fail(file, n, None, _l("the workbook has rows after row %(n)s", n=EXCEL_MAX_ROWS))
             yield n, [] if row.count(None) == len(row) else [_cell_text(v) for v in row]
     except InputError:
         raise
@@ -582,14 +596,20 @@ def _check_unpacked(file: str, raw: bytes, limits: Limits) -> None:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError) as exc:  # OSError: a truncated directory
-        raise _fail(file, None, None, f"kan inte läsas som Excel-arbetsbok (.xlsx): {exc}") from exc
+        raise _fail(
+            file, None, None, _l("cannot be read as an Excel workbook (.xlsx): %(reason)s", reason=str(exc))
+        ) from exc
     if unpacked > limits.max_unpacked:
         mb = limits.max_unpacked // (1024 * 1024)
         raise _fail(
             file,
             None,
             None,
-            f"arbetsboken packas upp till {unpacked // (1024 * 1024)} MB; högst {mb} MB (4 × TRYGG_MAX_FILE_MB)",
+            _l(
+                "the workbook unpacks to %(size)s MB; at most %(mb)s MB (4 × TRYGG_MAX_FILE_MB)",
+                size=unpacked // (1024 * 1024),
+                mb=mb,
+            ),
         )
 
 
