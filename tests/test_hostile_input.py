@@ -597,3 +597,48 @@ def test_a_tagged_list_is_a_located_error_not_a_traceback(tmp_path):
         read_agreement(file)
     line = changed[: changed.index("!!python")].count("\n") + 1
     assert [(p.line, p.path) for p in refused.value.problems] == [(line, "people[2].roles[0]")]
+
+
+def test_the_refusals_speak_english_too(tmp_path):
+    from workflow.i18n import render
+
+    path = tmp_path / "bomb.yaml"
+    path.write_text(ALIAS_BOMB + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        read_yaml(path)
+    assert "the file has more than 100000 values" in render(refused.value.problems[0].message, "en")
+    problem = withdrawal_problem("plan.csv", [f"k{n}" for n in range(7)], 19)
+    assert "would withdraw 7 of the plan's 19" in render(problem.message, "en")
+
+
+def test_a_newline_in_a_name_or_an_activity_is_refused_by_the_commands(db, tmp_path):
+    agreement = tmp_path / "agreement.yaml"
+    text = HARNOSAND.read_text(encoding="utf-8").replace(NAME, '    name: "Anna\\nSjöberg"\n', 1)
+    agreement.write_text(text, encoding="utf-8")
+    plan = tmp_path / "plan.csv"
+    plan.write_text(
+        'Område;Mål;Aktivitet;När;Ansvarig\nTrafik;Mål;"Kontroller\nBcc: x@example.org";Under 2012;Polis\n',
+        encoding="utf-8",
+    )
+    before = dump(db)
+    loaded = measure("load", str(agreement), env={"TRYGG_DATABASE_URL": db})
+    assert loaded.returncode == 2 and f"{agreement}:110:5: people[2].name:" in loaded.stderr, loaded.stderr
+    imported = import_json(db, plan)
+    assert imported.returncode == 2, imported.stderr
+    (error,) = json.loads(imported.stdout)["errors"]
+    assert (error["line"], error["column"], error["path"]) == (2, 3, "Aktivitet")
+    assert dump(db) == before
+    record(
+        'LF in a person\'s name (`"Anna\\nSjöberg"`)',
+        "trygg load agreement.yaml",
+        loaded,
+        "exit 2, `file:110:5: people[2].name: control character (U+000A, line feed)…`",
+        True,
+    )
+    record(
+        "LF + `Bcc:` in a CSV activity cell",
+        "trygg plan import plan.csv --dry-run",
+        imported,
+        "exit 2, located: line 2, column 3, Aktivitet",
+        True,
+    )
