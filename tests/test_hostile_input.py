@@ -642,3 +642,30 @@ def test_a_newline_in_a_name_or_an_activity_is_refused_by_the_commands(db, tmp_p
         "exit 2, located: line 2, column 3, Aktivitet",
         True,
     )
+
+
+def test_an_entity_expansion_bomb_in_a_sheet_is_refused_under_200_mb(db, tmp_path):
+    """Billion laughs in the sheet's XML: expat's amplification limit stops it."""
+    entities = '<!ENTITY a "lollollollollollollollollollol">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)
+    )
+
+    def bomb(xml: bytes) -> bytes:
+        xml = xml.replace(b"<worksheet", f"<!DOCTYPE worksheet [{entities}]><worksheet".encode(), 1)
+        return xml.replace(b"<t>Id</t>", b"<t>&i;</t>", 1)
+
+    sheet = xlsx(tmp_path / "laughs.xlsx", plan_records())
+    patch_member(sheet, "xl/worksheets/sheet1.xml", bomb)
+    before = dump(db)
+    result = import_json(db, sheet)
+    assert result.returncode == 2, result.stderr
+    assert "amplification" in json.loads(result.stdout)["errors"][0]["message"]
+    assert result.peak_mb < MEMORY_BOUND_MB
+    assert dump(db) == before
+    record(
+        "XLSX, entity expansion (billion laughs) in the sheet XML",
+        "trygg plan import laughs.xlsx --dry-run",
+        result,
+        "exit 2: cannot be read as an Excel workbook (expat's amplification limit)",
+        True,
+    )
