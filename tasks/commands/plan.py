@@ -32,6 +32,12 @@ from workflow.status import UnknownAgreement, resolve_agreement
 app = typer.Typer(help=_l("The action plan"), no_args_is_help=True)
 
 
+AllowWithdraw = Annotated[
+    bool,
+    typer.Option("--allow-withdraw", help=_l("allow withdrawing more than a third of the plan's activities")),
+]
+
+
 @app.command("import", help=_l("Import a revised action plan."))
 def plan_import(
     file: Annotated[Path, typer.Argument(help=_l("the plan: text copied from Word, CSV or XLSX"))],
@@ -42,13 +48,7 @@ def plan_import(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help=_l("show what would change, write nothing"))
     ] = False,
-    allow_withdraw: Annotated[
-        bool,
-        typer.Option(
-            "--allow-withdraw",
-            help=_l("allow withdrawing more than a third of the plan's activities"),
-        ),
-    ] = False,
+    allow_withdraw: AllowWithdraw = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Import the year's revised action plan."""
