@@ -669,3 +669,13 @@ def test_an_entity_expansion_bomb_in_a_sheet_is_refused_under_200_mb(db, tmp_pat
         "exit 2: cannot be read as an Excel workbook (expat's amplification limit)",
         True,
     )
+
+
+def test_a_tag_ruamel_cannot_construct_is_a_located_error(tmp_path):
+    """Found by fuzzing: `!!float` over a folded block raised a bare ValueError in ruamel."""
+    path = tmp_path / "float.yaml"
+    path.write_text("a: 1\nbackground: !!float 1e400\n  more words\n", encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        read_yaml(path)
+    (problem,) = refused.value.problems
+    assert problem.line == 2 and "float" in str(problem.message)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import Composer
-from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.reader import ReaderError
@@ -166,7 +166,16 @@ def control_character(text: str, *, multiline: bool = False) -> LazyText | None:
 
 class _DatesAsText(RoundTripConstructor):
     """Leave YAML timestamps as text so that pydantic parses them with a located error
-    (ruamel would raise a bare ValueError on 2012-02-30, with no line)."""
+    (ruamel would raise a bare ValueError on 2012-02-30, with no line); any other value that
+    ruamel cannot construct (`!!float` over a block of text) is an error at its node."""
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except YAMLError:
+            raise
+        except Exception as exc:  # ruamel's constructors raise bare ValueError, TypeError, …
+            raise ConstructorError(problem=f"{node.tag}: {exc}", problem_mark=node.start_mark) from exc
 
 
 _DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", lambda self, node: self.construct_scalar(node))
@@ -308,7 +317,7 @@ def read_yaml(path: str | Path, limits: Limits | None = None) -> YamlDocument:
             else str(exc)
         )
         raise InputError([Problem(name, line, col, "", _l("YAML error: %(what)s", what=what))]) from exc
-    except YAMLError as exc:
+    except (YAMLError, ValueError, TypeError, ArithmeticError) as exc:  # a node built in a second pass
         raise InputError([Problem(name, None, None, "", _l("YAML error: %(what)s", what=str(exc)))]) from exc
     if not isinstance(tree, CommentedMap):
         raise InputError([Problem(name, 1, 1, "", _l("the file must hold a YAML mapping"))])
