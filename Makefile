@@ -36,7 +36,7 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -m "not postgres and not redis and not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not postgres and not redis and not slow and not e2e" $(PYTEST_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

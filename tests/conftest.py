@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 
 from tasks import runtime
 from tasks.cli import app as cli_app
+from tests.e2e import results as e2e_results
 from tests.smtp_server import SmtpServer
 from workflow import migrate
 from workflow.agreement.validate import read_agreement
@@ -34,6 +36,16 @@ POSTGRES_URL = os.environ.get("TRYGG_TEST_POSTGRES_URL", "postgresql+psycopg://p
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 _postgres_state: dict[str, str | None] = {}
+
+
+def pytest_configure(config) -> None:
+    e2e_results.begin(config)
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    # Here, not in tests/e2e/conftest.py: under xdist the main process collects nothing, so it
+    # never loads that file, yet it is the one that prints.
+    e2e_results.summarize(config, terminalreporter)
 
 
 def _postgres_unavailable() -> str | None:
@@ -87,10 +99,25 @@ def db_url(request, tmp_path) -> Iterator[str]:
         yield request.getfixturevalue("postgres_url")
 
 
-@pytest.fixture
-def engine(db_url):
-    eng = make_engine(db_url)
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite file the migrations made, once per run (per xdist worker): each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    eng = make_engine(f"sqlite:///{path}")
     migrate.upgrade(eng)
+    eng.dispose()  # the last connection closes: the write-ahead log is folded into the file
+    return path
+
+
+@pytest.fixture
+def engine(db_url, request):
+    """A database with the current schema: a copy of the migrated SQLite file, or PostgreSQL migrated."""
+    if db_url.startswith("sqlite:///"):
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), db_url.removeprefix("sqlite:///"))
+        eng = make_engine(db_url)
+    else:
+        eng = make_engine(db_url)
+        migrate.upgrade(eng)
     yield eng
     eng.dispose()
 
@@ -113,9 +140,10 @@ def agreement_copy(tmp_path) -> Path:
     return dst
 
 
-def run_trygg(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
-    """Run the real `trygg` command line in a child process."""
-    full_env = {**os.environ, **(env or {})}
+def spawn_trygg(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+    """The real `python -m tasks.cli` in a child process: only for tests about the process itself
+    (the entry point, exit codes, a clock faked for the whole process); the rest use `trygg`."""
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "tasks.cli", *args],
         capture_output=True,
@@ -190,21 +218,29 @@ class CliResult:
     stderr: str
 
 
-def trygg_in_process(*args: str, env: dict[str, str]) -> CliResult:
-    """The `trygg` command line in this process (no interpreter start-up): for long scenarios.
+def trygg(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> CliResult:
+    """The `trygg` command line, run in this process with Typer's runner (no interpreter start-up).
 
-    Settings and the per-process engine are read afresh on every call, as a new process would.
+    As a new process would: `env` is added to the environment for the command only (the runner
+    puts it back afterwards), the cached settings and the per-process engine are dropped before
+    and after, and `cwd` is the working directory. An exception that is not an exit is raised.
     """
+    env = {"COLUMNS": "200", **(env or {})}
     get_settings.cache_clear()
     runtime.forget_engine(close=True)
     try:
-        result = CliRunner(env={**env, "COLUMNS": env.get("COLUMNS", "200")}).invoke(cli_app, list(args))
+        with contextlib.chdir(cwd or ROOT):
+            result = CliRunner(env=env).invoke(cli_app, list(args), prog_name="trygg")
     finally:
         get_settings.cache_clear()
         runtime.forget_engine(close=True)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+# Older names of `trygg`, for tests written before every CLI test ran in-process.
+run_trygg = trygg_in_process = trygg
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import pytest
 
 from tests.conftest import REDIS_URL, require_postgres, require_redis
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+# The benchmarks' Redis database is shared: one xdist worker runs them with the other Redis tests.
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.xdist_group("redis")]
 
 
 @pytest.fixture(autouse=True)

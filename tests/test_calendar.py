@@ -9,7 +9,7 @@ import pytest
 import vobject
 from sqlalchemy import select
 
-from tests.conftest import HARNOSAND, run_trygg
+from tests.conftest import HARNOSAND, trygg
 from workflow import work
 from workflow.agreement.validate import read_agreement
 from workflow.audit import LoadResult, UnitOfWork
@@ -24,8 +24,8 @@ from workflow.status import resolve_agreement
 @pytest.fixture
 def env(db_url):
     env = {"TRYGG_DATABASE_URL": db_url, "COLUMNS": "200"}
-    run_trygg("db", "upgrade", env=env)
-    assert run_trygg("load", str(HARNOSAND), env=env).returncode == 0
+    trygg("db", "upgrade", env=env)
+    assert trygg("load", str(HARNOSAND), env=env).returncode == 0
     return env
 
 
@@ -35,7 +35,7 @@ def read_ics(path):
 
 def test_the_two_year_calendar_file_holds_the_meetings_and_parses(env, tmp_path):
     ics = tmp_path / "x.ics"
-    result = run_trygg("calendar", "--from", "2012-01-01", "--to", "2013-12-31", "--ics", str(ics), env=env)
+    result = trygg("calendar", "--from", "2012-01-01", "--to", "2013-12-31", "--ics", str(ics), env=env)
     assert result.returncode == 0, result.stderr
 
     cal = read_ics(ics)
@@ -62,14 +62,14 @@ def test_the_two_year_calendar_file_holds_the_meetings_and_parses(env, tmp_path)
 
 def test_uids_are_stable_across_exports(env, tmp_path):
     one, two = tmp_path / "1.ics", tmp_path / "2.ics"
-    run_trygg("calendar", "--from", "2012-01-01", "--to", "2013-12-31", "--ics", str(one), env=env)
-    run_trygg("calendar", "--from", "2012-01-01", "--to", "2013-12-31", "--ics", str(two), env=env)
+    trygg("calendar", "--from", "2012-01-01", "--to", "2013-12-31", "--ics", str(one), env=env)
+    trygg("calendar", "--from", "2012-01-01", "--to", "2013-12-31", "--ics", str(two), env=env)
     uids = [sorted(e.uid.value for e in read_ics(p).vevent_list) for p in (one, two)]
     assert uids[0] == uids[1]
 
 
 def test_json_lists_every_kind_of_event(env):
-    result = run_trygg("calendar", "--from", "2012-01-01", "--to", "2012-12-31", "--json", env=env)
+    result = trygg("calendar", "--from", "2012-01-01", "--to", "2012-12-31", "--json", env=env)
     events = json.loads(result.stdout)["events"]
     kinds = {e["kind"] for e in events}
     assert kinds >= {"council", "check_in", "yearly_review", "evaluation", "step", "deadline", "follow_up"}
@@ -80,7 +80,7 @@ def test_json_lists_every_kind_of_event(env):
 
 
 def test_a_bad_date_is_a_clear_error(env):
-    result = run_trygg("calendar", "--from", "2012-02-30", "--to", "2012-12-31", env=env)
+    result = trygg("calendar", "--from", "2012-02-30", "--to", "2012-12-31", env=env)
     assert result.returncode == 2 and "2012-02-30" in result.stderr
 
 
@@ -120,7 +120,7 @@ def test_the_time_zone_is_written_as_yearly_rules():
 
 
 def test_cli_trigger_records_the_event_and_its_follow_up(env):
-    result = run_trygg(
+    result = trygg(
         "activity",
         "trigger",
         "tra-planer",
@@ -133,10 +133,10 @@ def test_cli_trigger_records_the_event_and_its_follow_up(env):
     assert result.returncode == 0, result.stderr
     assert "2012-04-18" in result.stdout
     events = json.loads(
-        run_trygg("calendar", "--from", "2012-04-01", "--to", "2012-04-30", "--json", env=env).stdout
+        trygg("calendar", "--from", "2012-04-01", "--to", "2012-04-30", "--json", env=env).stdout
     )
     assert [e["start"] for e in events["events"] if e["kind"] == "event_follow_up"] == ["2012-04-18"]
-    refused = run_trygg(
+    refused = trygg(
         "activity", "trigger", "ung-kontaktuppgifter", "--note", "x", "--on", "2012-04-02", env=env
     )
     assert refused.returncode == 3 and "händelsestyrd" in refused.stderr

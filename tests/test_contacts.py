@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
-from tests.conftest import HARNOSAND, ROOT, SEED, run_trygg
+from tests.conftest import HARNOSAND, ROOT, SEED, trygg
 from workflow.agreement.contacts import parent_loops, resolve_contacts
 from workflow.agreement.models import Agreement, Organisation, Person
 from workflow.db import transaction
@@ -182,7 +182,7 @@ def test_trygg_check_refuses_a_parent_loop_at_its_place(tmp_path):
     file.write_text(LOOP_FILE_TEXT, encoding="utf-8")
     line = LOOP_FILE_TEXT[: LOOP_FILE_TEXT.index("parent: faltarbetare")].count("\n") + 1
 
-    result = run_trygg("check", str(file), env={"TRYGG_LANGUAGE": "sv", "COLUMNS": "300"})
+    result = trygg("check", str(file), env={"TRYGG_LANGUAGE": "sv", "COLUMNS": "300"})
 
     assert result.returncode == 2, result.stdout + result.stderr
     expected = (
@@ -196,7 +196,7 @@ def test_trygg_check_refuses_an_organisation_that_is_its_own_parent(tmp_path):
     text = GOOD_AGREEMENT_TEXT.replace("    parent: socialtjanst\n", "    parent: faltarbetare\n", 1)
     file = tmp_path / "self.yaml"
     file.write_text(text, encoding="utf-8")
-    result = run_trygg("check", str(file), "--json")
+    result = trygg("check", str(file), "--json")
     assert result.returncode == 2
     assert '"path": "organisations[4].parent"' in result.stdout
     assert "'faltarbetare' → 'faltarbetare'" in result.stdout
@@ -225,6 +225,7 @@ def plan_versions(sessions) -> int:
         return session.scalar(select(func.count()).select_from(PlanVersion))
 
 
+@pytest.mark.slow  # a child process: a hang fails this test, not the whole run
 def test_plan_import_refuses_a_loop_in_the_store_and_returns(loaded, db_url):
     put_a_loop_in_the_store(loaded)
     before = plan_versions(loaded)

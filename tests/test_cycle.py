@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import HARNOSAND, act, run_trygg
+from tests.conftest import HARNOSAND, act, trygg
 from workflow.agreement.validate import read_agreement
 from workflow.audit import AuditEntry
 from workflow.cycle.lifecycle import CycleError, close_step, current_cycle, cycle_status, record_deliverable
@@ -143,19 +143,16 @@ def test_moving_a_meeting_in_the_file_reschedules_it_with_a_higher_sequence(load
 
 def test_cli_cycle_commands(db_url):
     env = {"TRYGG_DATABASE_URL": db_url, "COLUMNS": "200"}
-    run_trygg("db", "upgrade", env=env)
-    run_trygg("load", str(HARNOSAND), env=env)
-    refused = run_trygg("cycle", "close-step", "1", env=env)
+    trygg("db", "upgrade", env=env)
+    trygg("load", str(HARNOSAND), env=env)
+    refused = trygg("cycle", "close-step", "1", env=env)
     assert refused.returncode == 3 and "facts-" in refused.stderr
-    assert (
-        run_trygg("cycle", "deliver", "1", "facts-polisen", "--note", "BRÅ-statistik", env=env).returncode
-        == 0
-    )
-    overridden = run_trygg("cycle", "override", "1", "--reason", "Kommunens fakta kommer senare", env=env)
+    assert trygg("cycle", "deliver", "1", "facts-polisen", "--note", "BRÅ-statistik", env=env).returncode == 0
+    overridden = trygg("cycle", "override", "1", "--reason", "Kommunens fakta kommer senare", env=env)
     assert overridden.returncode == 0, overridden.stderr
-    shown = run_trygg("cycle", "status", env=env)
+    shown = trygg("cycle", "status", env=env)
     assert "åsidosatt" in shown.stdout
     import json
 
-    data = json.loads(run_trygg("cycle", "status", "--json", env=env).stdout)
+    data = json.loads(trygg("cycle", "status", "--json", env=env).stdout)
     assert [s["state"] for s in data["steps"]][:2] == ["closed", "open"]

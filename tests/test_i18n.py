@@ -10,7 +10,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from tests.conftest import trygg_in_process
+from tests.conftest import trygg
 from workflow.i18n import LANGUAGES, _, _l, catalogue_path, gettext, language, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +112,7 @@ def test_help_comes_in_the_chosen_language_only(monkeypatch, lang, other, words)
         ["meeting", "coopt", "--help"],
         ["cycle", "override", "--help"],
     ):
-        shown = trygg_in_process(*args, env=env)
+        shown = trygg(*args, env=env)
         assert shown.returncode == 0, shown.stderr
         if args == ["--help"]:
             assert words in shown.stdout
@@ -135,7 +135,7 @@ def test_help_comes_in_the_chosen_language_only(monkeypatch, lang, other, words)
 )
 def test_an_error_comes_in_the_chosen_language_only(tmp_path, lang, said, unsaid):
     env = {"TRYGG_LANGUAGE": lang, "TRYGG_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
-    result = trygg_in_process("status", env=env)
+    result = trygg("status", env=env)
     assert result.returncode == 3
     assert said in result.stderr and unsaid not in result.stderr
 
@@ -145,9 +145,9 @@ def test_an_error_comes_in_the_chosen_language_only(tmp_path, lang, said, unsaid
 )
 def test_a_domain_error_is_said_in_the_callers_language(tmp_path, lang, said):
     env = {"TRYGG_LANGUAGE": lang, "TRYGG_DATABASE_URL": f"sqlite:///{tmp_path / 'trygg.db'}"}
-    assert trygg_in_process("db", "upgrade", env=env).returncode == 0
+    assert trygg("db", "upgrade", env=env).returncode == 0
     harnosand = ROOT / "config" / "agreements" / "harnosand-2012-2013.yaml"
-    assert trygg_in_process("load", str(harnosand), env=env).returncode == 0
-    result = trygg_in_process("activity", "done", "nope", env=env)
+    assert trygg("load", str(harnosand), env=env).returncode == 0
+    result = trygg("activity", "done", "nope", env=env)
     assert result.returncode == 3
     assert said in result.stderr

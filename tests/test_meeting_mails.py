@@ -401,7 +401,7 @@ def test_meeting_cli_co_opts_a_guest_and_the_sweep_invites_them(db_url, tmp_path
     """`trygg meeting coopt --name …` makes a guest; `trygg sweep --now` sends the invitation as a file."""
     import json
 
-    from tests.conftest import run_trygg, trygg_in_process
+    from tests.conftest import trygg
 
     env = {
         "TRYGG_DATABASE_URL": db_url,
@@ -409,9 +409,9 @@ def test_meeting_cli_co_opts_a_guest_and_the_sweep_invites_them(db_url, tmp_path
         "COLUMNS": "200",
         "TRYGG_MAIL_FROM": "trygg <trygg@example.org>",
     }
-    assert trygg_in_process("db", "upgrade", env=env).returncode == 0
-    assert trygg_in_process("load", str(HARNOSAND), env=env).returncode == 0
-    added = run_trygg(
+    assert trygg("db", "upgrade", env=env).returncode == 0
+    assert trygg("load", str(HARNOSAND), env=env).returncode == 0
+    added = trygg(
         "meeting",
         "coopt",
         "council-2012-2",
@@ -425,9 +425,9 @@ def test_meeting_cli_co_opts_a_guest_and_the_sweep_invites_them(db_url, tmp_path
     )
     assert added.returncode == 0, added.stderr
     assert "ola-foreningsson" in added.stdout
-    both = trygg_in_process("meeting", "coopt", "council-2012-2", "eva-strom", "--name", "X", env=env)
+    both = trygg("meeting", "coopt", "council-2012-2", "eva-strom", "--name", "X", env=env)
     assert both.returncode == 2
-    unknown_org = trygg_in_process(
+    unknown_org = trygg(
         "meeting",
         "coopt",
         "council-2012-2",
@@ -440,20 +440,18 @@ def test_meeting_cli_co_opts_a_guest_and_the_sweep_invites_them(db_url, tmp_path
         env=env,
     )
     assert unknown_org.returncode == 3 and "nowhere" in unknown_org.stderr
-    swept = json.loads(
-        trygg_in_process("sweep", "--now", "2012-04-03T08:00:00+02:00", "--json", env=env).stdout
-    )
+    swept = json.loads(trygg("sweep", "--now", "2012-04-03T08:00:00+02:00", "--json", env=env).stdout)
     assert swept["sweep"]["meetings"] >= 1
     names = sorted(p.name for p in (tmp_path / "mail").glob("*_invitation_*.eml"))
     assert any(n.startswith("2012-04-03_invitation_ola-foreningsson_") for n in names)
-    shown = json.loads(trygg_in_process("meeting", "show", "council-2012-2", "--json", env=env).stdout)
+    shown = json.loads(trygg("meeting", "show", "council-2012-2", "--json", env=env).stdout)
     assert any(i["id"] == "ola-foreningsson" and i["guest"] and i["co_opted"] for i in shown["invitees"])
     assert shown["next_action_at"] is not None
 
     minutes = tmp_path / "minutes.md"
     minutes.write_text("1. Klotter vid resecentrum.\n", encoding="utf-8")
     # The CLI's clock is the real one: the meeting of 2012 lies in its past.
-    recorded = trygg_in_process(
+    recorded = trygg(
         "meeting",
         "minutes",
         "council-2012-2",
@@ -463,7 +461,7 @@ def test_meeting_cli_co_opts_a_guest_and_the_sweep_invites_them(db_url, tmp_path
         env=env,
     )
     assert recorded.returncode == 0, recorded.stderr
-    trygg_in_process("sweep", "--now", "2012-04-12T08:00:00+02:00", env=env)
+    trygg("sweep", "--now", "2012-04-12T08:00:00+02:00", env=env)
     sent = sorted(p.name for p in (tmp_path / "mail").glob("2012-04-12_minutes_*.eml"))
     assert len(sent) == 8 and any("ola-foreningsson" in n for n in sent)
 

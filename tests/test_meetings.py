@@ -8,7 +8,7 @@ import pytest
 import vobject
 from sqlalchemy import select
 
-from tests.conftest import HARNOSAND, act, run_trygg
+from tests.conftest import HARNOSAND, act, trygg
 from workflow.agreement.models import Person
 from workflow.audit import AuditEntry
 from workflow.meetings import actions
@@ -171,10 +171,10 @@ def test_generated_agendas_of_the_review_and_the_evaluation(loaded, clock):
 
 def test_meeting_cli(db_url, tmp_path):
     env = {"TRYGG_DATABASE_URL": db_url, "COLUMNS": "200"}
-    run_trygg("db", "upgrade", env=env)
-    run_trygg("load", str(HARNOSAND), env=env)
+    trygg("db", "upgrade", env=env)
+    trygg("load", str(HARNOSAND), env=env)
     assert (
-        run_trygg(
+        trygg(
             "meeting",
             "agenda-item",
             "add",
@@ -186,17 +186,17 @@ def test_meeting_cli(db_url, tmp_path):
         ).returncode
         == 0
     )
-    assert run_trygg("meeting", "coopt", "council-2012-2", "eva-strom", env=env).returncode == 0
-    moved = run_trygg("meeting", "reschedule", "council-2012-2", "--start", "2012-04-17T13:00", env=env)
+    assert trygg("meeting", "coopt", "council-2012-2", "eva-strom", env=env).returncode == 0
+    moved = trygg("meeting", "reschedule", "council-2012-2", "--start", "2012-04-17T13:00", env=env)
     assert moved.returncode == 0, moved.stderr
-    shown = run_trygg("meeting", "show", "council-2012-2", "--json", env=env)
+    shown = trygg("meeting", "show", "council-2012-2", "--json", env=env)
     import json
 
     data = json.loads(shown.stdout)
     assert data["starts_at"] == "2012-04-17T13:00:00+02:00" and data["sequence"] == 1
     assert "Klotter vid resecentrum" in data["agenda"]
     assert any(i["id"] == "eva-strom" and i["co_opted"] for i in data["invitees"])
-    unknown = run_trygg("meeting", "coopt", "council-2012-2", "nobody", env=env)
+    unknown = trygg("meeting", "coopt", "council-2012-2", "nobody", env=env)
     assert unknown.returncode == 3 and "nobody" in unknown.stderr
-    listed = json.loads(run_trygg("meeting", "list", "--year", "2013", "--json", env=env).stdout)
+    listed = json.loads(trygg("meeting", "list", "--year", "2013", "--json", env=env).stdout)
     assert len(listed["meetings"]) == 8

@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import HARNOSAND, ROOT, SEED, run_trygg
+from tests.conftest import HARNOSAND, ROOT, SEED, trygg
 from workflow.agreement.validate import read_agreement
 from workflow.db import transaction
 from workflow.loading import import_plan, load_agreement
@@ -183,29 +183,29 @@ def test_a_year_outside_the_agreement_is_refused(loaded, clock):
 
 def test_cli_dry_run_prints_19_activities_and_writes_nothing(db_url):
     env = {"TRYGG_DATABASE_URL": db_url}
-    run_trygg("db", "upgrade", env=env)
-    run_trygg("load", str(HARNOSAND), env=env)
-    result = run_trygg("plan", "import", str(SEED), "--dry-run", "--json", env=env)
+    trygg("db", "upgrade", env=env)
+    trygg("load", str(HARNOSAND), env=env)
+    result = trygg("plan", "import", str(SEED), "--dry-run", "--json", env=env)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert len(data["activities"]) == 19 and data["errors"] == []
     first = data["activities"][0]
     assert first["owners"] == ["polisen", "skola"] and first["timing"]["kind"] == "window"
-    again = json.loads(run_trygg("plan", "import", str(SEED), "--dry-run", "--json", env=env).stdout)
+    again = json.loads(trygg("plan", "import", str(SEED), "--dry-run", "--json", env=env).stdout)
     assert again["changes"] == data["changes"]  # the dry run wrote nothing
 
 
 def test_cli_refuses_a_bad_row_with_its_place(db_url, tmp_path):
     env = {"TRYGG_DATABASE_URL": db_url}
-    run_trygg("db", "upgrade", env=env)
-    run_trygg("load", str(HARNOSAND), env=env)
+    trygg("db", "upgrade", env=env)
+    trygg("load", str(HARNOSAND), env=env)
     bad = tmp_path / "plan.txt"
     bad.write_text(
         SEED.read_text(encoding="utf-8").replace("Uppföljning månadsvis", "Ibland kanske"), encoding="utf-8"
     )
-    result = run_trygg("plan", "import", str(bad), "--json", env=env)
+    result = trygg("plan", "import", str(bad), "--json", env=env)
     assert result.returncode == 2
     data = json.loads(result.stdout)
     assert any("Ibland kanske" in e["message"] and e["line"] and e["column"] for e in data["errors"])
-    human = run_trygg("plan", "import", str(bad), env=env)
+    human = trygg("plan", "import", str(bad), env=env)
     assert "Ibland kanske" in human.stderr and f"{bad}:" in human.stderr

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import HARNOSAND, IN_CI, run_trygg
+from tests.conftest import HARNOSAND, IN_CI, trygg
 from workflow.agreement.models import Person
 from workflow.agreement.validate import read_agreement
 from workflow.audit import LoadResult, UnitOfWork
@@ -120,6 +120,7 @@ def _browser() -> str | None:
     )
 
 
+@pytest.mark.slow
 def test_the_report_renders_with_its_charts_in_a_headless_browser(year_2012, tmp_path):
     browser = _browser()
     if browser is None:
@@ -157,9 +158,9 @@ def test_the_report_renders_with_its_charts_in_a_headless_browser(year_2012, tmp
 
 def test_cli_writes_the_report(db_url, tmp_path):
     env = {"TRYGG_DATABASE_URL": db_url}
-    run_trygg("db", "upgrade", env=env)
-    run_trygg("load", str(HARNOSAND), env=env)
+    trygg("db", "upgrade", env=env)
+    trygg("load", str(HARNOSAND), env=env)
     out = tmp_path / "rapport.html"
-    result = run_trygg("report", "--year", "2012", "--out", str(out), env=env)
+    result = trygg("report", "--year", "2012", "--out", str(out), env=env)
     assert result.returncode == 0, result.stderr
     assert "Årsuppföljning 2012" in out.read_text(encoding="utf-8")

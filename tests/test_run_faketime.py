@@ -13,14 +13,17 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import HARNOSAND, ROOT, trygg_in_process
+from tests.conftest import HARNOSAND, ROOT, _require, trygg
 from workflow.db import make_engine, session_factory
 from workflow.engine.models import Heartbeat, Lease
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("faketime") is None,
-    reason="faketime (Debian package faketime, libfaketime) is not installed",
-)
+pytestmark = pytest.mark.slow  # a process under libfaketime, a scheduler that ticks
+
+
+@pytest.fixture(autouse=True)
+def _faketime():
+    if shutil.which("faketime") is None:
+        _require("faketime", "faketime (Debian package faketime, libfaketime) is not installed")
 
 
 def test_trygg_run_at_another_time_sends_that_days_mails_once(tmp_path):
@@ -29,8 +32,8 @@ def test_trygg_run_at_another_time_sends_that_days_mails_once(tmp_path):
         "TRYGG_MAIL_DIR": str(tmp_path / "mail"),
         "TZ": "UTC",
     }
-    assert trygg_in_process("db", "upgrade", env=env).returncode == 0
-    assert trygg_in_process("load", str(HARNOSAND), env=env).returncode == 0
+    assert trygg("db", "upgrade", env=env).returncode == 0
+    assert trygg("load", str(HARNOSAND), env=env).returncode == 0
     log = open(tmp_path / "run.log", "w")  # noqa: SIM115 (closed below)
     # 07:00:30 UTC is 08:00:30 in Stockholm on Monday 17 December 2012: the send hour has passed.
     proc = subprocess.Popen(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tasks.scheduler import Ticker
-from tests.conftest import HARNOSAND, load_file, run_trygg
+from tests.conftest import HARNOSAND, load_file, trygg
 from workflow.clock import FixedClock
 from workflow.db import transaction
 from workflow.engine import heartbeat, lease
@@ -79,13 +79,13 @@ def test_a_scheduler_that_was_down_catches_up_once_without_a_storm(sessions):
 
 def test_trygg_health_exits_non_zero_when_stale_and_zero_when_running(db_url, sessions):
     env = {"TRYGG_DATABASE_URL": db_url, "COLUMNS": "200"}
-    result = run_trygg("health", env=env)
+    result = trygg("health", env=env)
     assert result.returncode == 1 and "aldrig" in result.stdout
     now = datetime.now(UTC)
     Ticker(sessions, lambda: None, clock=FixedClock(now), holder="a").tick()
     with transaction(sessions) as session:
         heartbeat.beat(session, "worker", now, name="w1")
-    result = run_trygg("health", "--json", env=env)
+    result = trygg("health", "--json", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
-    status = run_trygg("status", "--json", env=env)
+    status = trygg("status", "--json", env=env)
     assert '"healthy": true' in status.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from tests.conftest import run_trygg
+from tests.conftest import trygg
 from workflow.settings import Settings
 
 
@@ -32,7 +32,7 @@ def test_an_unknown_time_zone_is_refused(monkeypatch):
 
 
 def test_db_upgrade_does_not_print_the_database_password(tmp_path):
-    result = run_trygg(
+    result = trygg(
         "db",
         "upgrade",
         env={"TRYGG_DATABASE_URL": f"sqlite:///{tmp_path}/t.db", "TRYGG_SECRET_KEY": "xyzzy-secret"},

@@ -7,13 +7,16 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import HARNOSAND, run_trygg
+from tests.conftest import HARNOSAND, trygg
+
+# Simulated years take a while: out of `make check`; the two years on one xdist worker (made once).
+two_years_group = pytest.mark.xdist_group("simulation-two-years")
 
 
 @pytest.fixture(scope="module")
 def two_years(tmp_path_factory):
     out = tmp_path_factory.mktemp("sim")
-    result = run_trygg(
+    result = trygg(
         "simulate",
         str(HARNOSAND),
         "--from",
@@ -33,6 +36,8 @@ def two_years(tmp_path_factory):
     return out, timeline, result.stdout
 
 
+@pytest.mark.slow
+@two_years_group
 def test_every_line_of_the_timeline_has_its_fields_and_its_mail(two_years):
     out, timeline, _ = two_years
     assert timeline
@@ -61,6 +66,8 @@ def test_every_line_of_the_timeline_has_its_fields_and_its_mail(two_years):
     assert len(list((out / "mail").glob("*.eml"))) == len(timeline)
 
 
+@pytest.mark.slow
+@two_years_group
 def test_reminders_and_escalations_reach_the_leaderships(two_years):
     _, timeline, _ = two_years
     kinds = Counter(e["kind"] for e in timeline)
@@ -70,6 +77,8 @@ def test_reminders_and_escalations_reach_the_leaderships(two_years):
     assert "Fred Nilsson <fred.nilsson@example.org>" in escalated_to
 
 
+@pytest.mark.slow
+@two_years_group
 def test_the_meetings_of_both_years_are_convened_and_minuted(two_years):
     _, timeline, _ = two_years
     kinds = Counter(e["kind"] for e in timeline)
@@ -89,12 +98,16 @@ def test_the_meetings_of_both_years_are_convened_and_minuted(two_years):
         }
 
 
+@pytest.mark.slow
+@two_years_group
 def test_no_two_mails_share_kind_refs_recipients_and_day(two_years):
     _, timeline, _ = two_years
     keys = [(e["kind"], tuple(e["refs"]), tuple(e["to"]), e["at"][:10]) for e in timeline]
     assert len(keys) == len(set(keys))
 
 
+@pytest.mark.slow
+@two_years_group
 def test_a_report_for_each_year(two_years):
     out, _, stdout = two_years
     for year in (2012, 2013):
@@ -103,10 +116,11 @@ def test_a_report_for_each_year(two_years):
     assert "Mejl per månad och slag" in stdout
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_timeline_byte_for_byte(tmp_path):
     def run(seed, name):
         out = tmp_path / name
-        result = run_trygg(
+        result = trygg(
             "simulate",
             str(HARNOSAND),
             "--from",
@@ -128,11 +142,11 @@ def test_the_same_seed_gives_the_same_timeline_byte_for_byte(tmp_path):
 
 
 def test_bad_dates_and_rates_are_refused(tmp_path):
-    bad = run_trygg(
+    bad = trygg(
         "simulate", str(HARNOSAND), "--from", "2012-13-01", "--to", "2012-12-31", "--out", str(tmp_path)
     )
     assert bad.returncode == 2 and "2012-13-01" in bad.stderr
-    rates = run_trygg(
+    rates = trygg(
         "simulate",
         str(HARNOSAND),
         "--from",

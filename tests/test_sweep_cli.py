@@ -1,7 +1,7 @@
 """`trygg sweep --now` on the Härnösand agreement, `trygg activity …`, `trygg synthetic`: the CLI.
 
-The first command of each scenario runs as a child process, as a user runs it; the long
-scenarios go on in-process (the same command line, without an interpreter start-up each time).
+Every command runs in-process through Typer's runner: the same command line a user runs, without
+an interpreter start-up each time (tests/test_entry_point.py runs the real process).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HARNOSAND, run_trygg, trygg_in_process
+from tests.conftest import HARNOSAND, trygg
 
 
 @pytest.fixture
@@ -24,8 +24,8 @@ def env(db_url, tmp_path) -> dict[str, str]:
         "TRYGG_LANGUAGE": "sv",
         "COLUMNS": "200",
     }
-    assert trygg_in_process("db", "upgrade", env=env).returncode == 0
-    loaded = trygg_in_process("load", str(HARNOSAND), env=env)
+    assert trygg("db", "upgrade", env=env).returncode == 0
+    loaded = trygg("load", str(HARNOSAND), env=env)
     assert loaded.returncode == 0, loaded.stderr
     return env
 
@@ -40,14 +40,14 @@ def mails(env) -> dict[str, object]:
     }
 
 
-def sweep(env, when: str, *extra: str, child: bool = False):
-    result = (run_trygg if child else trygg_in_process)("sweep", "--now", when, *extra, env=env)
+def sweep(env, when: str, *extra: str):
+    result = trygg("sweep", "--now", when, *extra, env=env)
     assert result.returncode == 0, result.stderr
     return result
 
 
 def test_the_year_end_reminders_go_out_once_then_the_ladder_climbs(env):
-    sweep(env, "2012-12-17T08:00:00+01:00", child=True)
+    sweep(env, "2012-12-17T08:00:00+01:00")
     first = mails(env)
     reminders = {name: m for name, m in first.items() if m["X-Trygg-Kind"] in ("reminder", "digest")}
     assert reminders and all(name.startswith("2012-12-17_") for name in first)
@@ -57,7 +57,7 @@ def test_the_year_end_reminders_go_out_once_then_the_ladder_climbs(env):
     assert "fredag 28 december 2012" in text
     assert johan["Reply-To"].addresses[0].addr_spec == "anna.sjoberg@example.org"
 
-    sweep(env, "2012-12-17T08:00:00+01:00", child=True)
+    sweep(env, "2012-12-17T08:00:00+01:00")
     assert mails(env).keys() == first.keys()  # the same command again writes nothing
 
     seen = set(first)
@@ -86,19 +86,17 @@ def test_a_dry_run_shows_what_would_go_out_and_changes_nothing(env):
 
 
 def test_a_bad_instant_is_refused(env):
-    result = trygg_in_process("sweep", "--now", "den 17 december", env=env)
+    result = trygg("sweep", "--now", "den 17 december", env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
 def test_activity_commands_act_and_refuse_what_does_not_fit(env):
-    done = run_trygg(
-        "activity", "done", "ung-natmobbning", "--note", "föreläsningen hölls", "--json", env=env
-    )
+    done = trygg("activity", "done", "ung-natmobbning", "--note", "föreläsningen hölls", "--json", env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["changed"] is True
-    again = trygg_in_process("activity", "done", "ung-natmobbning", env=env)
+    again = trygg("activity", "done", "ung-natmobbning", env=env)
     assert again.returncode == 0 and "redan klar" in again.stdout
-    extended = trygg_in_process(
+    extended = trygg(
         "activity",
         "extend",
         "ung-kontaktuppgifter",
@@ -109,17 +107,17 @@ def test_activity_commands_act_and_refuse_what_does_not_fit(env):
         env=env,
     )
     assert extended.returncode == 0, extended.stderr
-    backwards = trygg_in_process(
+    backwards = trygg(
         "activity", "extend", "ung-kontaktuppgifter", "--to", "2013-01-01", "--reason", "x", env=env
     )
     assert backwards.returncode == 2 and "efter" in backwards.stderr
-    progress = trygg_in_process("activity", "progress", "liv-arbetsgrupp", "--note", "möte 12 dec", env=env)
+    progress = trygg("activity", "progress", "liv-arbetsgrupp", "--note", "möte 12 dec", env=env)
     assert progress.returncode == 0
-    ack = trygg_in_process("activity", "ack", "cen-trygghetsvandring", env=env)  # long overdue by today
+    ack = trygg("activity", "ack", "cen-trygghetsvandring", env=env)  # long overdue by today
     assert ack.returncode == 0, ack.stderr
-    unknown = trygg_in_process("activity", "done", "finns-inte", env=env)
+    unknown = trygg("activity", "done", "finns-inte", env=env)
     assert unknown.returncode == 3
-    status = json.loads(trygg_in_process("status", "--json", env=env).stdout)
+    status = json.loads(trygg("status", "--json", env=env).stdout)
     acts = {a["id"]: a for area in status["agreements"][0]["areas"] for a in area["activities"]}
     assert acts["ung-natmobbning"]["state"] == "done" and acts["ung-natmobbning"]["next_action_at"] is None
     assert acts["ung-kontaktuppgifter"]["effective_deadline"] == "2013-02-28"
@@ -128,11 +126,11 @@ def test_activity_commands_act_and_refuse_what_does_not_fit(env):
 
 def test_a_synthetic_agreement_loads_and_sweeps(env, tmp_path):
     path = tmp_path / "synthetic.yaml"
-    made = trygg_in_process(
+    made = trygg(
         "synthetic", str(path), "--activities", "60", "--people", "12", "--around", "2013-03-13", env=env
     )
     assert made.returncode == 0, made.stderr
-    assert trygg_in_process("load", str(path), env=env).returncode == 0
+    assert trygg("load", str(path), env=env).returncode == 0
     result = json.loads(sweep(env, "2013-03-13T08:00:00+01:00", "--json").stdout)
     sent = result["delivery"]["sent"]
     groups = [(m["to"], m["kind"] == "escalation") for m in sent]

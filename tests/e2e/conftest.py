@@ -6,34 +6,27 @@ they need (PostgreSQL server binaries, redis-server, faketime) they skip, except
 
 from __future__ import annotations
 
-import json
-import os
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, ROOT
+from tests.conftest import IN_CI
+from tests.e2e import results
 from tests.e2e.servers import FakeClock, PostgresServer, RedisServer, SmtpSink, missing_tools
 from tests.e2e.topology import Topology
 
-# One file per run: runs in parallel (another shell, another worktree user) do not mix rows.
-RESULTS = ROOT / "var" / "e2e" / f"reliability-{os.getpid()}.jsonl"
-
-
-def pytest_configure(config) -> None:
-    config.addinivalue_line("markers", "e2e: the distributed topology as processes on throwaway servers")
-    if not hasattr(config, "workerinput"):
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text("")
-
 
 def pytest_collection_modifyitems(items) -> None:
+    # One worker runs them one after the other: each starts workers, a scheduler and servers of
+    # its own, and the recovery times of the table mean something only on a machine not shared
+    # with another topology.
     here = Path(__file__).parent
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 def require_tools() -> None:
@@ -113,32 +106,6 @@ def record(request):
     """Write a row of the reliability table (docs/reliability.md) for this test."""
 
     def write(**values) -> None:
-        row = Row(test=request.node.nodeid.split("::")[-1], **values)
-        with RESULTS.open("a") as out:
-            out.write(json.dumps(asdict(row)) + "\n")
+        results.write(asdict(Row(test=request.node.nodeid.split("::")[-1], **values)))
 
     return write
-
-
-def pytest_terminal_summary(terminalreporter) -> None:
-    if not RESULTS.exists():
-        return
-    rows = [json.loads(line) for line in RESULTS.read_text().splitlines() if line.strip()]
-    RESULTS.unlink()
-    if not rows:
-        return
-    lines = [
-        "| fault | mails | lost | duplicates | in flight at the fault | recovery (wall s) | recovery (engine clock s) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['fault']} | {r['mails']} | {r['lost']} | {r['duplicates']} | {r['in_flight']} | "
-            f"{r['recovery_s']:.1f} | {r['engine_clock_s']:.1f} |"
-        )
-    table = "\n".join(lines)
-    (RESULTS.parent / "reliability.md").write_text(table + "\n")
-    terminalreporter.write_sep(
-        "-", f"reliability (also in {RESULTS.parent.relative_to(ROOT) / 'reliability.md'})"
-    )
-    terminalreporter.write_line(table)
