@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,11 +110,43 @@ def migrated_sqlite(tmp_path_factory) -> Path:
     return path
 
 
+class SqliteTemplates:
+    """SQLite files made once per run (per xdist worker) from the migrated one, copied into tests.
+
+    A copy costs a millisecond; migrating or loading the Härnösand agreement costs a few hundred.
+    """
+
+    def __init__(self, folder: Path, migrated: Path) -> None:
+        self.folder, self.migrated = folder, migrated
+        self.made: dict[str, Path] = {}
+
+    def copy(self, name: str, build: Callable[[str], object], url: str) -> None:
+        """Make the template `name` with `build(url)` if not yet made, then copy it to the SQLite `url`."""
+        if name not in self.made:
+            path = self.folder / f"{name}.db"
+            shutil.copyfile(self.migrated, path)
+            build(f"sqlite:///{path}")
+            self.made[name] = path
+        target = Path(url.removeprefix("sqlite:///"))
+        for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):
+            leftover.unlink(missing_ok=True)  # from a closed engine: must not be replayed into the copy
+        # SQLite's backup, not a file copy: what is committed but still in the template's write-ahead
+        # log (a command's engine may hold its connection open) is copied too.
+        with contextlib.closing(sqlite3.connect(self.made[name])) as src:
+            with contextlib.closing(sqlite3.connect(target)) as dst:
+                src.backup(dst)
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(migrated_sqlite, tmp_path_factory) -> SqliteTemplates:
+    return SqliteTemplates(tmp_path_factory.mktemp("templates"), migrated_sqlite)
+
+
 @pytest.fixture
-def engine(db_url, request):
+def engine(db_url, sqlite_templates):
     """A database with the current schema: a copy of the migrated SQLite file, or PostgreSQL migrated."""
     if db_url.startswith("sqlite:///"):
-        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), db_url.removeprefix("sqlite:///"))
+        sqlite_templates.copy("migrated", lambda url: None, db_url)
         eng = make_engine(db_url)
     else:
         eng = make_engine(db_url)
@@ -200,15 +233,13 @@ def smtp_server():
         server.stop()
 
 
+LOAD_INSTANT = datetime(2012, 1, 2, tzinfo=UTC)  # when `load_file` loads, unless told
+
+
 def load_file(sessions, path: Path, clock=None) -> None:
     """Load an agreement file in one transaction, as `trygg load` does."""
     with transaction(sessions) as session:
-        load_agreement(
-            session,
-            read_agreement(path),
-            clock=clock or FixedClock(datetime(2012, 1, 2, tzinfo=UTC)),
-            actor="test",
-        )
+        load_agreement(session, read_agreement(path), clock=clock or FixedClock(LOAD_INSTANT), actor="test")
 
 
 @dataclass
@@ -243,16 +274,45 @@ def trygg(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 run_trygg = trygg_in_process = trygg
 
 
-@pytest.fixture
-def loaded(sessions, clock):
-    """The sessions of a database with the Härnösand agreement loaded."""
-    from workflow.agreement.validate import read_agreement
-    from workflow.db import transaction
-    from workflow.loading import load_agreement
+def load_harnosand(request, instant: datetime) -> None:
+    """Load the Härnösand agreement at `instant` by "test" into this test's database (`engine`):
+    on SQLite a copy of the file loaded once at that instant, on PostgreSQL a load."""
+    engine, db_url = request.getfixturevalue("engine"), request.getfixturevalue("db_url")
+    if not db_url.startswith("sqlite:///"):
+        load_file(session_factory(engine), HARNOSAND, FixedClock(instant))
+        return
 
-    with transaction(sessions) as session:
-        load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="test")
+    def build(url: str) -> None:
+        eng = make_engine(url)
+        load_file(session_factory(eng), HARNOSAND, FixedClock(instant))
+        eng.dispose()
+
+    engine.dispose()  # its connections closed, the file is replaced under it
+    request.getfixturevalue("sqlite_templates").copy(f"harnosand-{instant:%Y%m%dT%H%M%S}", build, db_url)
+
+
+@pytest.fixture
+def loaded(request, sessions, clock):
+    """The sessions of a database with the Härnösand agreement loaded at the `clock`'s instant."""
+    load_harnosand(request, clock.now())
     return sessions
+
+
+@pytest.fixture
+def cli_loaded(db_url, sqlite_templates) -> str:
+    """`db_url` after `trygg db upgrade` and `trygg load` of the Härnösand agreement (on SQLite a
+    copy of the file those commands made once)."""
+
+    def build(url: str) -> None:
+        for args in (("db", "upgrade"), ("load", str(HARNOSAND))):
+            result = trygg(*args, env={"TRYGG_DATABASE_URL": url})
+            assert result.returncode == 0, result.stderr
+
+    if db_url.startswith("sqlite:///"):
+        sqlite_templates.copy("cli-loaded", build, db_url)
+    else:
+        build(db_url)
+    return db_url
 
 
 def act(sessions, clock, fn, actor="anna"):

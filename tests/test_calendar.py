@@ -22,11 +22,8 @@ from workflow.status import resolve_agreement
 
 
 @pytest.fixture
-def env(db_url):
-    env = {"TRYGG_DATABASE_URL": db_url, "COLUMNS": "200"}
-    trygg("db", "upgrade", env=env)
-    assert trygg("load", str(HARNOSAND), env=env).returncode == 0
-    return env
+def env(cli_loaded):
+    return {"TRYGG_DATABASE_URL": cli_loaded, "COLUMNS": "200"}
 
 
 def read_ics(path):

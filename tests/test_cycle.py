@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import HARNOSAND, act, trygg
+from tests.conftest import act, trygg
 from workflow.agreement.validate import read_agreement
 from workflow.audit import AuditEntry
 from workflow.cycle.lifecycle import CycleError, close_step, current_cycle, cycle_status, record_deliverable
@@ -141,10 +141,8 @@ def test_moving_a_meeting_in_the_file_reschedules_it_with_a_higher_sequence(load
     assert moved.starts_at.date().isoformat() == "2012-05-03" and moved.sequence == 1
 
 
-def test_cli_cycle_commands(db_url):
-    env = {"TRYGG_DATABASE_URL": db_url, "COLUMNS": "200"}
-    trygg("db", "upgrade", env=env)
-    trygg("load", str(HARNOSAND), env=env)
+def test_cli_cycle_commands(cli_loaded):
+    env = {"TRYGG_DATABASE_URL": cli_loaded, "COLUMNS": "200"}
     refused = trygg("cycle", "close-step", "1", env=env)
     assert refused.returncode == 3 and "facts-" in refused.stderr
     assert trygg("cycle", "deliver", "1", "facts-polisen", "--note", "BRÅ-statistik", env=env).returncode == 0

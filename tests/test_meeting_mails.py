@@ -15,7 +15,7 @@ import pytest
 import vobject
 from sqlalchemy import select
 
-from tests.conftest import HARNOSAND, load_file
+from tests.conftest import HARNOSAND, LOAD_INSTANT, load_file, load_harnosand
 from workflow.agreement.models import Person
 from workflow.audit import LoadResult, UnitOfWork
 from workflow.clock import FixedClock
@@ -88,8 +88,8 @@ def calendar_of(message):
 
 
 @pytest.fixture
-def world(sessions):
-    load_file(sessions, HARNOSAND)
+def world(request, sessions):
+    load_harnosand(request, LOAD_INSTANT)
     return sessions
 
 
@@ -397,20 +397,18 @@ def test_meeting_mails_are_notices_with_keys_and_a_sweep_reads_only_due_meetings
         assert len(mails) == len(COUNCIL) and all(m.key.startswith("agenda_call/") for m in mails)
 
 
-def test_meeting_cli_co_opts_a_guest_and_the_sweep_invites_them(db_url, tmp_path):
+def test_meeting_cli_co_opts_a_guest_and_the_sweep_invites_them(cli_loaded, tmp_path):
     """`trygg meeting coopt --name …` makes a guest; `trygg sweep --now` sends the invitation as a file."""
     import json
 
     from tests.conftest import trygg
 
     env = {
-        "TRYGG_DATABASE_URL": db_url,
+        "TRYGG_DATABASE_URL": cli_loaded,
         "TRYGG_MAIL_DIR": str(tmp_path / "mail"),
         "COLUMNS": "200",
         "TRYGG_MAIL_FROM": "trygg <trygg@example.org>",
     }
-    assert trygg("db", "upgrade", env=env).returncode == 0
-    assert trygg("load", str(HARNOSAND), env=env).returncode == 0
     added = trygg(
         "meeting",
         "coopt",

@@ -30,6 +30,8 @@ from workflow.outbox.transport import FileTransport
 from workflow.status import resolve_agreement
 from workflow.workdays import WorkCalendar
 
+pytestmark = pytest.mark.slow  # a sweep on every working day of 2012
+
 STHLM = ZoneInfo("Europe/Stockholm")
 LATE = "check_in-2012-2"  # its minutes come ten days late
 

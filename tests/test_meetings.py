@@ -8,7 +8,7 @@ import pytest
 import vobject
 from sqlalchemy import select
 
-from tests.conftest import HARNOSAND, act, trygg
+from tests.conftest import act, trygg
 from workflow.agreement.models import Person
 from workflow.audit import AuditEntry
 from workflow.meetings import actions
@@ -169,10 +169,8 @@ def test_generated_agendas_of_the_review_and_the_evaluation(loaded, clock):
     assert "Hur rådet har fungerat: 0 av 4 planerade möten hållna" in evaluation
 
 
-def test_meeting_cli(db_url, tmp_path):
-    env = {"TRYGG_DATABASE_URL": db_url, "COLUMNS": "200"}
-    trygg("db", "upgrade", env=env)
-    trygg("load", str(HARNOSAND), env=env)
+def test_meeting_cli(cli_loaded, tmp_path):
+    env = {"TRYGG_DATABASE_URL": cli_loaded, "COLUMNS": "200"}
     assert (
         trygg(
             "meeting",

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import HARNOSAND, load_file
+from tests.conftest import HARNOSAND, LOAD_INSTANT, load_file, load_harnosand
 from workflow.agreement.models import Person
 from workflow.audit import AuditEntry, UnitOfWork
 from workflow.clock import FixedClock
@@ -51,8 +51,8 @@ class FakeTransport:
 
 
 @pytest.fixture
-def harnosand(sessions):
-    load_file(sessions, HARNOSAND)
+def harnosand(request, sessions):
+    load_harnosand(request, LOAD_INSTANT)
     return sessions
 
 

@@ -181,10 +181,8 @@ def test_a_year_outside_the_agreement_is_refused(loaded, clock):
         run_import(loaded, clock, SEED, year=2015)
 
 
-def test_cli_dry_run_prints_19_activities_and_writes_nothing(db_url):
-    env = {"TRYGG_DATABASE_URL": db_url}
-    trygg("db", "upgrade", env=env)
-    trygg("load", str(HARNOSAND), env=env)
+def test_cli_dry_run_prints_19_activities_and_writes_nothing(cli_loaded):
+    env = {"TRYGG_DATABASE_URL": cli_loaded}
     result = trygg("plan", "import", str(SEED), "--dry-run", "--json", env=env)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -195,10 +193,8 @@ def test_cli_dry_run_prints_19_activities_and_writes_nothing(db_url):
     assert again["changes"] == data["changes"]  # the dry run wrote nothing
 
 
-def test_cli_refuses_a_bad_row_with_its_place(db_url, tmp_path):
-    env = {"TRYGG_DATABASE_URL": db_url}
-    trygg("db", "upgrade", env=env)
-    trygg("load", str(HARNOSAND), env=env)
+def test_cli_refuses_a_bad_row_with_its_place(cli_loaded, tmp_path):
+    env = {"TRYGG_DATABASE_URL": cli_loaded}
     bad = tmp_path / "plan.txt"
     bad.write_text(
         SEED.read_text(encoding="utf-8").replace("Uppföljning månadsvis", "Ibland kanske"), encoding="utf-8"

@@ -156,10 +156,8 @@ def test_the_report_renders_with_its_charts_in_a_headless_browser(year_2012, tmp
     assert shot.exists() and shot.stat().st_size > 10_000
 
 
-def test_cli_writes_the_report(db_url, tmp_path):
-    env = {"TRYGG_DATABASE_URL": db_url}
-    trygg("db", "upgrade", env=env)
-    trygg("load", str(HARNOSAND), env=env)
+def test_cli_writes_the_report(cli_loaded, tmp_path):
+    env = {"TRYGG_DATABASE_URL": cli_loaded}
     out = tmp_path / "rapport.html"
     result = trygg("report", "--year", "2012", "--out", str(out), env=env)
     assert result.returncode == 0, result.stderr

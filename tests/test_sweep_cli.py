@@ -12,22 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HARNOSAND, trygg
+from tests.conftest import trygg
 
 
 @pytest.fixture
-def env(db_url, tmp_path) -> dict[str, str]:
-    env = {
-        "TRYGG_DATABASE_URL": db_url,
+def env(cli_loaded, tmp_path) -> dict[str, str]:
+    return {
+        "TRYGG_DATABASE_URL": cli_loaded,
         "TRYGG_MAIL_DIR": str(tmp_path / "mail"),
         "TRYGG_MAIL_FROM": "trygg <trygg@example.org>",
         "TRYGG_LANGUAGE": "sv",
         "COLUMNS": "200",
     }
-    assert trygg("db", "upgrade", env=env).returncode == 0
-    loaded = trygg("load", str(HARNOSAND), env=env)
-    assert loaded.returncode == 0, loaded.stderr
-    return env
 
 
 def mails(env) -> dict[str, object]:
