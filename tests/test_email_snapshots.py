@@ -1,0 +1,249 @@
+"""Every kind of mail as the engine writes it, Swedish and English, compared with its stored snapshot.
+
+No hand-written data: the Härnösand agreement runs through the command line only (`trygg load`,
+`trygg sweep --now`, `trygg meeting reschedule|cancel|minutes`) on a throwaway SQLite database with
+the file transport, at a handful of instants of 2012 that between them produce every kind of mail;
+one sweep goes through an SMTP server that refuses a recipient, which produces the delivery
+failure. The English run is the same agreement with every person reading English.
+
+`trygg load` has no clock but the system's: the status an activity gets at the load is dated
+today, and the mails show it ("Senaste läge: ej påbörjad, <today>"). Every date of a year other
+than the scenario's is masked in the snapshots, so that they do not change from day to day.
+
+Of each kind the first mail (by sweep, then recipient) is kept as three files in
+tests/snapshots/emails/<language>/: its headers and parts, its text part and its HTML part. A
+change of wording or layout is a diff there. To accept one, run
+`TRYGG_UPDATE_SNAPSHOTS=1 make check PYTEST_ARGS=tests/test_email_snapshots.py` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import HARNOSAND, ROOT, trygg
+from tests.smtp_server import Script, SmtpServer
+
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "emails"
+UPDATE = os.environ.get("TRYGG_UPDATE_SNAPSHOTS") == "1"
+LANGUAGES = ("sv", "en")
+KINDS = (
+    "reminder",
+    "digest",
+    "overdue",
+    "escalation",
+    "agenda_call",
+    "invitation",
+    "meeting_update",
+    "cancellation",
+    "minutes_request",
+    "minutes",
+    "checkin_invitation",
+    "checkin_report",
+    "evaluation",
+    "delivery_failure",
+)
+REFUSED = "johan.berg@example.org"
+
+pytestmark = pytest.mark.xdist_group("email-snapshots")  # the scenario runs once per language
+MINUTES = "1. Mötet öppnades.\n2. Lägesbilden: <aktuella händelser> från polis och kommun.\n3. Övriga frågor.\n"
+
+# One agreement file, a single run of one database as a coordinator would drive it through 2012.
+# A sweep at 08:00 local on a working day sends what is due that morning.
+SCENARIO: list[tuple[str, ...]] = [
+    ("sweep", "2012-01-31T08:00:00+01:00"),  # 14 days before council-2012-1: the agenda call
+    ("sweep", "2012-02-07T08:00:00+01:00"),  # 7 days before: the invitation with its calendar
+    ("trygg", "meeting", "reschedule", "council-2012-1", "--start", "2012-02-21T09:00", "--location", "Polishuset"),
+    ("sweep", "2012-02-13T08:00:00+01:00"),  # the update to everyone invited
+    ("sweep", "2012-02-22T08:00:00+01:00"),  # the day after the moved meeting: the secretary is asked
+    ("minutes", "council-2012-1", "fred-nilsson,anna-sjoberg,karin-ek"),
+    ("sweep", "2012-02-23T08:00:00+01:00"),  # the minutes to everyone invited
+    ("sweep", "2012-04-03T08:00:00+02:00"),  # council-2012-2 is called
+    ("trygg", "meeting", "cancel", "council-2012-2", "--reason", "För få kan komma; punkterna tas upp i september"),
+    ("sweep", "2012-04-04T08:00:00+02:00"),  # … and cancelled
+    ("sweep", "2012-05-31T08:00:00+02:00"),  # the June check-in is called
+    ("sweep", "2012-06-05T08:00:00+02:00"),  # its report, two days before
+    ("sweep", "2012-12-03T08:00:00+01:00"),  # the evaluation: the yearly report to the leaderships
+    ("smtp", "2012-12-17T08:00:00+01:00"),  # reminders and digests; one recipient refused for good
+    ("sweep", "2013-01-02T08:00:00+01:00"),  # past the year-end deadlines: overdue
+    ("sweep", "2013-01-09T08:00:00+01:00"),  # five working days on: escalated to the coordinator
+]
+
+
+def english(text: str) -> str:
+    """The agreement file with every person, and the agreement itself, reading English."""
+    text = re.sub(r"(?m)^    language: \w+\n", "", text)
+    text = re.sub(r"(?m)^(    email: .+\n)", r"\1    language: en\n", text)
+    return re.sub(r"(?m)^language: sv$", "language: en", text)
+
+
+def run_scenario(folder: Path, language: str) -> list[EmailMessage]:
+    """Every mail of the scenario, in the order of the sweeps, each sweep's by kind and recipient."""
+    agreement = HARNOSAND
+    if language == "en":
+        agreement = folder / "harnosand-en.yaml"
+        agreement.write_text(english(HARNOSAND.read_text(encoding="utf-8")), encoding="utf-8")
+    mail_dir = folder / "mail"
+    env = {
+        "TRYGG_DATABASE_URL": f"sqlite:///{folder / 'trygg.db'}",
+        "TRYGG_MAIL_DIR": str(mail_dir),
+        "TRYGG_MAIL_FROM": "trygg <trygg@example.org>",
+        "TRYGG_LANGUAGE": language,
+    }
+
+    def cli(*args: str, **extra: str):
+        result = trygg(*args, env={**env, **extra})
+        assert result.returncode == 0, f"trygg {' '.join(args)}: {result.stderr}"
+        return result
+
+    cli("db", "upgrade")
+    cli("load", str(agreement))
+    seen: set[str] = set()
+    mails: list[EmailMessage] = []
+    for step, *args in SCENARIO:
+        if step == "trygg":
+            cli(*args)
+            continue
+        if step == "minutes":
+            meeting, attended = args
+            text = folder / f"{meeting}.md"
+            text.write_text(MINUTES, encoding="utf-8")
+            cli("meeting", "minutes", meeting, str(text), "--attended", attended)
+            continue
+        (instant,) = args
+        batch: list[EmailMessage] = []
+        if step == "smtp":
+            server = SmtpServer(Script(refuse={REFUSED: f"550 5.1.1 <{REFUSED}>: Recipient address rejected"}))
+            server.start()
+            try:
+                cli("sweep", "--now", instant, TRYGG_SMTP_URL=server.url)
+            finally:
+                server.stop()
+            batch += server.messages
+        else:
+            cli("sweep", "--now", instant)
+        new = sorted(p.name for p in mail_dir.glob("*.eml") if p.name not in seen) if mail_dir.exists() else []
+        seen.update(new)
+        batch += [message_from_bytes((mail_dir / name).read_bytes(), policy=policy.default) for name in new]
+        mails += sorted(batch, key=lambda m: (m["X-Trygg-Kind"], m["To"].addresses[0].addr_spec))
+    return mails
+
+
+@pytest.fixture(scope="module", params=LANGUAGES)
+def scenario(request, tmp_path_factory) -> tuple[str, dict[str, EmailMessage], list[EmailMessage]]:
+    """(language, the first mail of each kind in that language, every mail of the run)."""
+    language = request.param
+    mails = run_scenario(tmp_path_factory.mktemp(f"mails-{language}"), language)
+    first: dict[str, EmailMessage] = {}
+    for mail in mails:
+        if mail["Content-Language"] == language:
+            first.setdefault(mail["X-Trygg-Kind"], mail)
+    return language, first, mails
+
+
+# "28 november 2026 kl. 09:11" / "28 November 2026 at 09:11": not 2012 nor 2013, so the system clock.
+TODAY = re.compile(r"\b\d{1,2} [^\W\d]+ (?!2012\b|2013\b)\d{4}(?: (?:kl\.|at) \d{2}:\d{2})?")
+
+
+def check_snapshot(path: Path, actual: str) -> None:
+    actual = TODAY.sub("⟨when trygg load ran⟩", actual)
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"no snapshot {path}: run with TRYGG_UPDATE_SNAPSHOTS=1 and review it"
+    assert actual == path.read_text(encoding="utf-8"), f"{path} differs (TRYGG_UPDATE_SNAPSHOTS=1 accepts)"
+
+
+def parts(mail: EmailMessage) -> list[str]:
+    out = []
+    for part in mail.walk():
+        described = part.get_content_type()
+        if part.get_filename():
+            described += f" ({part.get_content_disposition()}: {part.get_filename()})"
+        elif part.get_param("method"):
+            described += f" (method={part.get_param('method')})"
+        out.append(described)
+    return out
+
+
+def headers(mail: EmailMessage) -> str:
+    """What a reader sees of a mail besides its body, and its structure (ids left out: they count mails)."""
+    names = ("Subject", "From", "To", "Reply-To", "Date", "Content-Language", "X-Trygg-Kind", "Auto-Submitted")
+    lines = [f"{name}: {mail[name]}" for name in names if mail[name] is not None]
+    return "\n".join([*lines, "", "Parts:", *(f"  {p}" for p in parts(mail))]) + "\n"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_of_mail_matches_its_snapshot(scenario, kind):
+    language, first, _ = scenario
+    assert kind in first, f"the scenario sent no {kind} mail in {language}: {sorted(first)}"
+    mail = first[kind]
+    folder = SNAPSHOTS / language
+    check_snapshot(folder / f"{kind}.headers.txt", headers(mail))
+    check_snapshot(folder / f"{kind}.txt", mail.get_body(("plain",)).get_content())
+    check_snapshot(folder / f"{kind}.html", mail.get_body(("html",)).get_content())
+
+
+def test_the_scenario_sends_every_kind_and_no_other(scenario):
+    language, first, mails = scenario
+    assert set(first) == set(KINDS)
+    assert {m["X-Trygg-Kind"] for m in mails} == set(KINDS)
+
+
+def test_every_template_on_disk_has_a_snapshot_and_every_snapshot_a_template():
+    for language in LANGUAGES:
+        templates = ROOT / "templates" / "emails" / language
+        kinds = {p.name.split(".")[0] for p in templates.glob("*.j2") if not p.name.startswith("_")}
+        assert kinds == set(KINDS), f"{language}: a template without a snapshot test, or the reverse"
+        snapshots = {p.name.split(".")[0] for p in (SNAPSHOTS / language).iterdir()}
+        assert snapshots <= set(KINDS), f"{language}: a snapshot of no kind: {sorted(snapshots - set(KINDS))}"
+
+
+def test_every_mail_carries_the_products_headers_and_both_parts(scenario):
+    language, _, mails = scenario
+    for mail in mails:
+        assert mail["Auto-Submitted"] == "auto-generated"
+        assert mail["X-Trygg-Kind"] in KINDS
+        assert re.fullmatch(r"<trygg\.harnosand-2012-2013\.mail-\d+@example\.org>", mail["Message-ID"])
+        assert mail["From"] == "trygg <trygg@example.org>"
+        assert mail["Reply-To"].addresses[0].addr_spec == "anna.sjoberg@example.org"
+        assert mail["Content-Language"] in LANGUAGES
+        assert mail.get_body(("plain",)) is not None and mail.get_body(("html",)) is not None
+    if language == "en":
+        assert {m["Content-Language"] for m in mails} == {"en"}
+
+
+def test_every_mail_says_how_to_report_back(scenario):
+    language, first, _ = scenario
+    words = {"sv": ("Så svarar du", "Så åtgärdar du"), "en": ("How to report back", "How to fix it")}[language]
+    for kind, mail in first.items():
+        for part in (mail.get_body(("plain",)).get_content(), mail.get_body(("html",)).get_content()):
+            assert any(w in part for w in words), kind
+
+
+def test_html_is_escaped_and_text_is_not(scenario):
+    _, first, _ = scenario
+    minutes = first["minutes"]
+    assert "<aktuella händelser>" in minutes.get_body(("plain",)).get_content()
+    html = minutes.get_body(("html",)).get_content()
+    assert "&lt;aktuella händelser&gt;" in html and "<aktuella händelser>" not in html
+
+
+def test_dates_are_written_the_way_of_the_language(scenario):
+    language, first, _ = scenario
+    text = first["invitation"].get_body(("plain",)).get_content()
+    expected = {"sv": "tisdag 14 februari 2012", "en": "Tuesday 14 February 2012"}[language]
+    assert expected in text
+
+
+def test_the_refused_recipient_is_named_to_the_coordinator(scenario):
+    _, first, _ = scenario
+    failure = first["delivery_failure"]
+    assert failure["To"].addresses[0].addr_spec == "anna.sjoberg@example.org"
+    text = failure.get_body(("plain",)).get_content()
+    assert REFUSED in text and "550 5.1.1" in text
