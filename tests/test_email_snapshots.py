@@ -51,20 +51,38 @@ KINDS = (
 REFUSED = "johan.berg@example.org"
 
 pytestmark = pytest.mark.xdist_group("email-snapshots")  # the scenario runs once per language
-MINUTES = "1. Mötet öppnades.\n2. Lägesbilden: <aktuella händelser> från polis och kommun.\n3. Övriga frågor.\n"
+MINUTES = (
+    "1. Mötet öppnades.\n2. Lägesbilden: <aktuella händelser> från polis och kommun.\n3. Övriga frågor.\n"
+)
 
 # One agreement file, a single run of one database as a coordinator would drive it through 2012.
 # A sweep at 08:00 local on a working day sends what is due that morning.
 SCENARIO: list[tuple[str, ...]] = [
     ("sweep", "2012-01-31T08:00:00+01:00"),  # 14 days before council-2012-1: the agenda call
     ("sweep", "2012-02-07T08:00:00+01:00"),  # 7 days before: the invitation with its calendar
-    ("trygg", "meeting", "reschedule", "council-2012-1", "--start", "2012-02-21T09:00", "--location", "Polishuset"),
+    (
+        "trygg",
+        "meeting",
+        "reschedule",
+        "council-2012-1",
+        "--start",
+        "2012-02-21T09:00",
+        "--location",
+        "Polishuset",
+    ),
     ("sweep", "2012-02-13T08:00:00+01:00"),  # the update to everyone invited
     ("sweep", "2012-02-22T08:00:00+01:00"),  # the day after the moved meeting: the secretary is asked
     ("minutes", "council-2012-1", "fred-nilsson,anna-sjoberg,karin-ek"),
     ("sweep", "2012-02-23T08:00:00+01:00"),  # the minutes to everyone invited
     ("sweep", "2012-04-03T08:00:00+02:00"),  # council-2012-2 is called
-    ("trygg", "meeting", "cancel", "council-2012-2", "--reason", "För få kan komma; punkterna tas upp i september"),
+    (
+        "trygg",
+        "meeting",
+        "cancel",
+        "council-2012-2",
+        "--reason",
+        "För få kan komma; punkterna tas upp i september",
+    ),
     ("sweep", "2012-04-04T08:00:00+02:00"),  # … and cancelled
     ("sweep", "2012-05-31T08:00:00+02:00"),  # the June check-in is called
     ("sweep", "2012-06-05T08:00:00+02:00"),  # its report, two days before
@@ -118,7 +136,9 @@ def run_scenario(folder: Path, language: str) -> list[EmailMessage]:
         (instant,) = args
         batch: list[EmailMessage] = []
         if step == "smtp":
-            server = SmtpServer(Script(refuse={REFUSED: f"550 5.1.1 <{REFUSED}>: Recipient address rejected"}))
+            server = SmtpServer(
+                Script(refuse={REFUSED: f"550 5.1.1 <{REFUSED}>: Recipient address rejected"})
+            )
             server.start()
             try:
                 cli("sweep", "--now", instant, TRYGG_SMTP_URL=server.url)
@@ -127,7 +147,9 @@ def run_scenario(folder: Path, language: str) -> list[EmailMessage]:
             batch += server.messages
         else:
             cli("sweep", "--now", instant)
-        new = sorted(p.name for p in mail_dir.glob("*.eml") if p.name not in seen) if mail_dir.exists() else []
+        new = (
+            sorted(p.name for p in mail_dir.glob("*.eml") if p.name not in seen) if mail_dir.exists() else []
+        )
         seen.update(new)
         batch += [message_from_bytes((mail_dir / name).read_bytes(), policy=policy.default) for name in new]
         mails += sorted(batch, key=lambda m: (m["X-Trygg-Kind"], m["To"].addresses[0].addr_spec))
@@ -173,7 +195,16 @@ def parts(mail: EmailMessage) -> list[str]:
 
 def headers(mail: EmailMessage) -> str:
     """What a reader sees of a mail besides its body, and its structure (ids left out: they count mails)."""
-    names = ("Subject", "From", "To", "Reply-To", "Date", "Content-Language", "X-Trygg-Kind", "Auto-Submitted")
+    names = (
+        "Subject",
+        "From",
+        "To",
+        "Reply-To",
+        "Date",
+        "Content-Language",
+        "X-Trygg-Kind",
+        "Auto-Submitted",
+    )
     lines = [f"{name}: {mail[name]}" for name in names if mail[name] is not None]
     return "\n".join([*lines, "", "Parts:", *(f"  {p}" for p in parts(mail))]) + "\n"
 
@@ -220,7 +251,9 @@ def test_every_mail_carries_the_products_headers_and_both_parts(scenario):
 
 def test_every_mail_says_how_to_report_back(scenario):
     language, first, _ = scenario
-    words = {"sv": ("Så svarar du", "Så åtgärdar du"), "en": ("How to report back", "How to fix it")}[language]
+    words = {"sv": ("Så svarar du", "Så åtgärdar du"), "en": ("How to report back", "How to fix it")}[
+        language
+    ]
     for kind, mail in first.items():
         for part in (mail.get_body(("plain",)).get_content(), mail.get_body(("html",)).get_content()):
             assert any(w in part for w in words), kind
