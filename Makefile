@@ -1,9 +1,10 @@
 # trygg — the two commands of the quick start, and the rest of the chores.
 #   make demo   set up, then run the Härnösand agreement 2012–2013 through the real engine
 #               under a simulated clock: every mail, the timeline and both yearly reports
-#   make check  lint, format check, import layers and the fast tests (pure and in-process SQLite),
-#               in under a minute: run it constantly
-#   make test   set up and run the tests (PostgreSQL tests skip without a server, except under CI)
+#   make check  lint, format check, import layers and the fast tests (pure and in-process SQLite:
+#               not marked postgres, redis, slow or e2e), in under a minute: run it constantly
+#   make test   set up and run every test, e2e included, on every core (as CI does; PostgreSQL and
+#               Redis tests skip without a server, except under CI=true)
 #   make bench  run the benchmarks at full size and write docs/benchmarks.md (needs PostgreSQL and
 #               Redis; BENCH_ARGS="--size tiny" for a quick run, output to another file with --out)
 #   make messages  extract every msgid of the code and templates into workflow/locale/messages.pot and
@@ -11,6 +12,7 @@
 #               (tests/test_i18n.py fails while one is missing, empty or fuzzy)
 #   make e2e    only the end-to-end and fault tests (tests/e2e: throwaway PostgreSQL and Redis,
 #               workers, a scheduler, an SMTP sink); prints the table of docs/reliability.md
+# PYTEST_ARGS is added to pytest's arguments: PYTEST_ARGS="-n 0 -k sweep" runs serially, a subset.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -32,14 +34,18 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/trygg simulate $(AGREEMENT) --from 2012-01-01 --to 2013-12-31 --out var/simulation
 
+# pytest-xdist: one worker per core; tests that must not run at once share an xdist_group
+# (the e2e topologies, the Redis database, a scenario made once), which one worker runs in turn.
+XDIST := -n auto --dist loadgroup
+
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -m "not postgres and not redis and not slow and not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -q -m "not postgres and not redis and not slow and not e2e" $(PYTEST_ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)

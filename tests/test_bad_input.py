@@ -6,10 +6,8 @@ import json
 
 import pytest
 from sqlalchemy import inspect, select, text
-from typer.testing import CliRunner
 
-from tests.conftest import HARNOSAND
-from workflow.settings import get_settings
+from tests.conftest import HARNOSAND, trygg
 
 GOOD = HARNOSAND.read_text(encoding="utf-8")
 
@@ -100,21 +98,23 @@ def broken(tmp_path, case):
     return file, path, line_of(content, anchor)
 
 
-@pytest.fixture
-def cli(monkeypatch, db_url):
-    monkeypatch.setenv("TRYGG_DATABASE_URL", db_url)
-    monkeypatch.setenv("TRYGG_LANGUAGE", "sv")
-    get_settings.cache_clear()
-    from tasks.cli import app
-
-    runner = CliRunner()
-
+def command_line(db_url: str):
     def invoke(*args: str):
-        return runner.invoke(app, list(args), catch_exceptions=False)
+        return trygg(*args, env={"TRYGG_DATABASE_URL": db_url, "TRYGG_LANGUAGE": "sv"})
 
-    assert invoke("db", "upgrade").exit_code == 0
-    yield invoke
-    get_settings.cache_clear()
+    return invoke
+
+
+@pytest.fixture
+def cli(engine, db_url):
+    """`trygg …` on an empty database of the current schema."""
+    return command_line(db_url)
+
+
+@pytest.fixture
+def cli_on_harnosand(cli_loaded):
+    """`trygg …` on a database where `trygg load` loaded the Härnösand agreement."""
+    return command_line(cli_loaded)
 
 
 def dump(db_url: str) -> dict[str, list]:
@@ -132,22 +132,22 @@ def dump(db_url: str) -> dict[str, list]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
-def test_broken_file_is_refused_with_its_place_and_changes_nothing(case, tmp_path, cli, db_url):
-    assert cli("load", str(HARNOSAND)).exit_code == 0
+def test_broken_file_is_refused_with_its_place_and_changes_nothing(case, tmp_path, cli_on_harnosand, db_url):
+    cli = cli_on_harnosand
     before = dump(db_url)
     file, path, line = broken(tmp_path, case)
 
     result = cli("load", str(file), "--json")
-    assert result.exit_code == 2, result.output
+    assert result.returncode == 2, result.stdout
     errors = json.loads(result.stdout)["errors"]
     assert any(e["file"] == str(file) and e["line"] == line and e["path"] == path for e in errors), errors
     assert dump(db_url) == before
 
     human = cli("check", str(file))
-    assert human.exit_code == 2
+    assert human.returncode == 2
     assert f"{file}:{line}" in human.stderr
     assert path in human.stderr
-    assert "Traceback" not in human.output + human.stderr
+    assert "Traceback" not in human.stdout + human.stderr
 
 
 def test_every_problem_of_a_file_is_reported_at_once(tmp_path, cli):
@@ -157,7 +157,7 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path, cli):
     file = tmp_path / "two.yaml"
     file.write_text(content, encoding="utf-8")
     result = cli("check", str(file), "--json")
-    assert result.exit_code == 2
+    assert result.returncode == 2
     # Field errors stop the reading before references are checked; the email is found first.
     paths = {e["path"] for e in json.loads(result.stdout)["errors"]}
     assert "people[5].email" in paths
@@ -165,7 +165,7 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path, cli):
 
 def test_a_missing_file_is_a_clear_error(tmp_path, cli):
     result = cli("check", str(tmp_path / "nope.yaml"))
-    assert result.exit_code == 2
+    assert result.returncode == 2
     assert "nope.yaml" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -181,7 +181,7 @@ def test_nothing_is_loaded_from_a_broken_file_into_an_empty_database(tmp_path, c
     from workflow.db import make_engine, session_factory
 
     file, _, _ = broken(tmp_path, CASES[5])
-    assert cli("load", str(file)).exit_code == 2
+    assert cli("load", str(file)).returncode == 2
     eng = make_engine(db_url)
     with session_factory(eng)() as session:
         assert session.scalars(select(Agreement)).all() == []
