@@ -13,7 +13,7 @@ than the scenario's is masked in the snapshots, so that they do not change from 
 Of each kind the first mail (by sweep, then recipient) is kept as three files in
 tests/snapshots/emails/<language>/: its headers and parts, its text part and its HTML part. A
 change of wording or layout is a diff there. To accept one, run
-`TRYGG_UPDATE_SNAPSHOTS=1 make check PYTEST_ARGS=tests/test_email_snapshots.py` and review the diff.
+`TRYGG_UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_email_snapshots.py` and review the diff.
 """
 
 from __future__ import annotations
