@@ -41,6 +41,10 @@ _postgres_state: dict[str, str | None] = {}
 
 def pytest_configure(config) -> None:
     e2e_results.begin(config)
+    if config.pluginmanager.hasplugin("xdist"):
+        from tests import xdist_groups
+
+        config.pluginmanager.register(xdist_groups.Plugin(), "trygg-xdist-groups")
 
 
 def pytest_terminal_summary(terminalreporter, config) -> None:

@@ -6,8 +6,7 @@ import pytest
 
 from tests.conftest import REDIS_URL, require_postgres, require_redis
 
-# The benchmarks' Redis database is shared: one xdist worker runs them with the other Redis tests.
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.xdist_group("redis")]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 
 @pytest.fixture(autouse=True)

@@ -49,8 +49,6 @@ KINDS = (
     "delivery_failure",
 )
 REFUSED = "johan.berg@example.org"
-
-pytestmark = pytest.mark.xdist_group("email-snapshots")  # the scenario runs once per language
 MINUTES = (
     "1. Mötet öppnades.\n2. Lägesbilden: <aktuella händelser> från polis och kommun.\n3. Övriga frågor.\n"
 )

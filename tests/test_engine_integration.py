@@ -28,8 +28,8 @@ from workflow.engine.models import Heartbeat
 from workflow.outbox.models import Mail, MailStatus, Notice
 from workflow.synthetic import as_yaml, synthetic_agreement
 
-# Celery workers as processes; one xdist worker runs every test of the shared Redis database.
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.xdist_group("redis")]
+# Celery workers as processes (one xdist worker runs these in turn: tests/xdist_groups.py).
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 DAY = date(2013, 3, 15)  # a Friday
 AT_EIGHT = datetime(2013, 3, 15, 8, 0, tzinfo=ZoneInfo("Europe/Stockholm"))

@@ -9,8 +9,7 @@ import pytest
 
 from tests.conftest import HARNOSAND, trygg
 
-# Simulated years take a while: out of `make check`; the two years on one xdist worker (made once).
-two_years_group = pytest.mark.xdist_group("simulation-two-years")
+# Simulated years take a while: out of `make check`.
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +36,6 @@ def two_years(tmp_path_factory):
 
 
 @pytest.mark.slow
-@two_years_group
 def test_every_line_of_the_timeline_has_its_fields_and_its_mail(two_years):
     out, timeline, _ = two_years
     assert timeline
@@ -67,7 +65,6 @@ def test_every_line_of_the_timeline_has_its_fields_and_its_mail(two_years):
 
 
 @pytest.mark.slow
-@two_years_group
 def test_reminders_and_escalations_reach_the_leaderships(two_years):
     _, timeline, _ = two_years
     kinds = Counter(e["kind"] for e in timeline)
@@ -78,7 +75,6 @@ def test_reminders_and_escalations_reach_the_leaderships(two_years):
 
 
 @pytest.mark.slow
-@two_years_group
 def test_the_meetings_of_both_years_are_convened_and_minuted(two_years):
     _, timeline, _ = two_years
     kinds = Counter(e["kind"] for e in timeline)
@@ -99,7 +95,6 @@ def test_the_meetings_of_both_years_are_convened_and_minuted(two_years):
 
 
 @pytest.mark.slow
-@two_years_group
 def test_no_two_mails_share_kind_refs_recipients_and_day(two_years):
     _, timeline, _ = two_years
     keys = [(e["kind"], tuple(e["refs"]), tuple(e["to"]), e["at"][:10]) for e in timeline]
@@ -107,7 +102,6 @@ def test_no_two_mails_share_kind_refs_recipients_and_day(two_years):
 
 
 @pytest.mark.slow
-@two_years_group
 def test_a_report_for_each_year(two_years):
     out, _, stdout = two_years
     for year in (2012, 2013):

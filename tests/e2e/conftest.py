@@ -19,14 +19,11 @@ from tests.e2e.topology import Topology
 
 
 def pytest_collection_modifyitems(items) -> None:
-    # One worker runs them one after the other: each starts workers, a scheduler and servers of
-    # its own, and the recovery times of the table mean something only on a machine not shared
-    # with another topology.
+    # Under xdist one worker runs them one after the other (tests/xdist_groups.py).
     here = Path(__file__).parent
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 def require_tools() -> None:
