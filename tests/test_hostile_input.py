@@ -389,6 +389,7 @@ ALIAS_BOMB = "\n".join(
 )
 
 
+@pytest.mark.slow  # a child process, measured (peak memory of that process alone)
 def test_an_alias_bomb_is_refused_with_its_place_under_200_mb(db, tmp_path):
     """486 bytes of anchors and aliases grew `trygg check` past 2.4 GB."""
     path = tmp_path / "bomb.yaml"
@@ -413,6 +414,7 @@ def test_an_alias_bomb_is_refused_with_its_place_under_200_mb(db, tmp_path):
     )
 
 
+@pytest.mark.slow  # a child process, measured (peak memory of that process alone)
 def test_deep_nesting_is_a_located_error(db, tmp_path):
     path = tmp_path / "deep.yaml"
     path.write_text("title: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
@@ -522,6 +524,7 @@ def test_a_third_of_the_plan_may_leave_more_may_not():
     assert withdrawal_problem("plan.csv", [], 0) is None
 
 
+@pytest.mark.slow  # a child process, measured (peak memory of that process alone)
 def test_an_import_that_would_withdraw_most_of_the_plan_is_refused(db, tmp_path):
     """A cut file (4 of 19 rows) withdrew 15 activities, exit 0."""
     cut = tmp_path / "cut.csv"
@@ -611,6 +614,7 @@ def test_the_refusals_speak_english_too(tmp_path):
     assert "would withdraw 7 of the plan's 19" in render(problem.message, "en")
 
 
+@pytest.mark.slow  # a child process, measured (peak memory of that process alone)
 def test_a_newline_in_a_name_or_an_activity_is_refused_by_the_commands(db, tmp_path):
     agreement = tmp_path / "agreement.yaml"
     text = HARNOSAND.read_text(encoding="utf-8").replace(NAME, '    name: "Anna\\nSjöberg"\n', 1)
