@@ -42,5 +42,7 @@ def known_zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}") from exc  # operators' settings; the file's in its schema
+        raise ValueError(
+            f"unknown time zone {name!r}"
+        ) from exc  # operators' settings; the file's in its schema
     return name
