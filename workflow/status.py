@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarResult, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from workflow.agreement.contacts import resolve_contacts
@@ -44,6 +44,31 @@ def resolve_agreement(session: Session, key: str | None) -> Agreement:
 
 def agreement_status(session: Session, agreement: Agreement) -> dict[str, Any]:
     """One agreement as plain data: areas in plan order, each activity listed once."""
+    contact_people = _contact_people(session, agreement)
+    out_areas = [
+        {
+            "id": area.key,
+            "title": area.title,
+            "priority": area.priority_rank,
+            "activities": [
+                _activity_status(act, goal, contact_people)
+                for goal in area.goals
+                for act in goal.activities
+                if act.state != "withdrawn"
+            ],
+        }
+        for area in _active_areas(session, agreement)
+    ]
+    return {
+        "id": agreement.key,
+        "title": agreement.title,
+        "period": {"start": agreement.period_start.isoformat(), "end": agreement.period_end.isoformat()},
+        "areas": out_areas,
+    }
+
+
+def _contact_people(session: Session, agreement: Agreement) -> dict[int, list[Person]]:
+    """Organisation id -> the active contact people who get its mails (a parent's if it has none)."""
     contacts: dict[int, list[Person]] = {}
     for person in session.scalars(
         select(Person).where(Person.agreement_id == agreement.id, Person.is_contact, Person.active)
@@ -53,10 +78,12 @@ def agreement_status(session: Session, agreement: Agreement) -> dict[str, Any]:
         o.id: o.parent_id
         for o in session.scalars(select(Organisation).where(Organisation.agreement_id == agreement.id))
     }
+    return resolve_contacts(parents, contacts)
 
-    contact_people = resolve_contacts(parents, contacts)
 
-    areas = session.scalars(
+def _active_areas(session: Session, agreement: Agreement) -> ScalarResult[PriorityArea]:
+    """The agreement's active priority areas in plan order, goals, activities and owners loaded."""
+    return session.scalars(
         select(PriorityArea)
         .where(PriorityArea.agreement_id == agreement.id, PriorityArea.active)
         .order_by(PriorityArea.plan_position)
@@ -67,54 +94,28 @@ def agreement_status(session: Session, agreement: Agreement) -> dict[str, Any]:
             .selectinload(ActivityOwner.organisation)
         )
     )
-    out_areas = []
-    for area in areas:
-        activities = []
-        for goal in area.goals:
-            for act in goal.activities:
-                if act.state == "withdrawn":
-                    continue
-                leads = [o for o in act.owners if o.role == OwnerRole.LEAD]
-                partners = [o for o in act.owners if o.role == OwnerRole.PARTNER]
-                people = {p.key: p for o in act.owners for p in contact_people.get(o.organisation_id, ())}
-                activities.append(
-                    {
-                        "id": act.key,
-                        "title": act.title,
-                        "goal": goal.title,
-                        "owners": [{"id": o.organisation.key, "name": o.organisation.name} for o in leads],
-                        "partners": [
-                            {"id": o.organisation.key, "name": o.organisation.name} for o in partners
-                        ],
-                        "contacts": [
-                            {"id": p.key, "name": p.name, "email": p.email} for p in people.values()
-                        ],
-                        "when": act.when_text,
-                        "responsible": act.responsible_text,
-                        "timing": act.timing,
-                        "starts_on": act.starts_on.isoformat() if act.starts_on else None,
-                        "deadline": act.deadline.isoformat() if act.deadline else None,
-                        "extended_deadline": act.extended_deadline.isoformat()
-                        if act.extended_deadline
-                        else None,
-                        "effective_deadline": _iso(effective_deadline(act.deadline, act.extended_deadline)),
-                        "next_action_at": act.next_action_at.isoformat() if act.next_action_at else None,
-                        "state": act.state,
-                    }
-                )
-        out_areas.append(
-            {
-                "id": area.key,
-                "title": area.title,
-                "priority": area.priority_rank,
-                "activities": activities,
-            }
-        )
+
+
+def _activity_status(act: Activity, goal: Goal, contact_people: dict[int, list[Person]]) -> dict[str, Any]:
+    leads = [o for o in act.owners if o.role == OwnerRole.LEAD]
+    partners = [o for o in act.owners if o.role == OwnerRole.PARTNER]
+    people = {p.key: p for o in act.owners for p in contact_people.get(o.organisation_id, ())}
     return {
-        "id": agreement.key,
-        "title": agreement.title,
-        "period": {"start": agreement.period_start.isoformat(), "end": agreement.period_end.isoformat()},
-        "areas": out_areas,
+        "id": act.key,
+        "title": act.title,
+        "goal": goal.title,
+        "owners": [{"id": o.organisation.key, "name": o.organisation.name} for o in leads],
+        "partners": [{"id": o.organisation.key, "name": o.organisation.name} for o in partners],
+        "contacts": [{"id": p.key, "name": p.name, "email": p.email} for p in people.values()],
+        "when": act.when_text,
+        "responsible": act.responsible_text,
+        "timing": act.timing,
+        "starts_on": act.starts_on.isoformat() if act.starts_on else None,
+        "deadline": act.deadline.isoformat() if act.deadline else None,
+        "extended_deadline": act.extended_deadline.isoformat() if act.extended_deadline else None,
+        "effective_deadline": _iso(effective_deadline(act.deadline, act.extended_deadline)),
+        "next_action_at": act.next_action_at.isoformat() if act.next_action_at else None,
+        "state": act.state,
     }
 
 

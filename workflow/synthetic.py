@@ -34,6 +34,32 @@ def synthetic_agreement(
     rnd = random.Random(seed)
     key = key or f"synthetic-{around.isoformat()}-{activities}x{people}"
     departments = max(1, min(people - 3, 12))
+    homes = ["polisen"] + [f"enhet-{i}" for i in range(1, departments + 1)]
+    persons = _people(people, homes)
+    period_start = date(around.year - 1, 1, 1)
+    period_end = date(around.year + 1, 12, 31)
+    return {
+        "id": key,
+        "title": f"Syntetisk överenskommelse kring {around.isoformat()}",
+        "period": {"start": period_start, "end": period_end},
+        "organisations": _organisations(departments),
+        "people": persons,
+        "council": {
+            "name": "Rådet för trygghet och hälsa",
+            "convened_by": "kommunen",
+            "members": [{"person": p["id"], "mandate": "Ledamot", "from": period_start} for p in persons[:3]],
+        },
+        "cycle": _CYCLE,
+        "plan": {
+            "title": "Syntetisk handlingsplan",
+            "year": around.year,
+            "areas": _areas(rnd, activities, around, spread_days, homes),
+        },
+    }
+
+
+def _organisations(departments: int) -> list[dict[str, Any]]:
+    """The two parties, and the municipality's departments under it."""
     orgs: list[dict[str, Any]] = [
         {"id": "polisen", "name": "Polisen", "kind": "party", "aliases": ["polis"]},
         {"id": "kommunen", "name": "Kommunen", "kind": "party", "aliases": ["kommun"]},
@@ -42,12 +68,16 @@ def synthetic_agreement(
         {"id": f"enhet-{i}", "name": f"Enhet {i}", "kind": "department", "parent": "kommunen"}
         for i in range(1, departments + 1)
     ]
+    return orgs
+
+
+def _people(people: int, homes: list[str]) -> list[dict[str, Any]]:
+    """Both managements and the coordinator, then officers who are their organisations' contacts."""
     persons: list[dict[str, Any]] = [
         _person("chef-polis", "Polischef", "polisen", ["management"]),
         _person("ordforande", "Ordförande", "kommunen", ["management"]),
         _person("samordnare", "Samordnare", "kommunen", ["coordinator", "officer"], contact=True),
     ]
-    homes = ["polisen"] + [f"enhet-{i}" for i in range(1, departments + 1)]
     for i in range(people - 3):
         # Every organisation gets a contact first; the rest are spread over them.
         persons.append(
@@ -60,8 +90,13 @@ def synthetic_agreement(
                 language="en" if i % 7 == 6 else "sv",
             )
         )
-    period_start = date(around.year - 1, 1, 1)
-    period_end = date(around.year + 1, 12, 31)
+    return persons
+
+
+def _areas(
+    rnd: random.Random, activities: int, around: date, spread_days: int, homes: list[str]
+) -> list[dict[str, Any]]:
+    """The plan's areas: 20 activities an area, 5 a goal."""
     areas: list[dict[str, Any]] = []
     for n in range(activities):
         if n % 20 == 0:
@@ -70,20 +105,7 @@ def synthetic_agreement(
         if n % 5 == 0:
             goals.append({"id": f"mal-{n // 5 + 1}", "title": f"Mål {n // 5 + 1}", "activities": []})
         goals[-1]["activities"].append(_activity(rnd, n + 1, around, spread_days, homes))
-    return {
-        "id": key,
-        "title": f"Syntetisk överenskommelse kring {around.isoformat()}",
-        "period": {"start": period_start, "end": period_end},
-        "organisations": orgs,
-        "people": persons,
-        "council": {
-            "name": "Rådet för trygghet och hälsa",
-            "convened_by": "kommunen",
-            "members": [{"person": p["id"], "mandate": "Ledamot", "from": period_start} for p in persons[:3]],
-        },
-        "cycle": _CYCLE,
-        "plan": {"title": "Syntetisk handlingsplan", "year": around.year, "areas": areas},
-    }
+    return areas
 
 
 def _person(

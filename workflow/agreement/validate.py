@@ -66,90 +66,119 @@ def _duplicates(keys: list[str]) -> set[str]:
 
 
 def _check_references(spec: AgreementSpec, doc: YamlDocument) -> list[Problem]:
-    problems: list[Problem] = []
-    org_ids = {o.id for o in spec.organisations}
-    person_ids = {p.id for p in spec.people}
+    """Every problem that is not one field's: ids twice, references to nothing, loops."""
+    refs = _References(spec, doc)
+    refs.duplicate_ids("organisations", [o.id for o in spec.organisations])
+    refs.duplicate_ids("people", [p.id for p in spec.people])
+    _check_organisations(spec, refs)
+    _check_parent_loops(spec, refs)
+    _check_people_references(spec, refs)
+    _check_cycle_references(spec, refs)
+    _check_plan_keys(spec, refs)
+    return refs.problems
 
-    def dup(section: str, keys: list[str]) -> None:
-        twice = _duplicates(keys)
-        for i, key in enumerate(keys):
-            if key in twice:
-                problems.append(
-                    doc.problem((section, i, "id"), _l("id %(key)r occurs more than once", key=key))
-                )
 
-    unknown = {
+class _References:
+    """The known organisations and people, and the problems found so far, each located."""
+
+    _UNKNOWN = {
         "organisation": lambda key: _l("unknown organisation %(key)r", key=key),
         "person": lambda key: _l("unknown person %(key)r", key=key),
     }
 
-    def ref(loc: tuple, key: str | None, known: set[str], what: str) -> None:
-        if key is not None and key not in known:
-            problems.append(doc.problem(loc, unknown[what](key)))
+    def __init__(self, spec: AgreementSpec, doc: YamlDocument) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = []
+        self.known = {
+            "organisation": {o.id for o in spec.organisations},
+            "person": {p.id for p in spec.people},
+        }
 
-    dup("organisations", [o.id for o in spec.organisations])
-    dup("people", [p.id for p in spec.people])
+    def add(self, loc: tuple, message: str) -> None:
+        self.problems.append(self.doc.problem(loc, message))
+
+    def duplicate_ids(self, section: str, keys: list[str]) -> None:
+        twice = _duplicates(keys)
+        for i, key in enumerate(keys):
+            if key in twice:
+                self.add((section, i, "id"), _l("id %(key)r occurs more than once", key=key))
+
+    def ref(self, loc: tuple, key: str | None, what: str) -> None:
+        """`key` names an organisation or a person ("what") that the agreement has, or is None."""
+        if key is not None and key not in self.known[what]:
+            self.add(loc, self._UNKNOWN[what](key))
+
+
+def _check_organisations(spec: AgreementSpec, refs: _References) -> None:
+    """Each parent exists, and no alias belongs to two organisations."""
     owners_of_alias: dict[str, str] = {}
     for i, org in enumerate(spec.organisations):
-        ref(("organisations", i, "parent"), org.parent, org_ids, "organisation")
+        refs.ref(("organisations", i, "parent"), org.parent, "organisation")
         for j, word in enumerate(org.aliases):
             other = owners_of_alias.setdefault(word.casefold(), org.id)
             if other != org.id:
-                problems.append(
-                    doc.problem(
-                        ("organisations", i, "aliases", j),
-                        _l(
-                            "the alias %(word)r is already used by the organisation %(other)r",
-                            word=word,
-                            other=other,
-                        ),
-                    )
+                refs.add(
+                    ("organisations", i, "aliases", j),
+                    _l(
+                        "the alias %(word)r is already used by the organisation %(other)r",
+                        word=word,
+                        other=other,
+                    ),
                 )
+
+
+def _check_parent_loops(spec: AgreementSpec, refs: _References) -> None:
     # A loop is reported once, on the parent of its member that comes first in the file.
     index = {o.id: i for i, o in enumerate(spec.organisations)}
     for loop in parent_loops({o.id: o.parent for o in spec.organisations}):
         chain = " → ".join(repr(key) for key in (*loop, loop[0]))
-        problems.append(
-            doc.problem(
-                ("organisations", index[loop[0]], "parent"),
-                _l("the parent organisations form a loop: %(chain)s", chain=chain),
-            )
+        refs.add(
+            ("organisations", index[loop[0]], "parent"),
+            _l("the parent organisations form a loop: %(chain)s", chain=chain),
         )
+
+
+def _check_people_references(spec: AgreementSpec, refs: _References) -> None:
+    """People's organisations, the signatories and the council name who exists."""
     for i, person in enumerate(spec.people):
-        ref(("people", i, "organisation"), person.organisation, org_ids, "organisation")
+        refs.ref(("people", i, "organisation"), person.organisation, "organisation")
     for i, sig in enumerate(spec.signatories):
-        ref(("signatories", i, "person"), sig.person, person_ids, "person")
-        ref(("signatories", i, "party"), sig.party, org_ids, "organisation")
+        refs.ref(("signatories", i, "person"), sig.person, "person")
+        refs.ref(("signatories", i, "party"), sig.party, "organisation")
     council = spec.council
-    ref(("council", "convened_by"), council.convened_by, org_ids, "organisation")
-    ref(("council", "secretary"), council.secretary, person_ids, "person")
+    refs.ref(("council", "convened_by"), council.convened_by, "organisation")
+    refs.ref(("council", "secretary"), council.secretary, "person")
     for i, m in enumerate(council.members):
-        ref(("council", "members", i, "person"), m.person, person_ids, "person")
+        refs.ref(("council", "members", i, "person"), m.person, "person")
     if council.reference_group:
         for i, m in enumerate(council.reference_group.members):
-            ref(("council", "reference_group", "members", i, "person"), m.person, person_ids, "person")
+            refs.ref(("council", "reference_group", "members", i, "person"), m.person, "person")
+
+
+def _check_cycle_references(spec: AgreementSpec, refs: _References) -> None:
+    """The cycle's step owners, check-in parties and report receivers exist."""
     cycle = spec.cycle
     for i, step in enumerate(cycle.steps):
         for j, owner in enumerate(step.owners):
-            ref(("cycle", "steps", i, "owners", j), owner, org_ids, "organisation")
+            refs.ref(("cycle", "steps", i, "owners", j), owner, "organisation")
     for j, party in enumerate(cycle.check_ins.parties):
-        ref(("cycle", "check_ins", "parties", j), party, org_ids, "organisation")
+        refs.ref(("cycle", "check_ins", "parties", j), party, "organisation")
     for j, person in enumerate(cycle.evaluation.report_to):
-        ref(("cycle", "evaluation", "report_to", j), person, person_ids, "person")
+        refs.ref(("cycle", "evaluation", "report_to", j), person, "person")
+
+
+def _check_plan_keys(spec: AgreementSpec, refs: _References) -> None:
+    """Area ids and titles occur once; an activity id once in the whole plan."""
     areas = spec.plan.areas
     dup_areas = _duplicates([a.id for a in areas])
     dup_titles = _duplicates([a.title.casefold() for a in areas])
     for i, area in enumerate(areas):
         if area.id in dup_areas:
-            problems.append(
-                doc.problem(("plan", "areas", i, "id"), _l("id %(key)r occurs more than once", key=area.id))
-            )
+            refs.add(("plan", "areas", i, "id"), _l("id %(key)r occurs more than once", key=area.id))
         if area.title.casefold() in dup_titles:
-            problems.append(
-                doc.problem(
-                    ("plan", "areas", i, "title"),
-                    _l("the area %(title)r occurs more than once", title=area.title),
-                )
+            refs.add(
+                ("plan", "areas", i, "title"),
+                _l("the area %(title)r occurs more than once", title=area.title),
             )
     activity_keys = [
         (a.id, (i, g, k))
@@ -160,13 +189,10 @@ def _check_references(spec: AgreementSpec, doc: YamlDocument) -> list[Problem]:
     twice = _duplicates([key for key, _ in activity_keys])
     for key, (i, g, k) in activity_keys:
         if key in twice:
-            problems.append(
-                doc.problem(
-                    ("plan", "areas", i, "goals", g, "activities", k, "id"),
-                    _l("the activity id %(key)r occurs more than once", key=key),
-                )
+            refs.add(
+                ("plan", "areas", i, "goals", g, "activities", k, "id"),
+                _l("the activity id %(key)r occurs more than once", key=key),
             )
-    return problems
 
 
 def contacts_by_organisation(spec: AgreementSpec) -> dict[str, list[str]]:

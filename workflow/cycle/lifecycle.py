@@ -104,12 +104,33 @@ def open_cycle(
         plan_version_id=version.id if version else None,
         opened_at=unit.clock.now(),
     )
+    cycle.steps.extend(_cycle_steps(session, agreement, year))
+    session.add(cycle)
+    session.flush()
+    cycle.activities.extend(_cycle_activities(session, agreement, version, carried))
+    reconcile_meetings(session, unit, agreement, [year])
+    unit.audit(
+        "open",
+        "cycle",
+        str(year),
+        after={
+            "plan_version": f"{version.year}/{version.revision}" if version else None,
+            "carried_over": sorted(a.key for a in carried),
+        },
+    )
+    session.flush()
+    return cycle
+
+
+def _cycle_steps(session: Session, agreement: Agreement, year: int) -> list[CycleStep]:
+    """The agreement's steps in `year`, step 1 open, each with its deliverables."""
     orgs = {
         o.key: o
         for o in session.scalars(select(Organisation).where(Organisation.agreement_id == agreement.id))
     }
     names = {k: o.name for k, o in orgs.items()}
     days = context_of(agreement).workdays
+    steps = []
     for spec in agreement.cycle_config["steps"]:
         step = CycleStep(
             number=spec["number"],
@@ -130,29 +151,22 @@ def open_cycle(
                     automatic=d.automatic,
                 )
             )
-        cycle.steps.append(step)
-    session.add(cycle)
-    session.flush()
+        steps.append(step)
+    return steps
+
+
+def _cycle_activities(
+    session: Session, agreement: Agreement, version: PlanVersion | None, carried: list[Activity]
+) -> list[CycleActivity]:
+    """The plan version's activities, then the carried-over ones the plan no longer lists."""
     carried_ids = {a.id for a in carried}
+    out = []
     for activity in plan_activities(session, agreement, version):
-        cycle.activities.append(
-            CycleActivity(activity_id=activity.id, carried_over=activity.id in carried_ids)
-        )
+        out.append(CycleActivity(activity_id=activity.id, carried_over=activity.id in carried_ids))
         carried_ids.discard(activity.id)
     for activity_id in sorted(carried_ids):
-        cycle.activities.append(CycleActivity(activity_id=activity_id, carried_over=True))
-    reconcile_meetings(session, unit, agreement, [year])
-    unit.audit(
-        "open",
-        "cycle",
-        str(year),
-        after={
-            "plan_version": f"{version.year}/{version.revision}" if version else None,
-            "carried_over": sorted(a.key for a in carried),
-        },
-    )
-    session.flush()
-    return cycle
+        out.append(CycleActivity(activity_id=activity_id, carried_over=True))
+    return out
 
 
 def plan_activities(session: Session, agreement: Agreement, version: PlanVersion | None) -> list[Activity]:

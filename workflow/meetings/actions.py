@@ -66,11 +66,7 @@ def add_meeting(
     """An ad hoc meeting (an extra council meeting, say): its key names its date."""
     if ends_at <= starts_at:
         raise MeetingError(_l("the meeting must end after it begins"))
-    base = f"adhoc-{starts_at.date().isoformat()}-{slug(title)[:40]}"
-    key, n = base, 1
-    while session.scalar(select(Meeting.id).where(Meeting.agreement_id == agreement.id, Meeting.key == key)):
-        n += 1
-        key = f"{base}-{n}"
+    key = _unused_key(session, Meeting, agreement, f"adhoc-{starts_at.date().isoformat()}-{slug(title)[:40]}")
     meeting = Meeting(
         agreement_id=agreement.id,
         key=key,
@@ -145,12 +141,7 @@ def add_guest(
 
     Guests survive reloads of the agreement file; the file may later name them properly.
     """
-    if not name.strip():
-        raise MeetingError(_l("the guest needs a name"))
-    if "@" not in email or " " in email.strip():
-        raise MeetingError(_l("invalid email address %(email)r", email=email))
-    if language not in ("sv", "en"):
-        raise MeetingError(_l("the language must be sv or en"))
+    _check_guest(name, email, language)
     org = session.scalar(
         select(Organisation).where(
             Organisation.agreement_id == agreement.id, Organisation.key == organisation
@@ -165,11 +156,7 @@ def add_guest(
     )
     if same is not None:
         return same  # already known (a member, or a guest of an earlier meeting)
-    base = slug(name)[:90]
-    key, n = base, 1
-    while session.scalar(select(Person.id).where(Person.agreement_id == agreement.id, Person.key == key)):
-        n += 1
-        key = f"{base}-{n}"
+    key = _unused_key(session, Person, agreement, slug(name)[:90])
     person = Person(
         agreement_id=agreement.id,
         key=key,
@@ -191,6 +178,27 @@ def add_guest(
         after={"name": person.name, "email": person.email, "organisation": organisation, "guest": True},
     )
     return person
+
+
+def _check_guest(name: str, email: str, language: str) -> None:
+    """A guest has a name, something that looks like an address, and a language we write in."""
+    if not name.strip():
+        raise MeetingError(_l("the guest needs a name"))
+    if "@" not in email or " " in email.strip():
+        raise MeetingError(_l("invalid email address %(email)r", email=email))
+    if language not in ("sv", "en"):
+        raise MeetingError(_l("the language must be sv or en"))
+
+
+def _unused_key(
+    session: Session, model: type[Meeting] | type[Person], agreement: Agreement, base: str
+) -> str:
+    """`base`, or `base-2`, `base-3`, … : the first key the agreement's meetings (or people) do not use."""
+    key, n = base, 1
+    while session.scalar(select(model.id).where(model.agreement_id == agreement.id, model.key == key)):
+        n += 1
+        key = f"{base}-{n}"
+    return key
 
 
 def reschedule(

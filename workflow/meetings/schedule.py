@@ -141,43 +141,14 @@ def reconcile_meetings(
     for key, plan in planned.items():
         meeting = existing.get(key)
         if meeting is None:
-            meeting = Meeting(
-                agreement_id=agreement.id,
-                key=key,
-                kind=plan.kind,
-                year=plan.year,
-                title=plan.title,
-                starts_at=plan.starts_at,
-                ends_at=plan.ends_at,
-                location=plan.location,
-                status=MeetingStatus.PLANNED,
-                sequence=0,
-            )
-            session.add(meeting)
-            session.flush()
-            _invite(session, agreement, meeting)
-            unit.audit("create", "meeting", key, after=_snapshot(meeting))
-            touched.append(meeting)
+            touched.append(_create_meeting(session, unit, agreement, plan))
         elif meeting.status == MeetingStatus.PLANNED and _snapshot(meeting) != _snapshot(plan):
-            before = _snapshot(meeting)
-            meeting.starts_at, meeting.ends_at = plan.starts_at, plan.ends_at
-            meeting.title, meeting.location = plan.title, plan.location
-            meeting.sequence += 1
-            unit.audit("update", "meeting", key, before=before, after=_snapshot(meeting))
+            _move_meeting(unit, meeting, plan)
             touched.append(meeting)
     for key, meeting in existing.items():
         # Only the agreement's own slots are withdrawn; ad hoc meetings are someone's decision.
         if key not in planned and meeting.status == MeetingStatus.PLANNED and _is_slot(key):
-            meeting.status = MeetingStatus.CANCELLED
-            meeting.sequence += 1
-            unit.audit("cancel", "meeting", key, before={"status": "planned"}, after={"status": "cancelled"})
-            cancel_notices(
-                session,
-                subject_type="meeting",
-                subject_id=meeting.id,
-                now=unit.clock.now(),
-                rules=MOOT_ON_CANCEL,
-            )
+            _withdraw_meeting(session, unit, meeting)
             touched.append(meeting)
         elif (
             meeting.status == MeetingStatus.PLANNED
@@ -190,6 +161,52 @@ def reconcile_meetings(
     for meeting in touched:
         session.refresh(meeting, ["invitees"])
     refresh_next_action(session, touched)
+
+
+def _create_meeting(
+    session: Session, unit: UnitOfWork, agreement: Agreement, plan: PlannedMeeting
+) -> Meeting:
+    """A new planned meeting in its slot, with the people its kind invites."""
+    meeting = Meeting(
+        agreement_id=agreement.id,
+        key=plan.key,
+        kind=plan.kind,
+        year=plan.year,
+        title=plan.title,
+        starts_at=plan.starts_at,
+        ends_at=plan.ends_at,
+        location=plan.location,
+        status=MeetingStatus.PLANNED,
+        sequence=0,
+    )
+    session.add(meeting)
+    session.flush()
+    _invite(session, agreement, meeting)
+    unit.audit("create", "meeting", plan.key, after=_snapshot(meeting))
+    return meeting
+
+
+def _move_meeting(unit: UnitOfWork, meeting: Meeting, plan: PlannedMeeting) -> None:
+    """The agreement moved or renamed the slot: the same meeting, SEQUENCE + 1."""
+    before = _snapshot(meeting)
+    meeting.starts_at, meeting.ends_at = plan.starts_at, plan.ends_at
+    meeting.title, meeting.location = plan.title, plan.location
+    meeting.sequence += 1
+    unit.audit("update", "meeting", meeting.key, before=before, after=_snapshot(meeting))
+
+
+def _withdraw_meeting(session: Session, unit: UnitOfWork, meeting: Meeting) -> None:
+    """The agreement no longer has the slot: cancel it and the notices a cancellation makes moot."""
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.sequence += 1
+    unit.audit("cancel", "meeting", meeting.key, before={"status": "planned"}, after={"status": "cancelled"})
+    cancel_notices(
+        session,
+        subject_type="meeting",
+        subject_id=meeting.id,
+        now=unit.clock.now(),
+        rules=MOOT_ON_CANCEL,
+    )
 
 
 def _is_slot(key: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -101,35 +102,7 @@ def _load_activities(
     session: Session, unit: UnitOfWork, plan: PlanContent, agreement: Agreement, goals, orgs
 ) -> list[Activity]:
     aid = agreement.id
-    context = context_of(agreement)
-    ctx, days = context.timing, context.workdays
-    org_key = {o.id: k for k, o in orgs.items()}
-
-    def get_owners(row: Activity) -> list[list[str]]:
-        return [[org_key[o.organisation_id], o.role] for o in row.owners]
-
-    def set_owners(row: Activity, owners: list[list[str]]) -> None:
-        row.owners.clear()
-        session.flush()  # the unique (activity, organisation) must be free before re-adding
-        for pos, (org, role) in enumerate(owners):
-            row.owners.append(ActivityOwner(organisation_id=orgs[org].id, role=role, position=pos))
-
-    desired: dict[str, dict[str, Any]] = {}
-    for pos, act in enumerate(plan.activities):
-        owners = [[k, OwnerRole.LEAD.value] for k in act.leads]
-        owners += [[k, OwnerRole.PARTNER.value] for k in act.partners]
-        desired[act.key] = {
-            "goal": f"{act.area_key}/{act.goal_key}",
-            "title": act.title,
-            "position": pos + 1,
-            "when_text": act.when_text,
-            "responsible_text": act.responsible_text,
-            "timing": act.timing,
-            "starts_on": start_of(act.timing, ctx),
-            "deadline": deadline_of(act.timing, ctx, days),
-            "footnotes": list(act.footnotes),
-            "owners": owners,
-        }
+    desired = _desired_activities(plan, agreement)
     existing = {a.key: a for a in session.scalars(select(Activity).where(Activity.agreement_id == aid))}
     goal_key = {g.id: k for k, g in goals.items()}
     for a in existing.values():
@@ -154,11 +127,57 @@ def _load_activities(
                 lambda row: goal_key.get(row.goal_id),
                 lambda row, value: setattr(row, "goal_id", goals[value].id),
             ),
-            "owners": (get_owners, set_owners),
+            "owners": _owner_accessors(session, orgs),
         },
         retire=withdraw,
     )
-    for row in rows.values():
+    _start_or_reopen(rows.values(), unit, agreement.language)
+    touched = {key for _, entity, key in unit.result.changes if entity == "activity"}
+    return [row for key, row in {**existing, **rows}.items() if key in touched]
+
+
+def _desired_activities(plan: PlanContent, agreement: Agreement) -> dict[str, dict[str, Any]]:
+    """Activity key -> the columns the plan wants, its dates worked out on the agreement's calendar."""
+    context = context_of(agreement)
+    ctx, days = context.timing, context.workdays
+    desired: dict[str, dict[str, Any]] = {}
+    for pos, act in enumerate(plan.activities):
+        owners = [[k, OwnerRole.LEAD.value] for k in act.leads]
+        owners += [[k, OwnerRole.PARTNER.value] for k in act.partners]
+        desired[act.key] = {
+            "goal": f"{act.area_key}/{act.goal_key}",
+            "title": act.title,
+            "position": pos + 1,
+            "when_text": act.when_text,
+            "responsible_text": act.responsible_text,
+            "timing": act.timing,
+            "starts_on": start_of(act.timing, ctx),
+            "deadline": deadline_of(act.timing, ctx, days),
+            "footnotes": list(act.footnotes),
+            "owners": owners,
+        }
+    return desired
+
+
+def _owner_accessors(session: Session, orgs: dict[str, Organisation]):
+    """Read and write an activity's owners as [organisation key, role] pairs, for `unit.rows`."""
+    org_key = {o.id: k for k, o in orgs.items()}
+
+    def get_owners(row: Activity) -> list[list[str]]:
+        return [[org_key[o.organisation_id], o.role] for o in row.owners]
+
+    def set_owners(row: Activity, owners: list[list[str]]) -> None:
+        row.owners.clear()
+        session.flush()  # the unique (activity, organisation) must be free before re-adding
+        for pos, (org, role) in enumerate(owners):
+            row.owners.append(ActivityOwner(organisation_id=orgs[org].id, role=role, position=pos))
+
+    return get_owners, set_owners
+
+
+def _start_or_reopen(rows: Iterable[Activity], unit: UnitOfWork, language: str) -> None:
+    """A new activity's first state, and a withdrawn one that is back in the plan reopened."""
+    for row in rows:
         if not row.history:
             row.history.append(
                 ActivityStatusChange(
@@ -166,9 +185,7 @@ def _load_activities(
                 )
             )
         elif row.state == ActivityState.WITHDRAWN:  # back in the plan
-            change_state(row, ActivityState.OPEN, unit, _("back in the action plan", agreement.language))
-    touched = {key for _, entity, key in unit.result.changes if entity == "activity"}
-    return [row for key, row in {**existing, **rows}.items() if key in touched]
+            change_state(row, ActivityState.OPEN, unit, _("back in the action plan", language))
 
 
 def change_state(row: Activity, state: ActivityState, unit: UnitOfWork, note: str) -> None:
