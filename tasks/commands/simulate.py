@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -15,7 +15,7 @@ from tasks.commands.common import EXIT_INPUT, FileArg, console, err, print_json,
 from workflow.i18n import _, _l
 from workflow.resources import find_agreement_file
 from workflow.simulation.behaviour import Behaviour
-from workflow.simulation.run import simulate
+from workflow.simulation.run import Simulation, simulate
 from workflow.source import InputError
 
 
@@ -49,43 +49,14 @@ def simulate_command(
     as_json: Annotated[bool, typer.Option("--json", help=_l("the summary as JSON"))] = False,
 ) -> None:
     """Run the agreement in simulated time: every mail, the timeline and the yearly reports."""
-    first, last = _day(start, "--from"), _day(end, "--to")
-    if last < first:
-        raise typer.BadParameter(
-            _("--to (%(last)s) is before --from (%(first)s)", last=last, first=first), param_hint="--to"
-        )
+    first, last = _days(start, end)
     try:
         behaviour = Behaviour(seed=seed, on_time_rate=on_time_rate, late_rate=late_rate)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--on-time-rate/--late-rate") from None
-    total = (last - first).days + 1
-    with Progress(
-        TextColumn(_("Simulating")),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=as_json,
-    ) as progress:
-        task = progress.add_task("", total=total)
-        try:
-            result = simulate(
-                find_agreement_file(agreement),
-                first,
-                last,
-                out,
-                behaviour,
-                on_day=lambda day: progress.update(task, advance=1, description=day.isoformat()),
-            )
-        except InputError as exc:
-            report_problems(exc, as_json)
-            raise typer.Exit(EXIT_INPUT) from None
+    result = _simulate_with_progress(find_agreement_file(agreement), first, last, out, behaviour, as_json)
     kinds = Counter(e["kind"] for e in result.timeline)
-    months: dict[str, Counter] = {}
-    for entry in result.timeline:
-        months.setdefault(entry["at"][:7], Counter())[entry["kind"]] += 1
+    months = _kinds_by_month(result.timeline)
     if as_json:
         print_json(
             {
@@ -99,15 +70,81 @@ def simulate_command(
         )
         return
     if not quiet:
-        for entry in result.timeline:
-            to = ", ".join(x.split(" <")[0] for x in entry["to"])
-            console.print(
-                f"{entry['at'][:16].replace('T', ' ')}  {entry['kind']:<18} {to:<18} {entry['subject']}",
-                highlight=False,
-                markup=False,
-                overflow="ellipsis",
-                no_wrap=True,
+        _print_timeline(result.timeline)
+    console.print(_summary_table(kinds, months))
+    console.print(
+        _(
+            "%(n_mails)s mails in %(mail)s; the timeline in %(timeline)s; reports: ",
+            n_mails=len(result.timeline),
+            mail=out / "mail",
+            timeline=out / "timeline.jsonl",
+        )
+        + ", ".join(str(p) for p in result.reports),
+        highlight=False,
+    )
+
+
+def _days(start: str, end: str) -> tuple[date, date]:
+    """The first and last day of --from and --to, in order."""
+    first, last = _day(start, "--from"), _day(end, "--to")
+    if last < first:
+        raise typer.BadParameter(
+            _("--to (%(last)s) is before --from (%(first)s)", last=last, first=first), param_hint="--to"
+        )
+    return first, last
+
+
+def _simulate_with_progress(
+    agreement_file: Path, first: date, last: date, out: Path, behaviour: Behaviour, as_json: bool
+) -> Simulation:
+    """Run the simulation with a bar of days on stderr (none under --json); bad input exits."""
+    with Progress(
+        TextColumn(_("Simulating")),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=as_json,
+    ) as progress:
+        task = progress.add_task("", total=(last - first).days + 1)
+        try:
+            return simulate(
+                agreement_file,
+                first,
+                last,
+                out,
+                behaviour,
+                on_day=lambda day: progress.update(task, advance=1, description=day.isoformat()),
             )
+        except InputError as exc:
+            report_problems(exc, as_json)
+            raise typer.Exit(EXIT_INPUT) from None
+
+
+def _kinds_by_month(timeline: list[dict[str, Any]]) -> dict[str, Counter]:
+    """'YYYY-MM' -> how many mails of each kind went out that month."""
+    months: dict[str, Counter] = {}
+    for entry in timeline:
+        months.setdefault(entry["at"][:7], Counter())[entry["kind"]] += 1
+    return months
+
+
+def _print_timeline(timeline: list[dict[str, Any]]) -> None:
+    """One line a mail: when, its kind, to whom, its subject."""
+    for entry in timeline:
+        to = ", ".join(x.split(" <")[0] for x in entry["to"])
+        console.print(
+            f"{entry['at'][:16].replace('T', ' ')}  {entry['kind']:<18} {to:<18} {entry['subject']}",
+            highlight=False,
+            markup=False,
+            overflow="ellipsis",
+            no_wrap=True,
+        )
+
+
+def _summary_table(kinds: Counter, months: dict[str, Counter]) -> Table:
     # Months down, and each month's kinds on one line: readable at any terminal width.
     table = Table(title=_("Mails per month and kind"))
     table.add_column(_("Month"), no_wrap=True)
@@ -119,18 +156,8 @@ def simulate_command(
         )
     table.add_row(
         _("Total"),
-        str(len(result.timeline)),
+        str(sum(kinds.values())),
         ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())),
         style="bold",
     )
-    console.print(table)
-    console.print(
-        _(
-            "%(n_mails)s mails in %(mail)s; the timeline in %(timeline)s; reports: ",
-            n_mails=len(result.timeline),
-            mail=out / "mail",
-            timeline=out / "timeline.jsonl",
-        )
-        + ", ".join(str(p) for p in result.reports),
-        highlight=False,
-    )
+    return table
