@@ -16,79 +16,86 @@ def verdicts(s: dict[int, Section]) -> list[tuple[str, str, str, str]]:
     """(what, target, measured, verdict and why) for each target of issue 9."""
     out = []
     if 1 in s:
-        pg = s[1].figures["postgresql"]
-        time_ok, ratio_ok = pg["at_largest"] <= 0.5, pg["ratio"] <= 3
-        out.append(
-            (
-                "1. Sweep at 1M on PostgreSQL",
-                "≤ 0.5 s",
-                ms(pg["at_largest"]),
-                "met"
-                if time_ok
-                else "**missed** — the time is the due items' work, not the table's: see the note below",
-            )
-        )
-        out.append(
-            (
-                "1. cost(1M) / cost(10k), PostgreSQL",
-                "≤ 3",
-                f"{pg['ratio']:.2f}",
-                "met" if ratio_ok else "**missed**",
-            )
-        )
-        lite = s[1].figures["sqlite"]
-        out.append(
-            (
-                "1. cost(1M) / cost(10k), SQLite",
-                "≤ 3",
-                f"{lite['ratio']:.2f}",
-                "met" if lite["ratio"] <= 3 else "**missed**",
-            )
-        )
+        out += _sweep_verdicts(s[1])
     if 2 in s:
-        d = s[2].figures
-        out.append(
-            (
-                "2. Delivery, trygg / raw smtplib",
-                "≥ 0.5",
-                f"{d['ratio']:.2f}",
-                "met"
-                if d["ratio"] >= 0.5
-                else "**missed** — per-mail round trips to the database: see below",
-            )
-        )
+        out += _delivery_verdicts(s[2])
     if 3 in s:
-        u = s[3].figures
-        worst = min(u["vs_apscheduler"], u["vs_celery"])
-        out.append(
-            (
-                "3. Scheduling, trygg vs APScheduler / Celery ETA",
-                "≥ 20×",
-                f"{u['vs_apscheduler']:,.0f}× / {u['vs_celery']:,.0f}×",
-                "met" if worst >= 20 else "**missed**",
-            )
-        )
+        out += _scheduling_verdicts(s[3])
     if 4 in s:
-        lt = s[4].figures
-        out.append(
-            (
-                "4. Latency p99, 10,000 due in one minute",
-                "≤ 60 s",
-                secs(lt["p99"]),
-                "met (from the tick)" if lt["met"] else "**missed** — delivery throughput: see below",
-            )
-        )
+        out += _latency_verdicts(s[4])
     if 5 in s:
-        sim = s[5].figures
-        out.append(
-            (
-                "5. Simulation wall time",
-                "—",
-                secs(s[5].seconds) if sim.get("ok") else "not available yet",
-                "—",
-            )
-        )
+        out += _simulation_verdicts(s[5])
     return out
+
+
+def _sweep_verdicts(section: Section) -> list[tuple[str, str, str, str]]:
+    pg = section.figures["postgresql"]
+    time_ok, ratio_ok = pg["at_largest"] <= 0.5, pg["ratio"] <= 3
+    lite = section.figures["sqlite"]
+    return [
+        (
+            "1. Sweep at 1M on PostgreSQL",
+            "≤ 0.5 s",
+            ms(pg["at_largest"]),
+            "met"
+            if time_ok
+            else "**missed** — the time is the due items' work, not the table's: see the note below",
+        ),
+        (
+            "1. cost(1M) / cost(10k), PostgreSQL",
+            "≤ 3",
+            f"{pg['ratio']:.2f}",
+            "met" if ratio_ok else "**missed**",
+        ),
+        (
+            "1. cost(1M) / cost(10k), SQLite",
+            "≤ 3",
+            f"{lite['ratio']:.2f}",
+            "met" if lite["ratio"] <= 3 else "**missed**",
+        ),
+    ]
+
+
+def _delivery_verdicts(section: Section) -> list[tuple[str, str, str, str]]:
+    d = section.figures
+    return [
+        (
+            "2. Delivery, trygg / raw smtplib",
+            "≥ 0.5",
+            f"{d['ratio']:.2f}",
+            "met" if d["ratio"] >= 0.5 else "**missed** — per-mail round trips to the database: see below",
+        )
+    ]
+
+
+def _scheduling_verdicts(section: Section) -> list[tuple[str, str, str, str]]:
+    u = section.figures
+    worst = min(u["vs_apscheduler"], u["vs_celery"])
+    return [
+        (
+            "3. Scheduling, trygg vs APScheduler / Celery ETA",
+            "≥ 20×",
+            f"{u['vs_apscheduler']:,.0f}× / {u['vs_celery']:,.0f}×",
+            "met" if worst >= 20 else "**missed**",
+        )
+    ]
+
+
+def _latency_verdicts(section: Section) -> list[tuple[str, str, str, str]]:
+    lt = section.figures
+    return [
+        (
+            "4. Latency p99, 10,000 due in one minute",
+            "≤ 60 s",
+            secs(lt["p99"]),
+            "met (from the tick)" if lt["met"] else "**missed** — delivery throughput: see below",
+        )
+    ]
+
+
+def _simulation_verdicts(section: Section) -> list[tuple[str, str, str, str]]:
+    ok = section.figures.get("ok")
+    return [("5. Simulation wall time", "—", secs(section.seconds) if ok else "not available yet", "—")]
 
 
 NOTES = """## Notes: what limits, and what would fix the misses

@@ -111,36 +111,10 @@ def run_trygg(world, size: str, folder: Path) -> dict:
     require_redis_db(REDIS_URL)
     r = redis.Redis.from_url(REDIS_URL)
     r.flushdb()
-    env = {
-        **os.environ,
-        "TRYGG_DATABASE_URL": world.url,
-        "TRYGG_BROKER_URL": REDIS_URL,
-        "TRYGG_SMTP_URL": sink.url,
-        "TRYGG_SMTP_TIMEOUT": "30",
-        "TRYGG_MAIL_FROM": SENDER,
-    }
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tasks.cli", "worker", "--pool", "solo", "--loglevel", "WARNING"],
-            env=env,
-            cwd=ROOT,
-            stdout=open(folder / f"worker-{i}.log", "w"),
-            stderr=subprocess.STDOUT,
-        )
-        for i in range(WORKERS)
-    ]
+    workers = _start_workers(world, sink, folder)
     celery = make_celery(REDIS_URL)
     try:
-
-        def ready() -> bool:
-            for proc in workers:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"a worker exited: {(folder / 'worker-0.log').read_text()[-2000:]}")
-            with world.sessions() as session:
-                names = set(session.scalars(select(Heartbeat.name).where(Heartbeat.role == "worker")))
-            return all(any(name.endswith(f":{p.pid}") for name in names) for p in workers)
-
-        wait_for(ready, "the workers", 120)
+        wait_for(lambda: _workers_ready(world, workers, folder), "the workers", 120)
         tick = time.time()
         celery.send_task("trygg.sweep", kwargs={"now": NOW.isoformat()})
         wait_for(lambda: sink.count() >= n, f"{n} mails at the sink", TIMEOUT[size], 0.2)
@@ -150,13 +124,7 @@ def run_trygg(world, size: str, folder: Path) -> dict:
                 select(func.count()).select_from(Mail).where(Mail.status == MailStatus.SENT)
             )
     finally:
-        for proc in workers:
-            proc.terminate()
-        for proc in workers:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        _stop_workers(workers)
         celery.close()
         sink.stop()
         r.flushdb()
@@ -170,6 +138,49 @@ def run_trygg(world, size: str, folder: Path) -> dict:
         "latencies": latencies,
         "mails": sink.mails(),
     }
+
+
+def _start_workers(world, sink: SinkProcess, folder: Path) -> list[subprocess.Popen]:
+    """`WORKERS` trygg workers on the world's database and Redis, sending to the sink."""
+    env = {
+        **os.environ,
+        "TRYGG_DATABASE_URL": world.url,
+        "TRYGG_BROKER_URL": REDIS_URL,
+        "TRYGG_SMTP_URL": sink.url,
+        "TRYGG_SMTP_TIMEOUT": "30",
+        "TRYGG_MAIL_FROM": SENDER,
+    }
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "tasks.cli", "worker", "--pool", "solo", "--loglevel", "WARNING"],
+            env=env,
+            cwd=ROOT,
+            stdout=open(folder / f"worker-{i}.log", "w"),
+            stderr=subprocess.STDOUT,
+        )
+        for i in range(WORKERS)
+    ]
+
+
+def _workers_ready(world, workers: list[subprocess.Popen], folder: Path) -> bool:
+    """Every worker has written its heartbeat; a worker that exited is an error."""
+    for proc in workers:
+        if proc.poll() is not None:
+            raise RuntimeError(f"a worker exited: {(folder / 'worker-0.log').read_text()[-2000:]}")
+    with world.sessions() as session:
+        names = set(session.scalars(select(Heartbeat.name).where(Heartbeat.role == "worker")))
+    return all(any(name.endswith(f":{p.pid}") for name in names) for p in workers)
+
+
+def _stop_workers(workers: list[subprocess.Popen]) -> None:
+    """Terminate every worker; kill one that has not exited after 30 s."""
+    for proc in workers:
+        proc.terminate()
+    for proc in workers:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def render_cost(world, sample: int) -> dict[str, float]:

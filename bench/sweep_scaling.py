@@ -115,44 +115,7 @@ def measure(size: str) -> list[dict]:
 def run(size: str = "full") -> Section:
     start = time.perf_counter()
     results = measure(size)
-    rows = []
-    for r in results:
-        c, w = r["counts"], r["warm"]
-        rows.append(
-            [
-                r["backend"],
-                f"{r['n']:,}",
-                f"{c['items']:,} / {c['notices']:,} / {c['mails']:,}",
-                ms(r["cold"]["total"]),
-                ms(w["decide"]),
-                ms(w["compose"]),
-                f"**{ms(w['total'])}**",
-                ms(r["idle"]),
-                f"{r['build']:.1f} s",
-            ]
-        )
-    ratios = []
-    figures = {}
-    for backend in BACKENDS:
-        mine = [r for r in results if r["backend"] == backend]
-        small, big = mine[0], mine[-1]
-        ratio = big["warm"]["total"] / small["warm"]["total"]
-        idle_ratio = big["idle"] / small["idle"]
-        figures[backend] = {
-            "at_largest": big["warm"]["total"],
-            "ratio": ratio,
-            "idle_ratio": idle_ratio,
-            "decide_ratio": big["warm"]["decide"] / small["warm"]["decide"],
-        }
-        ratios.append(
-            [
-                backend,
-                f"{big['n']:,} / {small['n']:,}",
-                f"**{ratio:.2f}**",
-                f"{figures[backend]['decide_ratio']:.2f}",
-                f"{idle_ratio:.2f}",
-            ]
-        )
+    figures = {backend: _scaling(results, backend) for backend in BACKENDS}
     plans = "\n".join(
         f"- {r['backend']} at {r['n']:,}: `{r['plan']}`"
         for r in results
@@ -172,16 +135,62 @@ def run(size: str = "full") -> Section:
                     "idle sweep (0 due)",
                     "build (bulk SQL)",
                 ],
-                rows,
+                [_size_row(r) for r in results],
             ),
             "Cost at the largest size over cost at the smallest (warm medians):",
-            table(["back end", "sizes", "total ratio", "decide ratio", "idle ratio"], ratios),
+            table(
+                ["back end", "sizes", "total ratio", "decide ratio", "idle ratio"],
+                [_ratio_row(results, backend, figures[backend]) for backend in BACKENDS],
+            ),
             "How the due rows are found at the largest size:\n\n" + plans,
         ]
     )
     return Section(
         1, "Sweep scaling", command("sweep_scaling", size), body, time.perf_counter() - start, figures
     )
+
+
+def _size_row(r: dict) -> list[str]:
+    """One back end at one size: counts, cold, warm and idle sweeps, build time."""
+    c, w = r["counts"], r["warm"]
+    return [
+        r["backend"],
+        f"{r['n']:,}",
+        f"{c['items']:,} / {c['notices']:,} / {c['mails']:,}",
+        ms(r["cold"]["total"]),
+        ms(w["decide"]),
+        ms(w["compose"]),
+        f"**{ms(w['total'])}**",
+        ms(r["idle"]),
+        f"{r['build']:.1f} s",
+    ]
+
+
+def _smallest_and_largest(results: list[dict], backend: str) -> tuple[dict, dict]:
+    mine = [r for r in results if r["backend"] == backend]
+    return mine[0], mine[-1]
+
+
+def _scaling(results: list[dict], backend: str) -> dict[str, float]:
+    """How a back end's sweep cost grows from the smallest size to the largest (warm medians)."""
+    small, big = _smallest_and_largest(results, backend)
+    return {
+        "at_largest": big["warm"]["total"],
+        "ratio": big["warm"]["total"] / small["warm"]["total"],
+        "idle_ratio": big["idle"] / small["idle"],
+        "decide_ratio": big["warm"]["decide"] / small["warm"]["decide"],
+    }
+
+
+def _ratio_row(results: list[dict], backend: str, scaling: dict[str, float]) -> list[str]:
+    small, big = _smallest_and_largest(results, backend)
+    return [
+        backend,
+        f"{big['n']:,} / {small['n']:,}",
+        f"**{scaling['ratio']:.2f}**",
+        f"{scaling['decide_ratio']:.2f}",
+        f"{scaling['idle_ratio']:.2f}",
+    ]
 
 
 if __name__ == "__main__":

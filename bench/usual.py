@@ -83,36 +83,13 @@ def offsets(n: int, due: int) -> list[timedelta]:
 
 
 def apscheduler(url: str, size: str) -> dict:
-    from apscheduler.executors.pool import ThreadPoolExecutor
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from apscheduler.schedulers.background import BackgroundScheduler
-
     n, due = N[size], DUE[size]
     _fired.clear()
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # the skipped late jobs are expected
-
-    def scheduler(**defaults):
-        store = SQLAlchemyJobStore(url=url)
-        s = BackgroundScheduler(
-            jobstores={"default": store},
-            executors={"default": ThreadPoolExecutor(10)},
-            job_defaults=defaults,
-            timezone=UTC,
-        )
-        return s, store
-
-    sched, store = scheduler(misfire_grace_time=None, coalesce=False)
+    sched, store = _aps_scheduler(url, misfire_grace_time=None, coalesce=False)
     sched.start(paused=True)
     before = rss()
-    now = datetime.now(UTC)
-    start = time.perf_counter()
-    added = 0
-    for i, off in enumerate(offsets(n, due)):
-        sched.add_job(fired, "date", run_date=now + off, id=f"r{i}", args=[i], misfire_grace_time=None)
-        added += 1
-        if time.perf_counter() - start > SCHEDULE_BOUND[size] and added >= due:
-            break  # capped: the rate is steady (one transaction per job), the rest is extrapolated
-    schedule = (time.perf_counter() - start) * n / added
+    schedule, added = _aps_schedule(sched, n, due, size)
     held = rss() - before
     with store.engine.connect() as conn:
         stored = conn.execute(text("select pg_total_relation_size('apscheduler_jobs')")).scalar_one()
@@ -133,8 +110,43 @@ def apscheduler(url: str, size: str) -> dict:
     sched.shutdown(wait=True)
     store.engine.dispose()
     time.sleep(3)  # down past their run time
+    restarted = _aps_restart(url)
+    return {"schedule": schedule, "fire": fire, "rss": held, "stored": stored, **restarted, "added": added}
+
+
+def _aps_scheduler(url: str, **defaults):
+    """A BackgroundScheduler on an SQLAlchemyJobStore at `url`, and the store."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    store = SQLAlchemyJobStore(url=url)
+    s = BackgroundScheduler(
+        jobstores={"default": store},
+        executors={"default": ThreadPoolExecutor(10)},
+        job_defaults=defaults,
+        timezone=UTC,
+    )
+    return s, store
+
+
+def _aps_schedule(sched, n: int, due: int, size: str) -> tuple[float, int]:
+    """Add one date job per reminder; the seconds it takes for all `n` (extrapolated if capped), and how many were added."""
+    now = datetime.now(UTC)
+    start = time.perf_counter()
+    added = 0
+    for i, off in enumerate(offsets(n, due)):
+        sched.add_job(fired, "date", run_date=now + off, id=f"r{i}", args=[i], misfire_grace_time=None)
+        added += 1
+        if time.perf_counter() - start > SCHEDULE_BOUND[size] and added >= due:
+            break  # capped: the rate is steady (one transaction per job), the rest is extrapolated
+    return (time.perf_counter() - start) * n / added, added
+
+
+def _aps_restart(url: str) -> dict:
+    """Start a new scheduler on the same store: how long it takes, what it finds, which late jobs ran."""
     _fired.clear()
-    sched, store = scheduler()
+    sched, store = _aps_scheduler(url)
     start = time.perf_counter()
     sched.start()
     restart = time.perf_counter() - start
@@ -145,75 +157,24 @@ def apscheduler(url: str, size: str) -> dict:
     listing = time.perf_counter() - start
     sched.shutdown(wait=False)
     store.engine.dispose()
-    return {
-        "schedule": schedule,
-        "fire": fire,
-        "rss": held,
-        "stored": stored,
-        "restart": restart,
-        "after_restart": jobs,
-        "listing": listing,
-        "late_ran": late_ran,
-        "added": added,
-    }
+    return {"restart": restart, "after_restart": jobs, "listing": listing, "late_ran": late_ran}
 
 
 # --- Celery ETA tasks -------------------------------------------------------------------------
 
 
 def celery_eta(size: str, folder: Path) -> dict:
-    from bench.usual_celery import FIRED, QUEUE, app, remind
+    from bench.usual_celery import FIRED, app, remind
 
     require_redis_db(REDIS_URL)
     n, due = N[size], DUE[size]
     r = redis.Redis.from_url(REDIS_URL)
     r.flushdb()
-
-    def start_worker(name: str) -> subprocess.Popen:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "bench.usual_celery",
-                "worker",
-                "--pool",
-                "solo",
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                f"--hostname={name}.{os.getpid()}@%h",
-            ],
-            cwd=ROOT,
-            stdout=open(folder / f"{name}.log", "w"),
-            stderr=subprocess.STDOUT,
-        )
-
-    def held() -> int:
-        return r.hlen("unacked")
-
-    now = datetime.now(UTC)
-    later = [off for off in offsets(n, due) if off > timedelta(0)]
-    start = time.perf_counter()
-    with app.producer_or_acquire() as producer:
-        for i, off in enumerate(later):
-            remind.apply_async(args=[i], eta=now + off, producer=producer)
-            if time.perf_counter() - start > SCHEDULE_BOUND[size]:
-                later = later[: i + 1]  # capped: the worker then holds fewer; the rate is extrapolated
-                break
-    publish_later = (time.perf_counter() - start) * (n - due) / len(later)
-    worker = start_worker("eta")
-    proc = psutil.Process(worker.pid)
+    publish_later, later = _publish_later(n, due, size)
+    workers = [_start_celery_worker("eta", folder)]
+    proc = psutil.Process(workers[0].pid)
     try:
-        wait_for(
-            lambda: r.llen(QUEUE) == 0 and held() >= len(later),
-            "the worker to take every ETA task",
-            TIMEOUT[size],
-            0.5,
-        )
+        _wait_until_held(r, len(later), "the worker to take every ETA task", size)
         worker_rss = proc.memory_info().rss
         redis_bytes = sum(r.memory_usage(k, samples=0) or 0 for k in ("unacked", "unacked_index"))
         t_due = datetime.now(UTC) + timedelta(seconds=5)
@@ -224,28 +185,12 @@ def celery_eta(size: str, folder: Path) -> dict:
         publish_due = time.perf_counter() - start
         wait_for(lambda: r.llen(FIRED) >= due, "the due ETA tasks", TIMEOUT[size])
         fire = max(float(x.split()[0]) for x in r.lrange(FIRED, 0, -1)) - t_due.timestamp()
-        # A warm shutdown hands the held tasks back to the queue…
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=300)
-        after_term = r.llen(QUEUE) + held()
-        # …a killed worker leaves them in `unacked`, back only after the visibility timeout.
-        worker = start_worker("eta2")
-        proc = psutil.Process(worker.pid)
-        start = time.perf_counter()
-        wait_for(
-            lambda: r.llen(QUEUE) == 0 and held() >= len(later),
-            "the restarted worker to take them again",
-            TIMEOUT[size],
-            0.5,
-        )
-        retake = time.perf_counter() - start
-        worker.kill()
-        worker.wait()
-        after_kill_queue, after_kill_unacked = r.llen(QUEUE), held()
+        restarts = _celery_restarts(r, workers, folder, len(later), size)
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
         r.flushdb()
         r.close()
     return {
@@ -253,13 +198,88 @@ def celery_eta(size: str, folder: Path) -> dict:
         "fire": fire,
         "worker_rss": worker_rss,
         "redis": redis_bytes,
-        "after_term": after_term,
-        "retake": retake,
-        "after_kill_queue": after_kill_queue,
-        "after_kill_unacked": after_kill_unacked,
+        **restarts,
         "later": len(later),
         "visibility": app.conf.broker_transport_options.get("visibility_timeout", 3600),
     }
+
+
+def _publish_later(n: int, due: int, size: str) -> tuple[float, list[timedelta]]:
+    """Publish an ETA task per reminder not yet due; the seconds for all (extrapolated if capped), and their offsets."""
+    from bench.usual_celery import app, remind
+
+    now = datetime.now(UTC)
+    later = [off for off in offsets(n, due) if off > timedelta(0)]
+    start = time.perf_counter()
+    with app.producer_or_acquire() as producer:
+        for i, off in enumerate(later):
+            remind.apply_async(args=[i], eta=now + off, producer=producer)
+            if time.perf_counter() - start > SCHEDULE_BOUND[size]:
+                later = later[: i + 1]  # capped: the worker then holds fewer; the rate is extrapolated
+                break
+    return (time.perf_counter() - start) * (n - due) / len(later), later
+
+
+def _celery_restarts(
+    r: redis.Redis, workers: list[subprocess.Popen], folder: Path, later: int, size: str
+) -> dict:
+    """What happens to the held ETA tasks when the worker is stopped, then when a new one is killed."""
+    from bench.usual_celery import QUEUE
+
+    # A warm shutdown hands the held tasks back to the queue…
+    workers[0].send_signal(signal.SIGTERM)
+    workers[0].wait(timeout=300)
+    after_term = r.llen(QUEUE) + _held(r)
+    # …a killed worker leaves them in `unacked`, back only after the visibility timeout.
+    workers.append(_start_celery_worker("eta2", folder))
+    start = time.perf_counter()
+    _wait_until_held(r, later, "the restarted worker to take them again", size)
+    retake = time.perf_counter() - start
+    workers[1].kill()
+    workers[1].wait()
+    return {
+        "after_term": after_term,
+        "retake": retake,
+        "after_kill_queue": r.llen(QUEUE),
+        "after_kill_unacked": _held(r),
+    }
+
+
+def _start_celery_worker(name: str, folder: Path) -> subprocess.Popen:
+    """One `celery worker --pool solo` of bench.usual_celery, its log in `folder`."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "bench.usual_celery",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            f"--hostname={name}.{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        stdout=open(folder / f"{name}.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _held(r: redis.Redis) -> int:
+    """ETA tasks a worker has taken and not yet acknowledged."""
+    return r.hlen("unacked")
+
+
+def _wait_until_held(r: redis.Redis, count: int, what: str, size: str) -> None:
+    """Until the queue is empty and a worker holds `count` tasks."""
+    from bench.usual_celery import QUEUE
+
+    wait_for(lambda: r.llen(QUEUE) == 0 and _held(r) >= count, what, TIMEOUT[size], 0.5)
 
 
 # --- trygg ----------------------------------------------------------------------------------
@@ -341,7 +361,45 @@ def run(size: str = "full") -> Section:
     m = measure(size)
     a, c, t = m["apscheduler"], m["celery"], m["trygg"]
     n, due = m["n"], m["due"]
-    rows = [
+    ratio_a, ratio_c = a["schedule"] / t["schedule"], c["schedule"] / t["schedule"]
+    body = "\n\n".join(
+        [
+            f"{n:,} reminders, {due:,} of them due now, the rest over the next 30 days. All on this machine's "
+            "PostgreSQL and Redis (database 11).",
+            table(
+                [
+                    "",
+                    "APScheduler 3, SQLAlchemyJobStore (PostgreSQL)",
+                    "Celery ETA tasks (Redis, 1 worker)",
+                    "trygg (rows + sweep)",
+                ],
+                _comparison_rows(a, c, t, due),
+            ),
+            f"Scheduling: trygg is **{ratio_a:,.0f}×** faster than APScheduler and **{ratio_c:,.1f}×** faster than "
+            f"Celery ETAs (target ≥ 20×). APScheduler writes one row per `add_job`, each in its own transaction "
+            f"({ms(a['schedule'] / n)} a job); Celery publishes one message per task ({ms(c['schedule'] / n)} a task); "
+            f"trygg writes the rows in one statement ({ms(t['schedule'] / n)} a row).",
+        ]
+    )
+    capped = _capped(a, c, n, due)
+    if capped:
+        body += "\n\nCapped: " + "; ".join(capped) + "."
+    figures = {
+        "vs_apscheduler": ratio_a,
+        "vs_celery": ratio_c,
+        "celery_rss": c["worker_rss"],
+        "aps_schedule": a["schedule"],
+        "celery_schedule": c["schedule"],
+        "trygg_schedule": t["schedule"],
+    }
+    return Section(
+        3, "The usual approach", command("usual", size), body, time.perf_counter() - started, figures
+    )
+
+
+def _comparison_rows(a: dict, c: dict, t: dict, due: int) -> list[list[str]]:
+    """The table's rows: APScheduler, Celery and trygg side by side."""
+    return [
         ["time to schedule", secs(a["schedule"]), secs(c["schedule"]), f"**{secs(t['schedule'])}**"],
         [
             f"time to fire the {due:,} due",
@@ -372,26 +430,10 @@ def run(size: str = "full") -> Section:
             f"everything: the rows are the schedule; the first sweep of a new process found {t['items']:,} due",
         ],
     ]
-    ratio_a, ratio_c = a["schedule"] / t["schedule"], c["schedule"] / t["schedule"]
-    body = "\n\n".join(
-        [
-            f"{n:,} reminders, {due:,} of them due now, the rest over the next 30 days. All on this machine's "
-            "PostgreSQL and Redis (database 11).",
-            table(
-                [
-                    "",
-                    "APScheduler 3, SQLAlchemyJobStore (PostgreSQL)",
-                    "Celery ETA tasks (Redis, 1 worker)",
-                    "trygg (rows + sweep)",
-                ],
-                rows,
-            ),
-            f"Scheduling: trygg is **{ratio_a:,.0f}×** faster than APScheduler and **{ratio_c:,.1f}×** faster than "
-            f"Celery ETAs (target ≥ 20×). APScheduler writes one row per `add_job`, each in its own transaction "
-            f"({ms(a['schedule'] / n)} a job); Celery publishes one message per task ({ms(c['schedule'] / n)} a task); "
-            f"trygg writes the rows in one statement ({ms(t['schedule'] / n)} a row).",
-        ]
-    )
+
+
+def _capped(a: dict, c: dict, n: int, due: int) -> list[str]:
+    """Which side stopped scheduling at its time bound, and what was extrapolated."""
     capped = []
     if a["added"] < n:
         capped.append(
@@ -403,19 +445,7 @@ def run(size: str = "full") -> Section:
             f"Celery was capped at {c['later']:,} ETA tasks ({SCHEDULE_BOUND['full']:.0f} s of publishing); "
             f"its time to schedule is extrapolated to {n:,}, its worker and Redis memory are for {c['later']:,} held tasks"
         )
-    if capped:
-        body += "\n\nCapped: " + "; ".join(capped) + "."
-    figures = {
-        "vs_apscheduler": ratio_a,
-        "vs_celery": ratio_c,
-        "celery_rss": c["worker_rss"],
-        "aps_schedule": a["schedule"],
-        "celery_schedule": c["schedule"],
-        "trygg_schedule": t["schedule"],
-    }
-    return Section(
-        3, "The usual approach", command("usual", size), body, time.perf_counter() - started, figures
-    )
+    return capped
 
 
 if __name__ == "__main__":
