@@ -73,7 +73,8 @@ def calendar_events(session: Session, agreement: Agreement, start: date, end: da
     """Events from `start` to `end` inclusive, in date order."""
     events = _meetings(session, agreement, start, end)
     events += _steps(session, agreement, start, end)
-    events += _activities(session, agreement, start, end)
+    events += _planned_dates(session, agreement, start, end)
+    events += _event_follow_ups(session, agreement, start, end)
     return sorted(events, key=lambda e: (e.day, KINDS.index(e.kind), e.uid))
 
 
@@ -128,7 +129,8 @@ def _steps(session: Session, agreement: Agreement, start: date, end: date) -> li
     ]
 
 
-def _activities(session: Session, agreement: Agreement, start: date, end: date) -> list[CalendarEvent]:
+def _planned_dates(session: Session, agreement: Agreement, start: date, end: date) -> list[CalendarEvent]:
+    """Each activity's deadline and the follow-ups of its timing that fall in the period."""
     context = context_of(agreement)
     ctx, days = context.timing, context.workdays
     out: list[CalendarEvent] = []
@@ -148,12 +150,7 @@ def _activities(session: Session, agreement: Agreement, start: date, end: date) 
                     start=due,
                     end=due,
                     refs=(act.key,),
-                    description=_(
-                        "When: %(when)s\nResponsible: %(responsible)s",
-                        agreement.language,
-                        when=act.when_text or "",
-                        responsible=act.responsible_text or "",
-                    ),
+                    description=_activity_description(act, agreement.language),
                 )
             )
         if act.timing:
@@ -166,14 +163,23 @@ def _activities(session: Session, agreement: Agreement, start: date, end: date) 
                         start=day,
                         end=day,
                         refs=(act.key,),
-                        description=_(
-                            "When: %(when)s\nResponsible: %(responsible)s",
-                            agreement.language,
-                            when=act.when_text or "",
-                            responsible=act.responsible_text or "",
-                        ),
+                        description=_activity_description(act, agreement.language),
                     )
                 )
+    return out
+
+
+def _activity_description(act: Activity, language: str) -> str:
+    return _(
+        "When: %(when)s\nResponsible: %(responsible)s",
+        language,
+        when=act.when_text or "",
+        responsible=act.responsible_text or "",
+    )
+
+
+def _event_follow_ups(session: Session, agreement: Agreement, start: date, end: date) -> list[CalendarEvent]:
+    """The follow-ups due in the period after events reported on activities."""
     triggered = session.scalars(
         select(ActivityEvent)
         .join(Activity)
@@ -181,16 +187,15 @@ def _activities(session: Session, agreement: Agreement, start: date, end: date) 
             Activity.agreement_id == agreement.id, ActivityEvent.due_on >= start, ActivityEvent.due_on <= end
         )
     )
-    for ev in triggered:
-        out.append(
-            CalendarEvent(
-                uid=uid(agreement.key, "event", str(ev.id)),
-                kind="event_follow_up",
-                summary=_("Follow-up after an event: %(title)s", agreement.language, title=ev.activity.title),
-                description=ev.note,
-                start=ev.due_on,
-                end=ev.due_on,
-                refs=(ev.activity.key, f"event-{ev.id}"),
-            )
+    return [
+        CalendarEvent(
+            uid=uid(agreement.key, "event", str(ev.id)),
+            kind="event_follow_up",
+            summary=_("Follow-up after an event: %(title)s", agreement.language, title=ev.activity.title),
+            description=ev.note,
+            start=ev.due_on,
+            end=ev.due_on,
+            refs=(ev.activity.key, f"event-{ev.id}"),
         )
-    return out
+        for ev in triggered
+    ]
