@@ -94,21 +94,7 @@ def read_plan_import(session: Session, agreement: Agreement, path: str | Path, y
     """Read and check a plan file against the agreement in the store; writes nothing."""
     document = read_plan(path)
     result = PlanImport(agreement, document, year)
-    if not agreement.period_start.year <= year <= agreement.period_end.year:
-        result.problems.append(
-            Problem(
-                document.file,
-                None,
-                None,
-                "--year",
-                _l(
-                    "the year %(year)s is outside the agreement's period %(start)s–%(end)s",
-                    year=year,
-                    start=agreement.period_start,
-                    end=agreement.period_end,
-                ),
-            )
-        )
+    result.problems += _year_problems(document, agreement, year)
     result.problems += _parent_loops(session, agreement)
     aliases, contacts = _aliases_and_contacts(session, agreement)
     ctx = context_of(agreement).timing
@@ -125,37 +111,49 @@ def read_plan_import(session: Session, agreement: Agreement, path: str | Path, y
         if isinstance(key, ValueError):
             result.problems.append(_at(document, row, "id", key.args[0]))
             continue
-        try:
-            plan = read_activity(
-                area_key=area_key,
-                goal_key=keys.goal(area_key, row.goal),
-                goal_title=row.goal,
-                key=key,
-                title=row.activity,
-                when=row.when,
-                responsible=row.responsible,
-                timing=None,
-                aliases=aliases,
-                ctx=ctx,
-            )
-        except ResponsibilityError as exc:
-            result.problems.append(_at(document, row, "responsible", exc.args[0]))
-            continue
-        except TimingError as exc:
-            result.problems.append(_at(document, row, "when", str(exc)))
-            continue
-        missing = [o for o in (*plan.leads, *plan.partners) if not contacts.get(o)]
-        for org in missing:
-            result.problems.append(
-                _at(
-                    document,
-                    row,
-                    "responsible",
-                    _l("the organisation %(org)r has no contact person", org=org),
-                )
-            )
-        result.rows.append((plan, row, area_title))
+        plan, problems = _read_row(document, row, area_key, key, keys, aliases, contacts, ctx)
+        result.problems += problems
+        if plan is not None:
+            result.rows.append((plan, row, area_title))
     return result
+
+
+def _year_problems(document: PlanDocument, agreement: Agreement, year: int) -> list[Problem]:
+    if agreement.period_start.year <= year <= agreement.period_end.year:
+        return []
+    message = _l(
+        "the year %(year)s is outside the agreement's period %(start)s–%(end)s",
+        year=year,
+        start=agreement.period_start,
+        end=agreement.period_end,
+    )
+    return [Problem(document.file, None, None, "--year", message)]
+
+
+def _read_row(document, row, area_key, key, keys, aliases, contacts, ctx) -> tuple[ActivityPlan | None, list]:
+    """One row as an activity of the plan, or the problems that keep it out (with their places)."""
+    try:
+        plan = read_activity(
+            area_key=area_key,
+            goal_key=keys.goal(area_key, row.goal),
+            goal_title=row.goal,
+            key=key,
+            title=row.activity,
+            when=row.when,
+            responsible=row.responsible,
+            timing=None,
+            aliases=aliases,
+            ctx=ctx,
+        )
+    except ResponsibilityError as exc:
+        return None, [_at(document, row, "responsible", exc.args[0])]
+    except TimingError as exc:
+        return None, [_at(document, row, "when", exc.args[0])]
+    missing = [o for o in (*plan.leads, *plan.partners) if not contacts.get(o)]
+    return plan, [
+        _at(document, row, "responsible", _l("the organisation %(org)r has no contact person", org=org))
+        for org in missing
+    ]
 
 
 def withdrawal_problem(file: str, withdrawn: list[str], active: int) -> Problem | None:
