@@ -122,6 +122,41 @@ def meeting(sessions, key: str) -> Meeting:
         return m
 
 
+def assert_first_council_invitation(fred) -> None:
+    """Fred's invitation to the first council meeting: the agenda, Reply-To and its calendar part."""
+    assert "Trygghetsvandring i centrum" in fred.get_body(("plain",)).get_content()
+    assert fred["Reply-To"].addresses[0].addr_spec == "anna.sjoberg@example.org"
+    method, cal = calendar_of(fred)
+    assert method == "REQUEST" and cal.method.value == "REQUEST"
+    event = cal.vevent
+    assert event.uid.value == "harnosand-2012-2013.meeting.council-2012-1@trygg"
+    assert int(event.sequence.value) == 0
+    assert event.dtstart.value == datetime(2012, 2, 14, 13, 0, tzinfo=STHLM)
+    assert event.dtstart.value.utcoffset() == at("2012-02-14T13:00").utcoffset()
+    assert event.organizer.value == "mailto:anna.sjoberg@example.org"
+    assert {a.value for a in event.attendee_list} == {
+        f"mailto:{k.replace('-', '.')}@example.org" for k in COUNCIL
+    }
+    assert cal.vtimezone.tzid.value == "Europe/Stockholm"
+    assert "Trygghetsvandring i centrum" in event.description.value
+
+
+def record_first_minutes(world, when: str) -> None:
+    """The secretary records the first council meeting's minutes (three were there)."""
+    act(
+        world,
+        when,
+        lambda s, a, unit: actions.record_minutes(
+            s,
+            unit,
+            actions.find_meeting(s, a, "council-2012-1"),
+            "1. Mötet öppnades.\n2. Lägesbilden.\n",
+            [person(s, k) for k in ("fred-nilsson", "anna-sjoberg", "karin-ek")],
+            unit.clock.now(),
+        ),
+    )
+
+
 def test_a_council_meeting_from_agenda_call_to_closed_with_minutes(world):
     box = Mailbox()
     first = run(world, "2012-01-31T08:00", box)  # 14 days before Tuesday 14 February
@@ -146,38 +181,12 @@ def test_a_council_meeting_from_agenda_call_to_closed_with_minutes(world):
     first = run(world, "2012-02-07T08:00", box)  # 7 days before: the invitation
     invitations = box.of("invitation", first)
     assert {to(m) for m in invitations} == COUNCIL
-    fred = next(m for m in invitations if to(m) == "fred-nilsson")
-    assert "Trygghetsvandring i centrum" in fred.get_body(("plain",)).get_content()
-    assert fred["Reply-To"].addresses[0].addr_spec == "anna.sjoberg@example.org"
-    method, cal = calendar_of(fred)
-    assert method == "REQUEST" and cal.method.value == "REQUEST"
-    event = cal.vevent
-    assert event.uid.value == "harnosand-2012-2013.meeting.council-2012-1@trygg"
-    assert int(event.sequence.value) == 0
-    assert event.dtstart.value == datetime(2012, 2, 14, 13, 0, tzinfo=STHLM)
-    assert event.dtstart.value.utcoffset() == at("2012-02-14T13:00").utcoffset()
-    assert event.organizer.value == "mailto:anna.sjoberg@example.org"
-    assert {a.value for a in event.attendee_list} == {
-        f"mailto:{k.replace('-', '.')}@example.org" for k in COUNCIL
-    }
-    assert cal.vtimezone.tzid.value == "Europe/Stockholm"
-    assert "Trygghetsvandring i centrum" in event.description.value
+    assert_first_council_invitation(next(m for m in invitations if to(m) == "fred-nilsson"))
 
     first = run(world, "2012-02-15T08:00", box)  # the day after: the secretary is asked
     assert [to(m) for m in box.of("minutes_request", first)] == ["karin-ek"]
 
-    act(
-        world,
-        "2012-02-16T14:00",
-        lambda s, a, unit: actions.record_minutes(
-            s,
-            unit,
-            actions.find_meeting(s, a, "council-2012-1"),
-            "1. Mötet öppnades.\n2. Lägesbilden.\n",
-            [person(s, k) for k in ("fred-nilsson", "anna-sjoberg", "karin-ek")],
-            unit.clock.now(),
-        ),
-    )
+    record_first_minutes(world, "2012-02-16T14:00")
     first = run(world, "2012-02-17T08:00", box)
     minutes = box.of("minutes", first)
     assert {to(m) for m in minutes} == COUNCIL
@@ -397,47 +406,34 @@ def test_meeting_mails_are_notices_with_keys_and_a_sweep_reads_only_due_meetings
         assert len(mails) == len(COUNCIL) and all(m.key.startswith("agenda_call/") for m in mails)
 
 
-def test_meeting_cli_co_opts_a_guest_and_the_sweep_invites_them(cli_loaded, tmp_path):
-    """`trygg meeting coopt --name …` makes a guest; `trygg sweep --now` sends the invitation as a file."""
-    import json
-
-    from tests.conftest import trygg
-
-    env = {
+@pytest.fixture
+def cli_env(cli_loaded, tmp_path) -> dict[str, str]:
+    return {
         "TRYGG_DATABASE_URL": cli_loaded,
         "TRYGG_MAIL_DIR": str(tmp_path / "mail"),
         "COLUMNS": "200",
         "TRYGG_MAIL_FROM": "trygg <trygg@example.org>",
     }
-    added = trygg(
-        "meeting",
-        "coopt",
-        "council-2012-2",
+
+
+def test_meeting_cli_co_opts_a_guest_and_the_sweep_invites_them(cli_env, tmp_path):
+    """`trygg meeting coopt --name …` makes a guest; `trygg sweep --now` sends the invitation as a file."""
+    import json
+
+    from tests.conftest import trygg
+
+    env = cli_env
+    guest = (
         "--name",
         "Ola Föreningsson",
         "--email",
         "ola@forening.example.org",
         "--organisation",
         "foreningar",
-        env=env,
     )
+    added = trygg("meeting", "coopt", "council-2012-2", *guest, env=env)
     assert added.returncode == 0, added.stderr
     assert "ola-foreningsson" in added.stdout
-    both = trygg("meeting", "coopt", "council-2012-2", "eva-strom", "--name", "X", env=env)
-    assert both.returncode == 2
-    unknown_org = trygg(
-        "meeting",
-        "coopt",
-        "council-2012-2",
-        "--name",
-        "Y",
-        "--email",
-        "y@example.org",
-        "--organisation",
-        "nowhere",
-        env=env,
-    )
-    assert unknown_org.returncode == 3 and "nowhere" in unknown_org.stderr
     swept = json.loads(trygg("sweep", "--now", "2012-04-03T08:00:00+02:00", "--json", env=env).stdout)
     assert swept["sweep"]["meetings"] >= 1
     names = sorted(p.name for p in (tmp_path / "mail").glob("*_invitation_*.eml"))
@@ -449,19 +445,22 @@ def test_meeting_cli_co_opts_a_guest_and_the_sweep_invites_them(cli_loaded, tmp_
     minutes = tmp_path / "minutes.md"
     minutes.write_text("1. Klotter vid resecentrum.\n", encoding="utf-8")
     # The CLI's clock is the real one: the meeting of 2012 lies in its past.
-    recorded = trygg(
-        "meeting",
-        "minutes",
-        "council-2012-2",
-        str(minutes),
-        "--attended",
-        "fred-nilsson,ola-foreningsson",
-        env=env,
-    )
+    attended = ("--attended", "fred-nilsson,ola-foreningsson")
+    recorded = trygg("meeting", "minutes", "council-2012-2", str(minutes), *attended, env=env)
     assert recorded.returncode == 0, recorded.stderr
     trygg("sweep", "--now", "2012-04-12T08:00:00+02:00", env=env)
     sent = sorted(p.name for p in (tmp_path / "mail").glob("2012-04-12_minutes_*.eml"))
     assert len(sent) == 8 and any("ola-foreningsson" in n for n in sent)
+
+
+def test_meeting_cli_refuses_a_guest_both_known_and_new_or_of_an_unknown_organisation(cli_env):
+    from tests.conftest import trygg
+
+    both = trygg("meeting", "coopt", "council-2012-2", "eva-strom", "--name", "X", env=cli_env)
+    assert both.returncode == 2
+    stranger = ("--name", "Y", "--email", "y@example.org", "--organisation", "nowhere")
+    unknown_org = trygg("meeting", "coopt", "council-2012-2", *stranger, env=cli_env)
+    assert unknown_org.returncode == 3 and "nowhere" in unknown_org.stderr
 
 
 def test_meeting_settings_are_read_from_the_file_and_bad_ones_refused_with_their_place(tmp_path, sessions):

@@ -50,8 +50,10 @@ def secretary(sessions, now: datetime) -> None:
                 actions.record_minutes(session, unit, m, f"Anteckningar från {m.title}.\n", present, now)
 
 
-@pytest.fixture
-def year_2012(tmp_path) -> Path:
+@pytest.fixture(scope="module")
+def year_2012(tmp_path_factory) -> Path:
+    """Every working day of 2012 swept at 08:00 (once for the module: it takes a while)."""
+    tmp_path = tmp_path_factory.mktemp("year-2012")
     engine = make_engine(f"sqlite:///{tmp_path / 'trygg.db'}")
     migrate.upgrade(engine)
     sessions = session_factory(engine)
@@ -91,96 +93,98 @@ def meeting_mails(outbox: Path) -> dict[str, list[tuple[str, str, object]]]:
     return out
 
 
-def test_sweeps_over_2012_convene_the_council_and_hold_both_check_ins(year_2012):
-    by_meeting = meeting_mails(year_2012)
-    council = {
-        "fred-nilsson",
-        "thomas-nyberg",
-        "anna-sjoberg",
-        "johan-berg",
-        "maria-lund",
-        "erik-holm",
-        "karin-ek",
-    }
+COUNCIL = {
+    "fred-nilsson",
+    "thomas-nyberg",
+    "anna-sjoberg",
+    "johan-berg",
+    "maria-lund",
+    "erik-holm",
+    "karin-ek",
+}
 
-    def who(key: str, kind: str) -> set[str]:
-        return {r for k, r, _, _ in by_meeting[key] if k == kind}
 
-    def when(key: str, kind: str) -> set[str]:
-        return {d for k, _, _, d in by_meeting[key] if k == kind}
+class Mails:
+    """The year's meeting mails, asked by meeting and kind."""
 
-    # The council, four times: called, invited (with a calendar part), minutes asked for and sent.
-    for n, (call, invite) in enumerate(
-        [
-            ("2012-01-31", "2012-02-07"),
-            ("2012-03-27", "2012-04-03"),
-            ("2012-08-28", "2012-09-04"),
-            ("2012-10-30", "2012-11-06"),
-        ],
-        start=1,
-    ):
-        key = f"council-2012-{n}"
-        assert who(key, "agenda_call") == council and when(key, "agenda_call") == {call}, key
-        assert who(key, "invitation") == council and when(key, "invitation") == {invite}, key
-        assert who(key, "minutes_request") == {"karin-ek"}
-        assert who(key, "minutes") == council
-        kinds = Counter(k for k, _, _, _ in by_meeting[key])
-        assert (
-            kinds["agenda_call"] == kinds["invitation"] == kinds["minutes"] == 7
-            and kinds["minutes_request"] == 1
-        )
-        invitation = next(m for k, r, m, _ in by_meeting[key] if k == "invitation")
-        cal = vobject.readOne(
-            next(p for p in invitation.walk() if p.get_content_type() == "text/calendar")
-            .get_payload(decode=True)
-            .decode()
-        )
-        assert cal.vevent.uid.value == f"harnosand-2012-2013.meeting.{key}@trygg"
+    def __init__(self, outbox: Path) -> None:
+        self.by_meeting = meeting_mails(outbox)
 
-    # Both check-ins: the two parties' contacts invited, the status report before, minutes after.
-    for key, invite, report in (
-        ("check_in-2012-1", "2012-05-31", "2012-06-05"),
-        ("check_in-2012-2", "2012-10-25", "2012-10-30"),
-    ):
-        assert who(key, "checkin_invitation") == {"anna-sjoberg", "johan-berg"} and when(
-            key, "checkin_invitation"
-        ) == {invite}
-        assert who(key, "checkin_report") == {"anna-sjoberg", "johan-berg"} and when(
-            key, "checkin_report"
-        ) == {report}
-        text = (
-            next(m for k, _, m, _ in by_meeting[key] if k == "checkin_report")
-            .get_body(("plain",))
-            .get_content()
-        )
-        assert "== Trygga medborgare i ett tryggt centrum ==" in text and "Läge: " in text
-        assert who(key, "minutes_request") == {"anna-sjoberg"}  # the coordinator: no secretary invited
-        assert who(key, "minutes") == {"anna-sjoberg", "johan-berg"}
-    # The late minutes were asked for the day after, then chased a week after the meeting.
-    assert when(LATE, "minutes_request") == {"2012-11-02", "2012-11-08"}
+    def who(self, key: str, kind: str) -> set[str]:
+        return {r for k, r, _, _ in self.by_meeting[key] if k == kind}
 
-    # The yearly review is the council's own meeting: called, invited, agenda from the cycle.
-    assert who("yearly_review-2012", "agenda_call") == council
-    review = (
-        next(m for k, _, m, _ in by_meeting["yearly_review-2012"] if k == "invitation")
-        .get_body(("plain",))
-        .get_content()
-    )
-    assert (
-        "Översyn av handlingsplanen 2012" in review
-        and "Revidering: förslag till handlingsplan 2013" in review
-    )
+    def when(self, key: str, kind: str) -> set[str]:
+        return {d for k, _, _, d in self.by_meeting[key] if k == kind}
 
-    # The evaluation: invited like any meeting, and both leaderships get the yearly report.
-    assert who("evaluation-2012", "invitation") == {"thomas-nyberg", "fred-nilsson", "anna-sjoberg"}
-    assert who("evaluation-2012", "evaluation") == {"thomas-nyberg", "fred-nilsson"}
-    report = next(m for k, _, m, _ in by_meeting["evaluation-2012"] if k == "evaluation")
-    attached = next(p for p in report.iter_attachments())
+    def first(self, key: str, kind: str):
+        return next(m for k, _, m, _ in self.by_meeting[key] if k == kind)
+
+
+@pytest.fixture(scope="module")
+def mails(year_2012) -> Mails:
+    return Mails(year_2012)
+
+
+@pytest.mark.parametrize(
+    ("n", "call", "invite"),
+    [
+        (1, "2012-01-31", "2012-02-07"),
+        (2, "2012-03-27", "2012-04-03"),
+        (3, "2012-08-28", "2012-09-04"),
+        (4, "2012-10-30", "2012-11-06"),
+    ],
+)
+def test_sweeps_over_2012_call_invite_and_ask_minutes_of_each_council_meeting(mails, n, call, invite):
+    key = f"council-2012-{n}"
+    assert mails.who(key, "agenda_call") == COUNCIL and mails.when(key, "agenda_call") == {call}
+    assert mails.who(key, "invitation") == COUNCIL and mails.when(key, "invitation") == {invite}
+    assert mails.who(key, "minutes_request") == {"karin-ek"}
+    assert mails.who(key, "minutes") == COUNCIL
+    kinds = Counter(k for k, _, _, _ in mails.by_meeting[key])
+    assert kinds["agenda_call"] == kinds["invitation"] == kinds["minutes"] == 7
+    assert kinds["minutes_request"] == 1
+    invitation = mails.first(key, "invitation")
+    part = next(p for p in invitation.walk() if p.get_content_type() == "text/calendar")
+    cal = vobject.readOne(part.get_payload(decode=True).decode())
+    assert cal.vevent.uid.value == f"harnosand-2012-2013.meeting.{key}@trygg"
+
+
+@pytest.mark.parametrize(
+    ("key", "invite", "report"),
+    [("check_in-2012-1", "2012-05-31", "2012-06-05"), ("check_in-2012-2", "2012-10-25", "2012-10-30")],
+)
+def test_both_check_ins_invite_the_parties_report_before_and_send_minutes_after(mails, key, invite, report):
+    parties = {"anna-sjoberg", "johan-berg"}
+    assert mails.who(key, "checkin_invitation") == parties
+    assert mails.when(key, "checkin_invitation") == {invite}
+    assert mails.who(key, "checkin_report") == parties and mails.when(key, "checkin_report") == {report}
+    text = mails.first(key, "checkin_report").get_body(("plain",)).get_content()
+    assert "== Trygga medborgare i ett tryggt centrum ==" in text and "Läge: " in text
+    assert mails.who(key, "minutes_request") == {"anna-sjoberg"}  # the coordinator: no secretary invited
+    assert mails.who(key, "minutes") == parties
+
+
+def test_late_minutes_are_asked_for_the_day_after_then_chased_a_week_after(mails):
+    assert mails.when(LATE, "minutes_request") == {"2012-11-02", "2012-11-08"}
+
+
+def test_the_yearly_review_is_the_councils_meeting_with_its_agenda_from_the_cycle(mails):
+    assert mails.who("yearly_review-2012", "agenda_call") == COUNCIL
+    review = mails.first("yearly_review-2012", "invitation").get_body(("plain",)).get_content()
+    assert "Översyn av handlingsplanen 2012" in review
+    assert "Revidering: förslag till handlingsplan 2013" in review
+
+
+def test_the_evaluation_invites_and_both_leaderships_get_the_yearly_report(mails):
+    assert mails.who("evaluation-2012", "invitation") == {"thomas-nyberg", "fred-nilsson", "anna-sjoberg"}
+    assert mails.who("evaluation-2012", "evaluation") == {"thomas-nyberg", "fred-nilsson"}
+    attached = next(p for p in mails.first("evaluation-2012", "evaluation").iter_attachments())
     assert attached.get_content_type() == "text/html" and attached.get_filename().endswith("-2012.html")
     assert "2012" in attached.get_content() and "<html" in attached.get_content().lower()
 
-    # Nothing was moved or cancelled, and nothing left outside a working day's send hour.
-    everything = [entry for entries in by_meeting.values() for entry in entries]
+
+def test_nothing_was_moved_or_cancelled_and_nothing_left_outside_a_working_day(mails):
+    everything = [entry for entries in mails.by_meeting.values() for entry in entries]
     assert not {k for k, _, _, _ in everything} & {"meeting_update", "cancellation"}
     days = WorkCalendar("Europe/Stockholm")
     assert all(days.is_working_day(date.fromisoformat(d)) for _, _, _, d in everything)
