@@ -61,7 +61,7 @@ def open_world(url: str, *, people: int = 40) -> World:
                 session,
                 read_agreement(path),
                 clock=FixedClock(datetime(2012, 1, 2, tzinfo=UTC)),
-                actor="bench",
+                actor="cli:bench",
             )
     with engine.begin() as conn:
         aid = conn.execute(text("select id from agreements")).scalar_one()

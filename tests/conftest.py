@@ -243,7 +243,9 @@ LOAD_INSTANT = datetime(2012, 1, 2, tzinfo=UTC)  # when `load_file` loads, unles
 def load_file(sessions, path: Path, clock=None) -> None:
     """Load an agreement file in one transaction, as `trygg load` does."""
     with transaction(sessions) as session:
-        load_agreement(session, read_agreement(path), clock=clock or FixedClock(LOAD_INSTANT), actor="test")
+        load_agreement(
+            session, read_agreement(path), clock=clock or FixedClock(LOAD_INSTANT), actor="cli:test"
+        )
 
 
 @dataclass
@@ -319,7 +321,7 @@ def cli_loaded(db_url, sqlite_templates) -> str:
     return db_url
 
 
-def act(sessions, clock, fn, actor="anna"):
+def act(sessions, clock, fn, actor="cli:anna"):
     """Run `fn(session, agreement, unit)` in one transaction on the only agreement, as a command would."""
     from workflow.audit import LoadResult, UnitOfWork
     from workflow.db import transaction

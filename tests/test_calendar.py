@@ -84,21 +84,21 @@ def test_a_bad_date_is_a_clear_error(env):
 def trigger(sessions, clock, key, day, note):
     with transaction(sessions) as session:
         agreement = resolve_agreement(session, None)
-        unit = UnitOfWork(session, clock, "per", LoadResult(agreement.key, created=False))
+        unit = UnitOfWork(session, clock, "cli:per", LoadResult(agreement.key, created=False))
         unit.agreement_id = agreement.id
         return work.trigger(unit, agreement, key, day, note).due_on
 
 
 def test_a_triggered_duty_gets_a_dated_follow_up_in_the_calendar(sessions, clock):
     with transaction(sessions) as session:
-        load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="test")
+        load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="cli:test")
     due = trigger(sessions, clock, "tra-planer", date(2012, 4, 2), "Remiss: ny detaljplan för Nattviken")
     assert due == date(2012, 4, 18)  # ten working days; Easter 6–9 April is off
     with sessions() as session:
         agreement = resolve_agreement(session, None)
         events = calendar_events(session, agreement, date(2012, 4, 1), date(2012, 4, 30))
         assert [e.day for e in events if e.kind == "event_follow_up"] == [due]
-        assert session.scalar(select(ActivityEvent)).recorded_by == "per"
+        assert session.scalar(select(ActivityEvent)).recorded_by == "cli:per"
     with pytest.raises(TriggerError, match="händelsestyrd"):
         trigger(sessions, clock, "ung-kontaktuppgifter", date(2012, 4, 2), "Remiss")
     with pytest.raises(TriggerError, match="okänd"):

@@ -112,7 +112,7 @@ def test_an_override_closes_a_step_and_is_audited_with_its_reason(loaded, clock)
     assert data["steps"][1]["state"] == "open"
     with loaded() as session:
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "override"))
-    assert entry.actor == "anna" and entry.reason == reason
+    assert entry.actor == "cli:anna" and entry.reason == reason
     assert entry.entity_key == "2012/1"
     assert set(entry.before["missing"]) == {"facts-kommunen", "facts-polisen"}
 
@@ -135,7 +135,7 @@ def test_moving_a_meeting_in_the_file_reschedules_it_with_a_higher_sequence(load
     content = agreement_copy.read_text(encoding="utf-8").replace("months: [6, 11]", "months: [5, 11]")
     agreement_copy.write_text(content, encoding="utf-8")
     with transaction(loaded) as session:
-        load_agreement(session, read_agreement(agreement_copy), clock=clock, actor="anna")
+        load_agreement(session, read_agreement(agreement_copy), clock=clock, actor="cli:anna")
     with loaded() as session:
         moved = session.scalar(select(Meeting).where(Meeting.key == "check_in-2012-1"))
     assert moved.starts_at.date().isoformat() == "2012-05-03" and moved.sequence == 1

@@ -166,7 +166,7 @@ def check_agreement(file: Path, database) -> None:
     if agreement is None:
         return
     with database() as session:  # what is accepted must also be storable
-        load_agreement(session, agreement, clock=FixedClock(AGREEMENT_CLOCK), actor="fuzz")
+        load_agreement(session, agreement, clock=FixedClock(AGREEMENT_CLOCK), actor="cli:fuzz")
         session.rollback()
 
 
@@ -308,7 +308,7 @@ def check_plan(file: Path, database) -> None:
         if checked is not None:
             result_or_located(
                 lambda: import_plan(
-                    session, checked, clock=FixedClock(AGREEMENT_CLOCK), actor="fuzz", allow_withdraw=True
+                    session, checked, clock=FixedClock(AGREEMENT_CLOCK), actor="cli:fuzz", allow_withdraw=True
                 ),
                 file,
                 lines=False,

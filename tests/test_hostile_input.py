@@ -218,7 +218,7 @@ def test_an_understated_dimension_imports_all_rows(loaded, clock, tmp_path):
     with transaction(loaded) as session:
         agreement = resolve_agreement(session, None)
         checked = read_plan_import(session, agreement, sheet, 2012)
-        result = import_plan(session, checked, clock=clock, actor="test")
+        result = import_plan(session, checked, clock=clock, actor="cli:test")
     assert len(checked.rows) == 19
     assert not [c for c in result.changes if c[0] == "retire"]
 

@@ -17,7 +17,7 @@ from workflow.plan.models import Activity, PlanVersion, PriorityArea
 from workflow.status import UnknownAgreement, resolve_agreement, status
 
 
-def load(sessions, path, clock, actor="test"):
+def load(sessions, path, clock, actor="cli:test"):
     with transaction(sessions) as session:
         return load_agreement(session, read_agreement(path), clock=clock, actor=actor)
 
@@ -64,7 +64,7 @@ def test_an_edited_file_updates_in_place_and_is_audited(sessions, clock, agreeme
     agreement_copy.write_text(content, encoding="utf-8")
     clock.advance(timedelta(days=30))
 
-    result = load(sessions, agreement_copy, clock, actor="anna")
+    result = load(sessions, agreement_copy, clock, actor="cli:anna")
 
     assert {(a, e, k) for a, e, k in result.changes} == {
         ("update", "person", "maria-lund"),
@@ -80,7 +80,7 @@ def test_an_edited_file_updates_in_place_and_is_audited(sessions, clock, agreeme
                 AuditEntry.action == "update",
             )
         )
-        assert entry.actor == "anna" and entry.at == clock.now()
+        assert entry.actor == "cli:anna" and entry.at == clock.now()
         assert entry.before["email"] == "maria.lund@example.org"
         assert entry.after["email"] == "maria.lund@skola.example.org"
         versions = session.scalars(select(PlanVersion).order_by(PlanVersion.revision)).all()

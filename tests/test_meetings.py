@@ -102,7 +102,7 @@ def test_a_move_raises_the_sequence_and_a_cancellation_keeps_the_uid(loaded, clo
     assert cancelled.vevent.status.value == "CANCELLED"
     with loaded() as session:
         entry = session.scalar(
-            select(AuditEntry).where(AuditEntry.action == "cancel", AuditEntry.actor == "anna")
+            select(AuditEntry).where(AuditEntry.action == "cancel", AuditEntry.actor == "cli:anna")
         )
         assert entry.reason == "Ersätts av extra möte"
 
@@ -116,7 +116,7 @@ def test_minutes_close_the_meeting_record_attendance_and_corrections_are_revisio
             people = [person(session, k) for k in present]
             return actions.record_minutes(session, sync, meeting, text, people, clock.now()).revision
 
-        return act(loaded, clock, work, actor="karin")
+        return act(loaded, clock, work, actor="cli:karin")
 
     assert record("Rådet gick igenom lägesbilden.", ["fred-nilsson", "thomas-nyberg", "karin-ek"]) == 1
     assert (

@@ -23,7 +23,7 @@ CSV = ROOT / "tests" / "data" / "plan-harnosand.csv"
 @pytest.fixture
 def loaded(sessions, clock):
     with transaction(sessions) as session:
-        load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="test")
+        load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="cli:test")
     return sessions
 
 
@@ -46,7 +46,7 @@ def activities(sessions) -> dict[str, tuple]:
         }
 
 
-def run_import(sessions, clock, path, year=2012, actor="coordinator"):
+def run_import(sessions, clock, path, year=2012, actor="cli:coordinator"):
     with transaction(sessions) as session:
         agreement = resolve_agreement(session, None)
         checked = read_plan_import(session, agreement, path, year)
@@ -136,7 +136,7 @@ def test_reloading_the_agreement_file_does_not_undo_an_import(loaded, clock, tmp
     )
     run_import(loaded, clock, revised, year=2013)
     with transaction(loaded) as session:
-        result = load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="test")
+        result = load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="cli:test")
     assert result.changes == []
     assert activities(loaded)["tra-cykelkontroller"][3] == "Under 2013"
 

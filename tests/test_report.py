@@ -26,10 +26,10 @@ from workflow.status import resolve_agreement
 def year_2012(sessions, clock):
     """The Härnösand agreement with some of 2012 done: two activities, two meetings."""
     with transaction(sessions) as session:
-        load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="test")
+        load_agreement(session, read_agreement(HARNOSAND), clock=clock, actor="cli:test")
     with transaction(sessions) as session:
         agr = resolve_agreement(session, None)
-        unit = UnitOfWork(session, clock, "anna", LoadResult(agr.key, created=False))
+        unit = UnitOfWork(session, clock, "cli:anna", LoadResult(agr.key, created=False))
         unit.agreement_id = agr.id
 
         def finish(key, day):
@@ -37,7 +37,7 @@ def year_2012(sessions, clock):
             act.history.append(
                 ActivityStatusChange(
                     at=datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
-                    actor="anna",
+                    actor="cli:anna",
                     from_state=act.state,
                     to_state=ActivityState.DONE,
                     note="Genomfört",

@@ -72,3 +72,15 @@ def test_the_default_database_is_a_sqlite_file_under_var(tmp_path, monkeypatch):
     with session_factory(engine)() as session:
         assert session.execute(text("select count(*) from agreements")).scalar() == 0
     engine.dispose()
+
+
+def test_every_change_names_who_made_it_in_one_of_three_ways(sessions, clock):
+    """A person (the web), the engine, or someone on the command line: never an anonymous change."""
+    from workflow.audit import SYSTEM, UnitOfWork, cli_actor, person_actor
+
+    with sessions() as session:
+        for actor in (SYSTEM, cli_actor("anna@kommun"), person_actor(7)):
+            assert UnitOfWork(session, clock, actor).actor == actor
+        for anonymous in ("", "anna", "person:", "person:x", "cli:", "system "):
+            with pytest.raises(ValueError, match="actor"):
+                UnitOfWork(session, clock, anonymous)

@@ -6,6 +6,7 @@ Who acted is an *actor*: `person:<id>` when a person acted (the web acts as the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -52,7 +53,7 @@ def record(
     entry = AuditEntry(
         agreement_id=agreement_id,
         at=clock.now(),
-        actor=actor,
+        actor=checked_actor(actor),
         action=action,
         entity=entity,
         entity_key=entity_key,
@@ -65,11 +66,24 @@ def record(
 
 
 SYSTEM = "system"  # the engine acting on its own
+_ACTOR = re.compile(r"system|cli:\S+|person:[1-9][0-9]*")
 
 
 def person_actor(person_id: int) -> str:
     """The actor of a change a person made (through the web, as themselves)."""
     return f"person:{person_id}"
+
+
+def cli_actor(user: str) -> str:
+    """The actor of a change made on the command line by `user` (e.g. `anna@host`)."""
+    return f"cli:{user}"
+
+
+def checked_actor(actor: str) -> str:
+    """`actor` if it says who acted in one of the three ways, else ValueError: no anonymous change."""
+    if not _ACTOR.fullmatch(actor or ""):
+        raise ValueError(f"an actor is 'system', 'cli:<user>' or 'person:<id>', not {actor!r}")
+    return actor
 
 
 Setter = Callable[[Any, Any], None]
@@ -105,9 +119,7 @@ class UnitOfWork:
     """One transaction's changes by one actor: brings rows to what is wanted, one audit entry per change."""
 
     def __init__(self, session: Session, clock: Clock, actor: str, result: LoadResult | None = None) -> None:
-        if not actor:
-            raise ValueError("a change needs an actor")
-        self.session, self.clock, self.actor = session, clock, actor
+        self.session, self.clock, self.actor = session, clock, checked_actor(actor)
         self.result = result if result is not None else LoadResult("", created=False)
         self.agreement_id: int | None = None
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from workflow import migrate
 from workflow.agreement.models import Agreement
 from workflow.agreement.validate import AgreementFile, read_agreement
-from workflow.audit import LoadResult, UnitOfWork
+from workflow.audit import LoadResult, UnitOfWork, cli_actor
 from workflow.clock import SystemClock
 from workflow.cycle.lifecycle import CycleError
 from workflow.db import make_engine, session_factory, transaction
@@ -56,7 +56,8 @@ def print_json(data: Any) -> None:
 
 
 def actor() -> str:
-    return f"cli:{getpass.getuser()}@{socket.gethostname()}"
+    """Who acts on the command line: the user at this machine."""
+    return cli_actor(f"{getpass.getuser()}@{socket.gethostname()}")
 
 
 def engine() -> Engine:
