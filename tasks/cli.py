@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.console import Console
 
 from tasks.commands import (
     activity,
@@ -17,7 +18,9 @@ from tasks.commands import (
     simulate,
     synthetic,
 )
+from tasks.commands.common import EXIT_INPUT
 from workflow.i18n import _l
+from workflow.settings import SettingError
 
 app = typer.Typer(
     help=_l("trygg: the crime-prevention partnership of municipality and police"),
@@ -60,7 +63,12 @@ app.command("synthetic", help=_l("Write a synthetic agreement file."))(synthetic
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except SettingError as exc:
+        # Named, never echoed: the value of a URL setting may hold a password.
+        Console(stderr=True).print(f"[red]{exc}[/]", highlight=False, soft_wrap=True)
+        raise SystemExit(EXIT_INPUT) from None
 
 
 if __name__ == "__main__":
