@@ -12,6 +12,7 @@ from tasks.commands import (
     cycle,
     db,
     engine,
+    mail,
     meeting,
     plan,
     report,
@@ -48,6 +49,7 @@ app.add_typer(cycle.app, name="cycle")
 app.add_typer(meeting.app, name="meeting")
 app.add_typer(db.app, name="db")
 app.add_typer(activity.app, name="activity")
+app.add_typer(mail.app, name="mail")
 app.command("sweep", help=_l("One sweep and one delivery now, or at --now, in this process."))(engine.sweep)
 app.command("worker", help=_l("Run a Celery worker (needs TRYGG_BROKER_URL)."))(engine.worker)
 app.command(

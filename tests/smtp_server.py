@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import socket
 import threading
-from urllib.parse import quote
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult

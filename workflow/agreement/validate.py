@@ -63,8 +63,9 @@ def shared_addresses(spec: AgreementSpec, doc: YamlDocument) -> list[Problem]:
             warnings.append(
                 doc.problem(
                     ("people", i, "email"),
-                    f"samma adress som {other!r}: de får ett gemensamt mejl om dagen, ställt till {other!r}"
-                    f" / the same address as {other!r}: one mail a day for both, addressed to {other!r}",
+                    f"{person.id!r} har samma adress som {other!r}: de får ett gemensamt mejl om dagen,"
+                    f" ställt till {other!r} / {person.id!r} has the same address as {other!r}: one mail"
+                    f" a day for both, addressed to {other!r}",
                 )
             )
     return warnings
