@@ -20,7 +20,7 @@ from tasks.commands import (
     synthetic,
 )
 from tasks.commands.common import EXIT_INPUT
-from workflow.i18n import _l
+from workflow.i18n import _, _l
 from workflow.settings import SettingError
 
 app = typer.Typer(
@@ -69,7 +69,9 @@ def main() -> None:
         app()
     except SettingError as exc:
         # Named, never echoed: the value of a URL setting may hold a password.
-        Console(stderr=True).print(f"[red]{exc}[/]", highlight=False, soft_wrap=True)
+        Console(stderr=True).print(
+            "[red]" + _("Settings error:") + f"[/] {exc}", highlight=False, soft_wrap=True
+        )
         raise SystemExit(EXIT_INPUT) from None
 
 

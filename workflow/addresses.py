@@ -49,11 +49,8 @@ def parse_address(text: str) -> MailAddress:
 
 
 def check_address(text: str) -> str:
-    """The normalised address, for a schema field (pydantic turns AddressError into a located error)."""
-    try:
-        return parse_address(text).normalized
-    except AddressError as exc:
-        raise AddressError(f"ogiltig e-postadress / invalid email address: {exc}") from None
+    """The normalised address (a setting's validator; pydantic reports the AddressError)."""
+    return parse_address(text).normalized
 
 
 def envelope_form(sender: str) -> str:

@@ -63,9 +63,12 @@ def shared_addresses(spec: AgreementSpec, doc: YamlDocument) -> list[Problem]:
             warnings.append(
                 doc.problem(
                     ("people", i, "email"),
-                    f"{person.id!r} har samma adress som {other!r}: de får ett gemensamt mejl om dagen,"
-                    f" ställt till {other!r} / {person.id!r} has the same address as {other!r}: one mail"
-                    f" a day for both, addressed to {other!r}",
+                    _l(
+                        "%(person)r has the same address as %(other)r: one mail a day for both, "
+                        "addressed to %(other)r",
+                        person=person.id,
+                        other=other,
+                    ),
                 )
             )
     return warnings

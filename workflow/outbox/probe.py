@@ -6,22 +6,9 @@ from datetime import datetime
 from email.utils import make_msgid
 
 from workflow.addresses import parse_address
+from workflow.i18n import _
 from workflow.outbox.render import Rendered, build_message
 from workflow.outbox.transport import Outcome, Transport
-
-# (subject, text) per language: what the operator's test mail says.
-WORDS = {
-    "sv": (
-        "trygg: testmejl",
-        "Det här är ett testmejl från trygg (trygg mail test).\n"
-        "Kom det fram är utskicket rätt inställt; svara inte på det.\n",
-    ),
-    "en": (
-        "trygg: test mail",
-        "This is a test mail from trygg (trygg mail test).\n"
-        "If it arrived, delivery is set up correctly; do not reply to it.\n",
-    ),
-}
 
 
 def send_test_mail(
@@ -29,7 +16,12 @@ def send_test_mail(
 ) -> Outcome:
     """Send one test mail to `to` (checked as delivery checks it) and return the transport's outcome."""
     address = parse_address(to)  # AddressError: the caller reports it as bad input
-    subject, text = WORDS.get(lang, WORDS["sv"])
+    subject = _("trygg: test mail", lang=lang)
+    text = _(
+        "This is a test mail from trygg (trygg mail test).\n"
+        "If it arrived, delivery is set up correctly; do not reply to it.\n",
+        lang=lang,
+    )
     html = "".join(f"<p>{line}</p>" for line in text.splitlines())
     domain = envelope_sender.rpartition("@")[2] or "trygg.invalid"
     message = build_message(
