@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.console import Console
 
 from tasks.commands import (
     activity,
@@ -11,13 +12,16 @@ from tasks.commands import (
     cycle,
     db,
     engine,
+    mail,
     meeting,
     plan,
     report,
     simulate,
     synthetic,
 )
-from workflow.i18n import _l
+from tasks.commands.common import EXIT_INPUT
+from workflow.i18n import _, _l
+from workflow.settings import SettingError
 
 app = typer.Typer(
     help=_l("trygg: the crime-prevention partnership of municipality and police"),
@@ -45,6 +49,7 @@ app.add_typer(cycle.app, name="cycle")
 app.add_typer(meeting.app, name="meeting")
 app.add_typer(db.app, name="db")
 app.add_typer(activity.app, name="activity")
+app.add_typer(mail.app, name="mail")
 app.command("sweep", help=_l("One sweep and one delivery now, or at --now, in this process."))(engine.sweep)
 app.command("worker", help=_l("Run a Celery worker (needs TRYGG_BROKER_URL)."))(engine.worker)
 app.command(
@@ -60,7 +65,14 @@ app.command("synthetic", help=_l("Write a synthetic agreement file."))(synthetic
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except SettingError as exc:
+        # Named, never echoed: the value of a URL setting may hold a password.
+        Console(stderr=True).print(
+            "[red]" + _("Settings error:") + f"[/] {exc}", highlight=False, soft_wrap=True
+        )
+        raise SystemExit(EXIT_INPUT) from None
 
 
 if __name__ == "__main__":

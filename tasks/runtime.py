@@ -72,6 +72,7 @@ def run_delivery(now: str | datetime | None = None, *, limit: int = 1000) -> dic
         clock_at(now),
         transport_from_settings(settings),
         sender=settings.mail_from,
+        envelope_sender=settings.envelope_sender,
         lease=claim_lease(settings.smtp_timeout),
         limit=limit,
     ).as_json()

@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -60,24 +61,28 @@ class Recorder:
 class SmtpServer:
     """Started and stopped around a test; `url` is what TRYGG_SMTP_URL points at."""
 
-    def __init__(self, script: Script | None = None, *, login: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self, script: Script | None = None, *, login: tuple[str, str] | None = None, smtputf8: bool = False
+    ) -> None:
         self.recorder = Recorder(script or Script())
         self.port = free_port()
-        kwargs = {}
+        kwargs: dict = {"enable_SMTPUTF8": smtputf8}
         if login is not None:
 
             def authenticate(server, session, envelope, mechanism, auth_data):
                 ok = (auth_data.login.decode(), auth_data.password.decode()) == login
                 return AuthResult(success=ok)
 
-            kwargs = {"authenticator": authenticate, "auth_require_tls": False, "auth_required": True}
+            kwargs |= {"authenticator": authenticate, "auth_require_tls": False, "auth_required": True}
         self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port, **kwargs)
         self.login = login
 
     @property
     def url(self) -> str:
-        auth = f"{self.login[0]}:{self.login[1]}@" if self.login else ""
-        return f"smtp://{auth}127.0.0.1:{self.port}"
+        # A login over loopback without TLS: said explicitly, as trygg demands (?tls=none).
+        if self.login:
+            return f"smtp://{quote(self.login[0], safe='')}:{self.login[1]}@127.0.0.1:{self.port}?tls=none"
+        return f"smtp://127.0.0.1:{self.port}"
 
     @property
     def messages(self) -> list[EmailMessage]:

@@ -17,6 +17,7 @@ from workflow.db import transaction
 from workflow.loading import load_agreement
 from workflow.meetings import actions
 from workflow.plan.models import Activity, ActivityState, ActivityStatusChange
+from workflow.report.attachment import evaluation_report
 from workflow.report.render import render_report
 from workflow.report.yearly import yearly_report
 from workflow.status import resolve_agreement
@@ -120,6 +121,29 @@ def _browser() -> str | None:
     )
 
 
+# The test's own probe, added to a copy of the page: the report itself carries no script (it
+# travels as a mail attachment), so the test measures the laid-out charts from outside.
+PROBE = """<script>
+  window.addEventListener("load", function () {
+    var drawn = Array.prototype.filter.call(document.querySelectorAll("svg.chart"), function (svg) {
+      var box = svg.getBoundingClientRect(); return box.width > 0 && box.height > 0;
+    });
+    document.body.setAttribute("data-charts-drawn", String(drawn.length));
+  });
+</script>
+"""
+
+
+def test_the_evaluation_mails_report_carries_no_script(year_2012):
+    with year_2012() as session:
+        agreement = resolve_agreement(session, None)
+        for lang in ("sv", "en"):
+            attached = evaluation_report(session, agreement, 2012, date(2013, 1, 15), lang)["attachment"]
+            html = attached["content"]
+            assert "<script" not in html.lower() and "javascript:" not in html.lower()
+            assert " onload=" not in html.lower() and html.count('<svg class="chart"') == 2
+
+
 @pytest.mark.slow
 def test_the_report_renders_with_its_charts_in_a_headless_browser(year_2012, tmp_path):
     browser = _browser()
@@ -127,8 +151,10 @@ def test_the_report_renders_with_its_charts_in_a_headless_browser(year_2012, tmp
         if IN_CI:
             pytest.fail("CI=true needs Debian's chromium (or chromium-headless-shell): .ci/run installs it")
         pytest.skip("no headless Chromium on this machine (apt-get install chromium-headless-shell)")
+    html = render_report(report_of(year_2012), "sv")
+    assert "<script" not in html  # laid out by the browser from the inline SVG alone
     page = tmp_path / "report.html"
-    page.write_text(render_report(report_of(year_2012), "sv"), encoding="utf-8")
+    page.write_text(html.replace("</body>", PROBE + "</body>"), encoding="utf-8")
     flags = [
         "--headless",
         "--no-sandbox",

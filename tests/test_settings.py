@@ -12,7 +12,7 @@ from workflow.settings import Settings
 def test_settings_read_trygg_variables(monkeypatch):
     monkeypatch.setenv("TRYGG_DATABASE_URL", "postgresql+psycopg://trygg:hemligt@db/trygg")
     monkeypatch.setenv("TRYGG_BROKER_URL", "redis://:brokerpass@redis:6379/0")
-    monkeypatch.setenv("TRYGG_SMTP_URL", "smtp://mailer:smtppass@mail:25")
+    monkeypatch.setenv("TRYGG_SMTP_URL", "smtp://mailer:smtppass@mail:587")
     monkeypatch.setenv("TRYGG_MAIL_DIR", "/srv/mail")
     monkeypatch.setenv("TRYGG_SECRET_KEY", "s3cret-key")
     monkeypatch.setenv("TRYGG_BASE_URL", "https://trygg.example.org")

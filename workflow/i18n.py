@@ -38,6 +38,7 @@ from typing import Any
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from pydantic import ValidationError
 
 from workflow.settings import Settings
 
@@ -78,7 +79,10 @@ def current_language() -> str:
 def _configured(variable: str | None) -> str:
     # Settings of its own, not get_settings(): click renders help while it builds the commands, which
     # a test runner does before it sets its environment; that must not fix the process's settings.
-    return Settings().language
+    try:
+        return Settings().language
+    except ValidationError:  # another setting is broken: the CLI says which, in this language
+        return known(variable)
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """Loading an agreement file or importing a plan: the one place that runs the steps in order.
 
 The agreement's own rows, then its plan, then its first cycle, then the refresh of every next
-action that may have moved. Each step returns what it changed; none calls back up.
+action that may have moved, and the notices of people the file no longer names are made moot.
+Each step returns what it changed; none calls back up.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.agreement.load import mark_source, plan_from_agreement, write_agreement
-from workflow.agreement.models import Organisation
+from workflow.agreement.models import Organisation, Person
 from workflow.agreement.validate import AgreementFile
 from workflow.audit import LoadResult, UnitOfWork
 from workflow.clock import Clock
 from workflow.cycle.lifecycle import ensure_first_cycle
 from workflow.meetings import sweep as meetings_sweep
 from workflow.meetings.models import Meeting
+from workflow.outbox.notices import cancel_notices_to
 from workflow.plan.importing import PlanImport, WithdrawalRefused, withdrawal_problem
 from workflow.plan.load import load_plan
 from workflow.plan.models import Activity, ActivityState
@@ -39,6 +41,11 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
         meetings_sweep.refresh_next_action(
             session, session.scalars(select(Meeting).where(Meeting.agreement_id == agreement.id))
         )
+    # A person retired by this load gets nothing more, not even what was already pending.
+    retired = session.scalars(
+        select(Person.id).where(Person.agreement_id == agreement.id, Person.active.is_(False))
+    )
+    cancel_notices_to(session, list(retired), clock.now())
     mark_source(written, af, clock)
     return unit.result
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ScalarResult, func, select
+from sqlalchemy import ScalarResult, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from workflow.agreement.contacts import resolve_contacts
-from workflow.agreement.models import Agreement, Organisation, Person
+from workflow.agreement.models import Agreement, Organisation, Person, PersonRole, Role
 from workflow.engine import heartbeat
 from workflow.engine.models import Lease
 from workflow.i18n import _l
@@ -132,10 +132,33 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def failures_untold(session: Session) -> int:
+    """Failed mails nobody was told of: failure reports themselves, and mails of agreements
+    without a coordinator (delivery logs those as errors; here they are counted)."""
+    coordinated = (
+        select(Person.agreement_id)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(Person.active, PersonRole.role == Role.COORDINATOR.value)
+    )
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Mail)
+            .where(
+                Mail.status == MailStatus.FAILED,
+                or_(Mail.kind == "delivery_failure", Mail.agreement_id.not_in(coordinated)),
+            )
+        )
+        or 0
+    )
+
+
 def engine_status(session: Session, now: datetime, *, stale_after: timedelta = STALE_AFTER) -> dict[str, Any]:
     """When the scheduler and the workers last ran, the lease, and the outbox's mails by state.
 
     `problems` lists what makes the engine unhealthy: a role that never ran, or ran too long ago.
+    `warnings` what a person should look at without the engine being unhealthy: mails that failed
+    with nobody told (a failed delivery-failure report, or an agreement without a coordinator).
     """
     seen = heartbeat.last_seen(session)
     problems: list[str] = []
@@ -164,10 +187,13 @@ def engine_status(session: Session, now: datetime, *, stale_after: timedelta = S
         .select_from(Mail)
         .where(Mail.status == MailStatus.PENDING, Mail.next_attempt_at <= now - stale_after)
     )
+    untold = failures_untold(session)
     return {
         "now": now.isoformat(),
         "healthy": not problems,
         "problems": problems,
+        "warnings": ["mail_failures_untold"] if untold else [],
+        "mails_failed_untold": untold,
         "scheduler": roles["scheduler"],
         "scheduler_standby": {"last_seen": standby[0].isoformat(), "processes": standby[1]}
         if standby

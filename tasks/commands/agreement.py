@@ -38,10 +38,12 @@ def check(file: FileArg, as_json: JsonFlag = False) -> None:
         "people": len(af.spec.people),
         "organisations": len(af.spec.organisations),
         "errors": [],
+        "warnings": [w.as_json() for w in af.warnings],
     }
     if as_json:
         print_json(summary)
         return
+    show_warnings(af)
     console.print(
         _(
             "[green]OK[/] %(file)s: %(id)s — %(areas)s priority areas, %(activities)s activities, %(people)s people.",
@@ -69,9 +71,11 @@ def load(file: FileArg, as_json: JsonFlag = False) -> None:
                 "created": result.created,
                 "plan_revision": result.plan_revision,
                 "changes": [{"action": a, "entity": e, "key": k} for a, e, k in result.changes],
+                "warnings": [w.as_json() for w in af.warnings],
             }
         )
         return
+    show_warnings(af)
     if result.created:
         console.print(_("Loaded: %(agreement_key)s", agreement_key=result.agreement_key))
     elif result.changed:
@@ -86,6 +90,11 @@ def load(file: FileArg, as_json: JsonFlag = False) -> None:
             console.print(f"  {action:8} {entity:20} {key}", highlight=False)
     else:
         console.print(_("Unchanged: %(agreement_key)s", agreement_key=result.agreement_key))
+
+
+def show_warnings(af) -> None:
+    for warning in af.warnings:
+        err.print("[yellow]" + _("warning:") + f"[/] {warning}", highlight=False, soft_wrap=True)
 
 
 STATES = {

@@ -248,5 +248,17 @@ def show_engine(data: dict[str, Any]) -> None:
     )
     for problem in data["problems"]:
         err.print("[yellow]" + _("warning:") + f"[/] {PROBLEMS.get(problem, problem)}", highlight=False)
+    if data.get("mails_failed_untold"):
+        err.print(
+            "[yellow]"
+            + _("warning:")
+            + "[/] "
+            + _(
+                "%(n)s failed mails nobody was told of (no coordinator, or the failure report itself "
+                "failed): see the log and `trygg status --json`",
+                n=data["mails_failed_untold"],
+            ),
+            highlight=False,
+        )
     if data["healthy"]:
         console.print(_("[green]The engine is running.[/]"))

@@ -11,12 +11,12 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     field_validator,
     model_validator,
 )
 
+from workflow.addresses import AddressError, parse_address
 from workflow.agreement.models import Body, OrganisationKind, Role
 from workflow.clock import known_zone
 from workflow.i18n import _l
@@ -56,6 +56,17 @@ Line = Annotated[str, Field(max_length=MAX_CELL_CHARS), AfterValidator(_one_line
 Text = Annotated[str, Field(min_length=1, max_length=MAX_CELL_CHARS), AfterValidator(_one_line)]
 # Backgrounds, preambles and footnotes may have line breaks; NUL and other controls they may not.
 Prose = Annotated[str, Field(max_length=10 * MAX_CELL_CHARS), AfterValidator(_prose)]
+
+
+# The same check as at delivery (workflow.addresses): what `trygg check` passes, delivery can write.
+def _email(text: str) -> str:
+    try:
+        return parse_address(text).normalized
+    except AddressError as exc:
+        raise ValueError(_l("invalid email address: %(reason)s", reason=str(exc))) from None
+
+
+Email = Annotated[str, AfterValidator(_email)]
 # Coordinators write `when: 2012` without quotes; it is still the phrase "2012".
 Phrase = Annotated[
     str,
@@ -102,7 +113,7 @@ class OrganisationSpec(Strict):
 class PersonSpec(Strict):
     id: Key
     name: Text
-    email: EmailStr
+    email: Email
     organisation: Key
     title: Line | None = None
     language: Literal["sv", "en"] = "sv"

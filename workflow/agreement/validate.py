@@ -25,6 +25,7 @@ class AgreementFile:
     spec: AgreementSpec
     document: YamlDocument
     activities: list[ActivityPlan] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # shown by check and load; not errors
 
     @property
     def timing_context(self) -> TimingContext:
@@ -49,7 +50,28 @@ def read_agreement(path: str | Path) -> AgreementFile:
     problems += plan_problems
     if problems:
         raise InputError(problems)
-    return AgreementFile(spec, doc, activities)
+    return AgreementFile(spec, doc, activities, warnings=shared_addresses(spec, doc))
+
+
+def shared_addresses(spec: AgreementSpec, doc: YamlDocument) -> list[Problem]:
+    """People who share an address: allowed (a shared mailbox), but they get one mail a day together."""
+    first: dict[str, str] = {}
+    warnings = []
+    for i, person in enumerate(spec.people):
+        other = first.setdefault(person.email.lower(), person.id)
+        if other != person.id:
+            warnings.append(
+                doc.problem(
+                    ("people", i, "email"),
+                    _l(
+                        "%(person)r has the same address as %(other)r: one mail a day for both, "
+                        "addressed to %(other)r",
+                        person=person.id,
+                        other=other,
+                    ),
+                )
+            )
+    return warnings
 
 
 def alias_table(spec: AgreementSpec) -> dict[str, str]:

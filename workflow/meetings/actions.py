@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.addresses import AddressError, parse_address
 from workflow.agreement.models import Agreement, Organisation, Person
 from workflow.agreement.schema import slug
 from workflow.audit import UnitOfWork
@@ -141,7 +142,7 @@ def add_guest(
 
     Guests survive reloads of the agreement file; the file may later name them properly.
     """
-    _check_guest(name, email, language)
+    email = _check_guest(name, email, language)
     org = session.scalar(
         select(Organisation).where(
             Organisation.agreement_id == agreement.id, Organisation.key == organisation
@@ -180,14 +181,20 @@ def add_guest(
     return person
 
 
-def _check_guest(name: str, email: str, language: str) -> None:
-    """A guest has a name, something that looks like an address, and a language we write in."""
+def _check_guest(name: str, email: str, language: str) -> str:
+    """A guest has a name, an address (checked as the agreement file's and delivery's, by
+    workflow.addresses) and a language we write in. Returns the address, normalised."""
     if not name.strip():
         raise MeetingError(_l("the guest needs a name"))
-    if "@" not in email or " " in email.strip():
-        raise MeetingError(_l("invalid email address %(email)r", email=email))
+    try:
+        email = parse_address(email).normalized
+    except AddressError as exc:
+        raise MeetingError(
+            _l("invalid email address %(email)r: %(reason)s", email=email, reason=str(exc))
+        ) from None
     if language not in ("sv", "en"):
         raise MeetingError(_l("the language must be sv or en"))
+    return email
 
 
 def _unused_key(

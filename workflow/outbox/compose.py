@@ -1,7 +1,9 @@
 """From notices to mails: one mail per person, group and day; a mail claims its notices atomically.
 
 A person's reminders and overdue notices of a day share one mail (a `digest` when there are
-several); the escalations of a day share one `escalation` mail. When that day's mail has
+several); the escalations of a day share one `escalation` mail. Mails go to addresses, not
+person records: two people of one agreement who share an address (a shared mailbox) get one
+mail, addressed to the first of them (`trygg check` warns about such a file). When that day's mail has
 already left, later notices wait for the next working day's send slot rather than make a
 second mail: nobody gets thirty mails on a Monday.
 """
@@ -12,12 +14,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflow.agreement.context import work_calendar
-from workflow.agreement.models import Agreement
+from workflow.agreement.models import Agreement, Person
 from workflow.agreement.schema import RemindersSpec
 from workflow.outbox.kinds import group_of, mail_kind
 from workflow.outbox.models import Mail, MailStatus, Notice
@@ -66,18 +68,16 @@ def compose(session: Session, now: datetime, *, limit: int = 5000) -> Composed:
         a.id: a
         for a in session.scalars(select(Agreement).where(Agreement.id.in_({n.agreement_id for n in notices})))
     }
-    groups: dict[tuple[int, str], list[Notice]] = defaultdict(list)
-    for notice in notices:
-        group = group_of(notice.rule)
-        if group is None:
-            groups[(notice.recipient_id, f"notice-{notice.id}")].append(notice)
-        else:
-            groups[(notice.recipient_id, group)].append(notice)
+    groups = _gather(notices, _mailbox_of(session, notices))
     for (recipient_id, group), members in groups.items():
         agreement = agreements[members[0].agreement_id]
         cal = work_calendar(agreement.timezone, agreement.calendar_config)
         day = now.astimezone(cal.tz).date()
-        key = mail_key(group, recipient_id, day) if not group.startswith("notice-") else group
+        key = (
+            mail_key(group, recipient_id, day)
+            if not group.startswith("single:")
+            else f"notice-{members[0].id}"
+        )
         mail = _open_mail(session, key, agreement.id, recipient_id, members, now)
         if mail is None:
             hour, minute = _send_at(agreement)
@@ -96,6 +96,38 @@ def compose(session: Session, now: datetime, *, limit: int = 5000) -> Composed:
         result.mails.append(mail.id)
     session.flush()
     return result
+
+
+def _gather(notices: list[Notice], mailbox: dict[int, int]) -> dict[tuple[int, str], list[Notice]]:
+    """Notices by (mailbox, group); a notice of a rule that travels alone is a group of its own,
+    but the same one for two records of one mailbox (one invitation, not two)."""
+    groups: dict[tuple[int, str], list[Notice]] = defaultdict(list)
+    for notice in notices:
+        group = group_of(notice.rule)
+        if group is None:
+            group = f"single:{notice.rule}:{notice.subject_type}:{notice.subject_id}:{notice.occurrence}"
+        groups[(mailbox[notice.recipient_id], group)].append(notice)
+    return groups
+
+
+def _mailbox_of(session: Session, notices: list[Notice]) -> dict[int, int]:
+    """Each recipient's mailbox: the first person record of its agreement with the same address."""
+    recipients = {n.recipient_id for n in notices}
+    rows = session.execute(
+        select(Person.id, Person.agreement_id, func.lower(Person.email)).where(Person.id.in_(recipients))
+    ).all()
+    addresses = {address for _, _, address in rows}
+    first: dict[tuple[int, str], int] = {}
+    for pid, aid, address in session.execute(
+        select(Person.id, Person.agreement_id, func.lower(Person.email))
+        .where(
+            Person.agreement_id.in_({aid for _, aid, _ in rows}),
+            func.lower(Person.email).in_(addresses),
+        )
+        .order_by(Person.id)
+    ):
+        first.setdefault((aid, address), pid)
+    return {pid: first[(aid, address)] for pid, aid, address in rows}
 
 
 def _open_mail(

@@ -12,13 +12,13 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflow.addresses import AddressError, envelope_form, parse_address
 from workflow.agreement.models import Agreement, Person, Role
 from workflow.agreement.roles import people_with_role
 from workflow.clock import Clock
@@ -76,15 +76,24 @@ class Delivered:
 
 
 def claimable(now: datetime):
-    """Rows delivery may take: pending and due, or sending with an expired lease."""
+    """Rows delivery may take: pending and due, or sending with an expired lease and tries left."""
     return or_(
         and_(Mail.status == MailStatus.PENDING, Mail.next_attempt_at <= now),
-        and_(Mail.status == MailStatus.SENDING, Mail.claimed_until < now),
+        and_(Mail.status == MailStatus.SENDING, Mail.claimed_until < now, Mail.attempts < MAX_ATTEMPTS),
     )
 
 
+def abandoned(now: datetime):
+    """Rows whose last allowed attempt never finished (its worker died): failed, never tried again."""
+    return and_(Mail.status == MailStatus.SENDING, Mail.claimed_until < now, Mail.attempts >= MAX_ATTEMPTS)
+
+
 def claim(session: Session, now: datetime, lease: timedelta) -> tuple[int, str] | None:
-    """Take one claimable mail for `lease` (SKIP LOCKED on PostgreSQL; SQLite's write lock)."""
+    """Take one claimable mail for `lease` (SKIP LOCKED on PostgreSQL; SQLite's write lock).
+
+    The claim moves the row's place in the queue to the end of its lease: a mail whose sending
+    kills its worker comes back behind the others, never in front of them every time.
+    """
     mail_id = session.scalar(
         select(Mail.id)
         .where(claimable(now))
@@ -101,6 +110,7 @@ def claim(session: Session, now: datetime, lease: timedelta) -> tuple[int, str] 
         .values(
             status=MailStatus.SENDING,
             claimed_until=now + lease,
+            next_attempt_at=now + lease,
             claim_token=token,
             attempts=Mail.attempts + 1,
         )
@@ -110,7 +120,7 @@ def claim(session: Session, now: datetime, lease: timedelta) -> tuple[int, str] 
 
 @dataclass(frozen=True)
 class Letter:
-    """A claimed mail, rendered and addressed."""
+    """A claimed mail, rendered and addressed (`to` as stored; delivery checks it)."""
 
     mail_id: int
     kind: str
@@ -150,7 +160,7 @@ def prepare(session: Session, mail_id: int, now: datetime, sender: str) -> Lette
         kind=kind,
         recipient_key=recipient.key,
         to=(recipient.name, recipient.email),
-        reply_to=(coordinator.name, coordinator.email) if coordinator else None,
+        reply_to=_reply_to(coordinator),
         language=recipient.language,
         rendered=render(kind, recipient.language, context),
         message_id=message_id(mail.id, agreement.key, sender),
@@ -162,6 +172,17 @@ def prepare(session: Session, mail_id: int, now: datetime, sender: str) -> Lette
             Attachment(**n.payload["attachment"]) for n in notices if n.payload.get("attachment")
         ),
     )
+
+
+def _reply_to(coordinator: Person | None) -> tuple[str, str] | None:
+    """Replies go to the coordinator; with none (or an unusable address) to the From address."""
+    if coordinator is None:
+        return None
+    try:
+        return coordinator.name, parse_address(coordinator.email).wire
+    except AddressError:
+        log.warning("the coordinator's address is unusable: mails go out without a Reply-To")
+        return None
 
 
 def _calendar_of(notices: list[Notice]) -> CalendarPart | None:
@@ -187,10 +208,17 @@ def deliver(
     sender: str,
     lease: timedelta,
     limit: int = 1000,
+    envelope_sender: str | None = None,
 ) -> Delivered:
-    """Send claimable mails one by one over one transport, until none is left (or `limit`)."""
+    """Send claimable mails one by one over one transport, until none is left (or `limit`).
+
+    `sender` is the From header; `envelope_sender` the MAIL FROM (TRYGG_BOUNCE_ADDRESS),
+    by default the From's address.
+    """
     report = Delivered()
+    envelope = envelope_sender or envelope_form(sender)
     try:
+        _give_up_abandoned(sessions, clock.now(), report)
         for _ in range(limit):
             now = clock.now()
             with transaction(sessions) as session:
@@ -200,9 +228,10 @@ def deliver(
                 if report.failed and _compose_failure_reports(sessions, clock.now()):
                     continue
                 break
-            _deliver_one(sessions, clock, transport, claimed, sender, report)
+            letter, outcome = _attempt(sessions, clock, transport, claimed[0], sender, envelope)
+            _record(sessions, claimed, letter, outcome, clock.now(), report)
     finally:
-        transport.close()
+        _close_quietly(transport)
     return report
 
 
@@ -211,48 +240,30 @@ def _compose_failure_reports(sessions: sessionmaker[Session], now: datetime) -> 
         return bool(compose(session, now).mails)
 
 
-def _deliver_one(
-    sessions, clock: Clock, transport: Transport, claimed, sender: str, report: Delivered
-) -> None:
-    mail_id, token = claimed
+def _attempt(
+    sessions, clock: Clock, transport: Transport, mail_id: int, sender: str, envelope: str
+) -> tuple[Letter | None, Outcome | None]:
+    """Render and send one claimed mail. Whatever goes wrong is an Outcome, never an exception:
+    the row must end in a retry or a failure, not stay `sending` with the queue stuck behind it.
+    (None, None): every notice became moot."""
     try:
         with sessions() as session:
             letter = prepare(session, mail_id, clock.now(), sender)
     except Exception as exc:  # a template or data fault: not the recipient's, so retry later
         log.exception("mail %s could not be rendered", mail_id)
-        with transaction(sessions) as session:
-            attempts = session.get(Mail, mail_id).attempts
-            again = retry_at(attempts, clock.now())
-            _finish(
-                session,
-                mail_id,
-                token,
-                status=MailStatus.PENDING if again else MailStatus.FAILED,
-                next_attempt_at=again,
-                error=f"rendering failed: {exc!r}",
-            )
-        report.retrying.append(
-            {
-                "mail": mail_id,
-                "kind": "?",
-                "to": "?",
-                "subject": "?",
-                "reply": f"rendering failed: {exc!r}",
-                "next_attempt_at": again.isoformat() if again else None,
-            }
-        )
-        return
+        return None, Outcome("retry", f"rendering failed: {exc!r}")
     if letter is None:
-        with transaction(sessions) as session:
-            _finish(session, mail_id, token, status=MailStatus.CANCELLED, error="every notice became moot")
-        report.cancelled += 1
-        return
+        return None, None
+    try:
+        to = parse_address(letter.to[1]).wire
+    except AddressError as exc:
+        return letter, Outcome("failed", f"invalid address {letter.to[1]!r}: {exc}")
     try:
         message = build_message(
             letter.rendered,
             kind=letter.kind,
             sender=sender,
-            to=letter.to,
+            to=(letter.to[0], to),
             reply_to=letter.reply_to,
             message_id=letter.message_id,
             date=clock.now(),
@@ -260,63 +271,64 @@ def _deliver_one(
             calendar=letter.calendar,
             attachments=letter.attachments,
         )
-    except (ValueError, TypeError) as exc:  # an address that cannot even be written in a header
-        outcome = Outcome("failed", f"invalid address {letter.to[1]!r}: {exc}")
-    else:
-        outcome = transport.send(
-            message, sender=_addr(sender), recipient=letter.to[1], filename=letter.filename
-        )
-    now = clock.now()
+    except (ValueError, TypeError) as exc:  # a name or address that cannot be written in a header
+        return letter, Outcome("failed", f"the message cannot be written for {letter.to[1]!r}: {exc}")
+    try:
+        return letter, transport.send(message, sender=envelope, recipient=to, filename=letter.filename)
+    except Exception as exc:  # a fault the transport did not foresee: this mail's retry, not a crash
+        log.exception("mail %s: the transport failed unexpectedly", mail_id)
+        _close_quietly(transport)  # its connection may be in any state now
+        return letter, Outcome("retry", f"{type(exc).__name__}: {exc}")
+
+
+def _record(
+    sessions, claimed, letter: Letter | None, outcome: Outcome | None, now: datetime, report: Delivered
+) -> None:
+    """Write one attempt's end: sent, cancelled, pending again, or failed with the coordinator told."""
+    mail_id, token = claimed
+    if outcome is None:
+        with transaction(sessions) as session:
+            _finish(session, mail_id, token, status=MailStatus.CANCELLED, error="every notice became moot")
+        report.cancelled += 1
+        return
     summary = {
         "mail": mail_id,
-        "kind": letter.kind,
-        "to": letter.to[1],
-        "subject": letter.rendered.subject,
+        "kind": letter.kind if letter else "?",
+        "to": letter.to[1] if letter else "?",
+        "subject": letter.rendered.subject if letter else "?",
         "reply": outcome.reply,
     }
     with transaction(sessions) as session:
-        mail = session.get(Mail, mail_id)
+        attempts = session.get(Mail, mail_id).attempts
+        again = retry_at(attempts, now) if outcome.status == "retry" else None
         if outcome.status == "sent":
+            values = {"sent_at": now, "message_id": letter.message_id, "smtp_reply": outcome.reply}
             ok = _finish(
-                session,
-                mail_id,
-                token,
-                status=MailStatus.SENT,
-                sent_at=now,
-                kind=letter.kind,
-                message_id=letter.message_id,
-                smtp_reply=outcome.reply,
-                error=None,
+                session, mail_id, token, status=MailStatus.SENT, error=None, kind=letter.kind, **values
             )
             report.sent.append(summary)
+        elif again is not None:
+            ok = _finish(
+                session, mail_id, token, status=MailStatus.PENDING, next_attempt_at=again, error=outcome.reply
+            )
+            report.retrying.append({**summary, "next_attempt_at": again.isoformat()})
         else:
-            again = retry_at(mail.attempts, now) if outcome.status == "retry" else None
-            if again is not None:
-                ok = _finish(
-                    session,
-                    mail_id,
-                    token,
-                    status=MailStatus.PENDING,
-                    next_attempt_at=again,
-                    error=outcome.reply,
-                )
-                report.retrying.append({**summary, "next_attempt_at": again.isoformat()})
-            else:
-                ok = _finish(
-                    session, mail_id, token, status=MailStatus.FAILED, kind=letter.kind, error=outcome.reply
-                )
-                if ok:
-                    _report_failure(session, letter, mail.attempts, outcome, now)
-                report.failed.append(summary)
-        if not ok:
-            log.warning("mail %s: our claim expired and was taken over; it may go out twice", mail_id)
-            report.lost_claims += 1
+            kind = {"kind": letter.kind} if letter else {}
+            ok = _finish(session, mail_id, token, status=MailStatus.FAILED, error=outcome.reply, **kind)
+            if ok:
+                _report_failure(session, mail_id, outcome.reply, now, summary["subject"])
+            report.failed.append(summary)
+    if not ok:
+        log.warning("mail %s: our claim expired and was taken over; it may go out twice", mail_id)
+        report.lost_claims += 1
 
 
 def _finish(
     session: Session, mail_id: int, token: str, *, status: MailStatus, error: str | None, **values
 ) -> bool:
     """Write the outcome only if the claim is still ours (a lapsed lease may have moved on)."""
+    if status != MailStatus.PENDING:
+        values.setdefault("next_attempt_at", None)  # nothing more to try
     result = session.execute(
         update(Mail)
         .where(Mail.id == mail_id, Mail.claim_token == token, Mail.status == MailStatus.SENDING)
@@ -325,41 +337,69 @@ def _finish(
     return result.rowcount == 1
 
 
-def _report_failure(session: Session, letter: Letter, attempts: int, outcome: Outcome, now: datetime) -> None:
-    """Tell the coordinators that a mail will not arrive (never about their own failure reports)."""
-    if letter.kind == "delivery_failure":
-        log.error("a delivery-failure report could not be delivered: %s", outcome.reply)
+def _give_up_abandoned(sessions: sessionmaker[Session], now: datetime, report: Delivered) -> None:
+    """Fail the mails whose last allowed attempt never finished: attempts never pass the maximum."""
+    error = "the last attempt never finished (its worker stopped while sending); not tried again"
+    with transaction(sessions) as session:
+        rows = session.scalars(
+            select(Mail).where(abandoned(now)).order_by(Mail.id).limit(100).with_for_update(skip_locked=True)
+        ).all()
+        for mail in rows:
+            mail.status, mail.claimed_until, mail.next_attempt_at = MailStatus.FAILED, None, None
+            mail.last_error = error
+            _report_failure(session, mail.id, error, now, subject="?")
+            report.failed.append(
+                {"mail": mail.id, "kind": mail.kind, "to": "?", "subject": "?", "reply": error}
+            )
+
+
+def _report_failure(session: Session, mail_id: int, error: str, now: datetime, subject: str) -> None:
+    """Tell the coordinators that a mail will not arrive (never about their own failure reports).
+
+    With no coordinator in the agreement there is nobody to tell: the failure is logged as an
+    error and `trygg health`/`status` count it among the failures nobody was told of.
+    """
+    mail = session.get(Mail, mail_id)
+    if mail.kind == "delivery_failure":
+        log.error("mail %s, a delivery-failure report, could not be delivered: %s", mail_id, error)
         return
+    coordinators = people_with_role(session, mail.agreement_id, Role.COORDINATOR)
+    if not coordinators:
+        log.error("mail %s failed and its agreement has no coordinator to tell: %s", mail_id, error)
+        return
+    recipient = session.get(Person, mail.recipient_id)
     payload = {
-        "mail": letter.mail_id,
-        "to_name": letter.to[0],
-        "to_email": letter.to[1],
-        "kind": letter.kind,
-        "subject": letter.rendered.subject,
-        "attempts": attempts,
-        "error": outcome.reply,
+        "mail": mail_id,
+        "to_name": recipient.name,
+        "to_email": recipient.email,
+        "kind": mail.kind,
+        "subject": subject,
+        "attempts": mail.attempts,
+        "error": error,
         "failed_at": now.isoformat(),
     }
     add_notices(
         session,
         [
             {
-                "agreement_id": letter.agreement_id,
-                "key": f"delivery_failure/{person}/mail:{letter.mail_id}",
+                "agreement_id": mail.agreement_id,
+                "key": f"delivery_failure/{person}/mail:{mail_id}",
                 "rule": "delivery_failure",
                 "recipient_id": person,
-                "occurrence": f"mail:{letter.mail_id}",
+                "occurrence": f"mail:{mail_id}",
                 "subject_type": "mail",
-                "subject_id": letter.mail_id,
+                "subject_id": mail_id,
                 "payload": payload,
                 "due_at": now,
                 "created_at": now,
             }
-            for person in letter.coordinator_ids
+            for person in coordinators
         ],
     )
 
 
-def _addr(sender: str) -> str:
-
-    return parseaddr(sender)[1]
+def _close_quietly(transport: Transport) -> None:
+    try:
+        transport.close()
+    except Exception:  # closing a broken connection must not hide the outcome
+        log.exception("closing the mail transport failed")

@@ -110,3 +110,21 @@ def cancel_notices(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
+
+
+def cancel_notices_to(session: Session, recipient_ids: list[int], now: datetime) -> int:
+    """Mark moot every notice to these people that has not left yet (they were retired)."""
+    if not recipient_ids:
+        return 0
+    unsent = select(Mail.id).where(Mail.status == MailStatus.PENDING)
+    result = session.execute(
+        update(Notice)
+        .where(
+            Notice.recipient_id.in_(recipient_ids),
+            Notice.cancelled_at.is_(None),
+            or_(Notice.mail_id.is_(None), Notice.mail_id.in_(unsent)),
+        )
+        .values(cancelled_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

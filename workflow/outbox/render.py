@@ -13,7 +13,7 @@ from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.mime.text import MIMEText
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, parseaddr, quote
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -173,9 +173,9 @@ def build_message(
     msg = EmailMessage()
     msg["Subject"] = rendered.subject
     msg["From"] = sender
-    msg["To"] = Address(display_name=to[0], addr_spec=to[1])
+    msg["To"] = _mailbox(*to)
     if reply_to is not None:
-        msg["Reply-To"] = Address(display_name=reply_to[0], addr_spec=reply_to[1])
+        msg["Reply-To"] = _mailbox(*reply_to)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies, no loops
@@ -196,6 +196,14 @@ def build_message(
         msg.add_attachment(attachment.content, subtype=subtype, filename=attachment.filename)
     msg["Content-Language"] = language  # after the parts: set_content drops Content-* headers
     return msg
+
+
+def _mailbox(name: str, addr_spec: str) -> Address | str:
+    """A To/Reply-To value. A local part outside ASCII (RFC 6531) is one `Address` refuses: it is
+    given as text instead, kept as written, and goes out as UTF-8 only where SMTPUTF8 is offered."""
+    if addr_spec.rpartition("@")[0].isascii():
+        return Address(display_name=name, addr_spec=addr_spec)
+    return f'"{quote(name)}" <{addr_spec}>' if name else addr_spec
 
 
 def _calendar_part(calendar: CalendarPart) -> MIMEText:

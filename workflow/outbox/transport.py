@@ -12,12 +12,13 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal, Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
 
-from workflow.settings import Settings
+from workflow.addresses import AddressError, parse_address
+from workflow.settings import Settings, SmtpConfig
+
+__all__ = ["FileTransport", "Outcome", "SmtpConfig", "SmtpTransport", "Transport", "valid_address"]
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,27 @@ class Transport(Protocol):
 
 
 def valid_address(address: str) -> bool:
-    _, addr = parseaddr(address)
-    local, _, domain = addr.rpartition("@")
-    return bool(local) and "." in domain and not any(c.isspace() for c in addr) and addr == address.strip()
+    try:
+        parse_address(address)
+    except AddressError:
+        return False
+    return True
+
+
+def needs_smtputf8(message: EmailMessage, *addresses: str) -> bool:
+    """Whether an address of the envelope or the headers has a local part outside ASCII."""
+    in_headers = (
+        a.username
+        for name in ("From", "To", "Reply-To")
+        for header in message.get_all(name, ())
+        for a in getattr(header, "addresses", ())
+    )
+    return not all(part.isascii() for part in (*addresses, *in_headers))
+
+
+def wire_bytes(message: EmailMessage, *, utf8: bool, linesep: str = "\n") -> bytes:
+    """The message as it travels: RFC 6532 UTF-8 headers only when an address needs them."""
+    return message.as_bytes(policy=message.policy.clone(utf8=utf8, linesep=linesep))
 
 
 class FileTransport:
@@ -45,53 +64,25 @@ class FileTransport:
         self.directory = Path(directory)
 
     def send(self, message: EmailMessage, *, sender: str, recipient: str, filename: str) -> Outcome:
-        if not valid_address(recipient):
-            return Outcome("failed", f"invalid address {recipient!r}")
-        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            parse_address(recipient)
+        except AddressError as exc:
+            return Outcome("failed", f"invalid address {recipient!r}: {exc}")
         path = self.directory / filename
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(message.as_bytes())
-        os.replace(tmp, path)  # a reader never sees half a mail
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(wire_bytes(message, utf8=needs_smtputf8(message, sender, recipient)))
+            os.replace(tmp, path)  # a reader never sees half a mail
+        except OSError as exc:
+            # TRYGG_MAIL_DIR a file, a full disk, no permission: the setting's fault, not this
+            # mail's. It waits in its row and is failed (and the coordinator told) after the retries.
+            _remove_quietly(tmp)
+            return Outcome("retry", f"{type(exc).__name__}: cannot write {path}: {exc.strerror or exc}")
         return Outcome("sent", f"file {path}")
 
     def close(self) -> None:
         pass
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    host: str
-    port: int
-    security: Literal["none", "starttls", "ssl"]
-    username: str | None
-    password: str | None
-    timeout: float
-
-    @classmethod
-    def from_url(cls, url: str, timeout: float = 30.0) -> SmtpConfig:
-        """smtp://[user:pass@]host[:port][?tls=starttls|none] or smtps://… (TLS from the start).
-
-        smtp:// uses STARTTLS on port 587 and plain SMTP otherwise, unless `tls=` says so.
-        """
-        parts = urlsplit(url)
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError("TRYGG_SMTP_URL must look like smtp://user:password@host:587")
-        query = parse_qs(parts.query)
-        if parts.scheme == "smtps":
-            security, port = "ssl", parts.port or 465
-        else:
-            port = parts.port or 25
-            security = query.get("tls", ["starttls" if port == 587 else "none"])[0]
-            if security not in ("none", "starttls"):
-                raise ValueError(f"tls={security!r}: use tls=starttls or tls=none (or smtps://)")
-        return cls(
-            host=parts.hostname,
-            port=port,
-            security=security,  # type: ignore[arg-type]
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-            timeout=float(query.get("timeout", [timeout])[0]),
-        )
 
 
 class SmtpTransport:
@@ -125,8 +116,11 @@ class SmtpTransport:
         return conn
 
     def send(self, message: EmailMessage, *, sender: str, recipient: str, filename: str) -> Outcome:
-        if not valid_address(recipient):
-            return Outcome("failed", f"invalid address {recipient!r}")
+        try:
+            address = parse_address(recipient)
+        except AddressError as exc:
+            return Outcome("failed", f"invalid address {recipient!r}: {exc}")
+        utf8 = needs_smtputf8(message, sender, address.wire)
         for fresh in (self._conn is None, True):
             try:
                 # Refused connections, TLS trouble and failed logins are the server's or the
@@ -135,8 +129,14 @@ class SmtpTransport:
             except (smtplib.SMTPException, OSError) as exc:
                 self.close()
                 return Outcome("retry", f"{type(exc).__name__}: {exc}")
+            if utf8 and not conn.has_extn("smtputf8"):
+                return Outcome(
+                    "failed",
+                    f"the address {recipient!r} (or the sender's) needs SMTPUTF8, "
+                    "which the server does not offer",
+                )
             try:
-                return self._transaction(conn, message, sender, recipient)
+                return self._transaction(conn, message, sender, address.wire, utf8)
             except smtplib.SMTPServerDisconnected as exc:
                 self.close()
                 if fresh:
@@ -150,18 +150,23 @@ class SmtpTransport:
                 return Outcome("retry", f"{type(exc).__name__}: {exc}")
         raise AssertionError("unreachable")
 
-    def _transaction(self, conn: smtplib.SMTP, message: EmailMessage, sender: str, recipient: str) -> Outcome:
+    def _transaction(
+        self, conn: smtplib.SMTP, message: EmailMessage, sender: str, recipient: str, utf8: bool
+    ) -> Outcome:
         # mail/rcpt/data by hand (not sendmail) to keep the server's final reply.
-        code, reply = conn.mail(sender)
-        if code != 250:
-            conn.rset()
-            return _by_code(code, reply)
-        code, reply = conn.rcpt(recipient)
-        if code not in (250, 251):
-            conn.rset()
-            return _by_code(code, reply)
-        # SMTP wants CRLF line ends: smtplib sends bytes as given, and servers refuse bare LFs.
-        code, reply = conn.data(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
+        code, reply = conn.mail(sender, ["SMTPUTF8"] if utf8 else [])
+        try:
+            if code != 250:
+                conn.rset()
+                return _by_code(code, reply)
+            code, reply = conn.rcpt(recipient)
+            if code not in (250, 251):
+                conn.rset()
+                return _by_code(code, reply)
+            # SMTP wants CRLF line ends: smtplib sends bytes as given, and servers refuse bare LFs.
+            code, reply = conn.data(wire_bytes(message, utf8=utf8, linesep="\r\n"))
+        finally:
+            conn.command_encoding = "ascii"  # `mail(…, ["SMTPUTF8"])` switched it for this mail only
         if code != 250:
             return _by_code(code, reply)
         return Outcome("sent", f"{code} {_text(reply)}")
@@ -188,8 +193,14 @@ def _quietly_close(conn: smtplib.SMTP) -> None:
         conn.close()
 
 
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 def transport_from_settings(settings: Settings) -> Transport:
     """SMTP when TRYGG_SMTP_URL is set, else `.eml` files in TRYGG_MAIL_DIR."""
-    if settings.smtp_url is not None:
-        return SmtpTransport(SmtpConfig.from_url(settings.smtp_url.get_secret_value(), settings.smtp_timeout))
-    return FileTransport(settings.mail_dir)
+    config = settings.smtp_config()
+    return SmtpTransport(config) if config is not None else FileTransport(settings.mail_dir)
