@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 from rich.console import Console
+from sqlalchemy.exc import OperationalError
 
 from tasks.commands import (
     activity,
@@ -19,7 +22,7 @@ from tasks.commands import (
     simulate,
     synthetic,
 )
-from tasks.commands.common import EXIT_INPUT
+from tasks.commands.common import EXIT_INPUT, database_unreachable
 from workflow.i18n import _, _l
 from workflow.settings import SettingError
 
@@ -73,6 +76,11 @@ def main() -> None:
             "[red]" + _("Settings error:") + f"[/] {exc}", highlight=False, soft_wrap=True
         )
         raise SystemExit(EXIT_INPUT) from None
+    except OperationalError as exc:  # the database went away after the command's first check
+        try:
+            database_unreachable(exc)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
 
 
 if __name__ == "__main__":

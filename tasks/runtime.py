@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflow.clock import Clock, FixedClock, SystemClock
+from workflow.clock import Clock, FixedClock, SystemClock, in_window
 from workflow.db import make_engine, session_factory, transaction
 from workflow.engine import heartbeat
 from workflow.engine.sweep import sweep
@@ -41,11 +41,12 @@ def forget_engine(*, close: bool = False) -> None:
 
 
 def parse_instant(value: str | datetime) -> datetime:
-    """An ISO instant; without an offset it is read in TRYGG_TIMEZONE."""
+    """An ISO instant within the years trygg accepts (ValueError otherwise, an empty string too);
+    without an offset it is read in TRYGG_TIMEZONE."""
     instant = datetime.fromisoformat(value) if isinstance(value, str) else value
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=ZoneInfo(get_settings().timezone))
-    return instant
+    return in_window(instant)
 
 
 def clock_at(now: str | datetime | None) -> Clock:
@@ -61,7 +62,7 @@ def beat(role: str) -> None:
 
 def run_sweep(now: str | datetime | None = None) -> dict[str, Any]:
     """Decide everything due at `now` and compose the mails."""
-    return sweep(sessions(), clock_at(now).now()).as_json()
+    return sweep(sessions(), clock_at(now).now(), ran_at=SystemClock().now()).as_json()
 
 
 def run_delivery(now: str | datetime | None = None, *, limit: int = 1000) -> dict[str, Any]:

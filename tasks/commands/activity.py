@@ -17,10 +17,13 @@ from tasks.commands.common import (
     actor,
     agreement_transaction,
     console,
+    day_option,
     engine,
     err,
+    period_of,
     print_json,
     require_schema,
+    warn_if_far,
 )
 from workflow import work
 from workflow.audit import UnitOfWork
@@ -36,13 +39,22 @@ IdArg = Annotated[str, typer.Argument(help=_l("the activity's id (see `trygg sta
 NoteOpt = Annotated[str | None, typer.Option("--note", help=_l("a note"))]
 
 
-def _act(agreement: str | None, key: str, as_json: bool, action: Callable[..., work.Acted]) -> None:
-    """Find the activity, act in one transaction (with its audit entry), report the result."""
+def _act(
+    agreement: str | None,
+    key: str,
+    as_json: bool,
+    action: Callable[..., work.Acted],
+    day: tuple[str, date] | None = None,
+) -> None:
+    """Find the activity, act in one transaction (with its audit entry), report the result.
+    `day`: the option that named a day, and the day, for a warning far outside the period."""
     eng = engine()
     require_schema(eng)
     try:
         with transaction(session_factory(eng)) as session:
             target = resolve_agreement(session, agreement)
+            if day is not None:
+                warn_if_far(day[0], day[1], (day[1], day[1]), period_of(target))
             activity: Activity = work.find_activity(session, target, key)
             acted = action(UnitOfWork(session, SystemClock(), actor()), activity)
     except (UnknownAgreement, work.UnknownActivity) as exc:
@@ -97,16 +109,13 @@ def extend(
     as_json: JsonFlag = False,
 ) -> None:
     """An approved extension."""
-    try:
-        new_deadline = date.fromisoformat(to)
-    except ValueError:
-        err.print(_("[red]--to: %(to)r is not a date YYYY-MM-DD[/]", to=to))
-        raise typer.Exit(EXIT_INPUT) from None
+    new_deadline = day_option(to, "--to")
     _act(
         agreement,
         key,
         as_json,
         lambda unit, a: work.extend(unit, a, new_deadline=new_deadline, reason=reason),
+        day=("--to", new_deadline),
     )
 
 
@@ -128,16 +137,13 @@ def trigger(
     agreement: AgreementOpt = None,
 ) -> None:
     """Record the event of an event-driven duty."""
+    given = None if on is None else day_option(on, "--on")
     with agreement_transaction(agreement) as (session, agr, sync):
-        if on is None:
+        if given is None:
             happened = sync.clock.now().astimezone(ZoneInfo(agr.timezone)).date()
         else:
-            try:
-                happened = date.fromisoformat(on)
-            except ValueError:
-                raise typer.BadParameter(
-                    _("invalid date %(value)r (write YYYY-MM-DD)", value=on), param_hint="--on"
-                ) from None
+            happened = given
+            warn_if_far("--on", happened, (happened, happened), period_of(agr))
         event = work.trigger(sync, agr, activity, happened, note)
         console.print(
             _(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +9,17 @@ import typer
 from babel.dates import format_date, format_datetime
 from rich.table import Table
 
-from tasks.commands.common import AgreementOpt, JsonFlag, agreement_transaction, console, print_json
+from tasks.commands.common import (
+    AgreementOpt,
+    JsonFlag,
+    agreement_transaction,
+    console,
+    day_option,
+    period_of,
+    print_json,
+    warn_if_far,
+    write_output,
+)
 from workflow.calendar.events import calendar_events
 from workflow.calendar.ics import to_ics
 from workflow.clock import SystemClock
@@ -28,15 +37,6 @@ KINDS = {
 }
 
 
-def _day(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            _("invalid date %(value)r (write YYYY-MM-DD)", value=value), param_hint=option
-        ) from None
-
-
 def calendar(
     start: Annotated[str, typer.Option("--from", help=_l("the first day, YYYY-MM-DD"))],
     end: Annotated[str, typer.Option("--to", help=_l("the last day, YYYY-MM-DD"))],
@@ -45,16 +45,17 @@ def calendar(
     as_json: JsonFlag = False,
 ) -> None:
     """Every dated event in a period: deadlines, follow-ups, meetings, review, evaluation."""
-    first, last = _day(start, "--from"), _day(end, "--to")
+    first, last = day_option(start, "--from"), day_option(end, "--to")
     if last < first:
         raise typer.BadParameter(
             _("--to (%(last)s) is before --from (%(first)s)", last=last, first=first), param_hint="--to"
         )
     with agreement_transaction(agreement) as (session, agr, _sync):
+        warn_if_far("--from/--to", f"{first}–{last}", (first, last), period_of(agr))
         events = calendar_events(session, agr, first, last)
         tz, name = agr.timezone, agr.title
     if ics is not None:
-        ics.write_bytes(to_ics(events, name=name, tz=tz, stamp=SystemClock().now()))
+        write_output(ics, to_ics(events, name=name, tz=tz, stamp=SystemClock().now()), "--ics")
     if as_json:
         print_json({"events": [e.as_json(tz) for e in events], "ics": str(ics) if ics else None})
         return

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from tasks.commands.common import console, engine
+from tasks.commands.common import console, database_unreachable, engine
 from workflow import migrate
 from workflow.i18n import _, _l
 from workflow.settings import get_settings
@@ -18,7 +19,10 @@ app = typer.Typer(help=_l("The database"), no_args_is_help=True)
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Create or upgrade the schema."""
     eng = engine()
-    migrate.upgrade(eng, revision)
+    try:
+        migrate.upgrade(eng, revision)
+    except (OperationalError, OSError) as exc:
+        database_unreachable(exc)
     url = get_settings().redacted()["database_url"]
     console.print(
         _("Database %(url)s is at schema %(revision)s.", url=url, revision=migrate.current_revision(eng)),
@@ -30,4 +34,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 def db_current() -> None:
     """Show the schema revision."""
     eng = engine()
-    console.print(f"{migrate.current_revision(eng) or '-'} (head {migrate.head_revision()})")
+    try:
+        current = migrate.current_revision(eng)
+    except (DBAPIError, OSError) as exc:
+        database_unreachable(exc)
+    console.print(f"{current or '-'} (head {migrate.head_revision()})")

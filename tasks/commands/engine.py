@@ -9,19 +9,21 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import Engine, func, select
 
 from tasks import runtime
 from tasks.commands.common import (
-    EXIT_INPUT,
     EXIT_STATE,
     JsonFlag,
     console,
     engine,
     err,
+    instant_option,
     print_json,
     require_schema,
+    warn_if_far,
 )
+from workflow.agreement.models import Agreement
 from workflow.clock import SystemClock
 from workflow.db import session_factory
 from workflow.engine.sweep import sweep_in
@@ -113,12 +115,10 @@ def sweep(
     as_json: JsonFlag = False,
 ) -> None:
     """One sweep and delivery, in this process."""
-    try:
-        instant = runtime.parse_instant(now) if now else SystemClock().now()
-    except ValueError as exc:
-        err.print(f"[red]--now: {exc}[/]")
-        raise typer.Exit(EXIT_INPUT) from None
-    require_schema(engine())
+    instant = SystemClock().now() if now is None else instant_option(now, "--now", get_settings().timezone)
+    eng = engine()
+    require_schema(eng)
+    _warn_if_far_from_every_period(eng, instant)
     if dry_run:
         data = _dry_run(instant)
     else:
@@ -134,12 +134,22 @@ def sweep(
     _show_sweep(data)
 
 
+def _warn_if_far_from_every_period(eng: Engine, instant: datetime) -> None:
+    """--now far from every loaded agreement's period is allowed (a drill) but likely a typo."""
+    with session_factory(eng)() as session:
+        start, end = session.execute(
+            select(func.min(Agreement.period_start), func.max(Agreement.period_end))
+        ).one()
+    if start is not None:
+        warn_if_far("--now", instant.isoformat(), (instant.date(), instant.date()), (start, end))
+
+
 def _dry_run(instant: datetime) -> dict[str, Any]:
     """The sweep as it would be, rendered, then rolled back: nothing written, nothing sent."""
     settings = get_settings()
     sessions = session_factory(engine())
     with sessions() as session:
-        report = sweep_in(session, instant)
+        report = sweep_in(session, instant, ran_at=SystemClock().now())
         mails = []
         for mail_id in session.scalars(select(Mail.id).where(claimable(instant)).order_by(Mail.id)):
             letter = prepare(session, mail_id, instant, settings.mail_from)

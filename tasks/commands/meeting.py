@@ -12,7 +12,16 @@ from babel.dates import format_datetime
 from rich.table import Table
 from sqlalchemy import select
 
-from tasks.commands.common import AgreementOpt, JsonFlag, agreement_transaction, console, print_json
+from tasks.commands.common import (
+    AgreementOpt,
+    JsonFlag,
+    agreement_transaction,
+    console,
+    instant_option,
+    period_of,
+    print_json,
+    warn_if_far,
+)
 from workflow.i18n import _, _l, _pl, current_language
 from workflow.meetings import actions
 from workflow.meetings.agenda import agenda
@@ -31,15 +40,13 @@ STATUSES = {
 }
 
 
-def _when(value: str, tz: str, option: str) -> datetime:
-    """ÅÅÅÅ-MM-DDTHH:MM in the agreement's zone, or with an explicit offset."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            _("invalid time %(value)r (write YYYY-MM-DDTHH:MM)", value=value), param_hint=option
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
+def _when(value: str, agr, option: str) -> datetime:
+    """YYYY-MM-DDTHH:MM in the agreement's zone, or with an explicit offset; within the years
+    trygg accepts, with a warning far outside the agreement's period."""
+    begins = instant_option(value, option, agr.timezone)
+    day = begins.astimezone(ZoneInfo(agr.timezone)).date()
+    warn_if_far(option, value, (day, day), period_of(agr))
+    return begins
 
 
 def _describe(session, agr, m: Meeting) -> dict:
@@ -161,7 +168,7 @@ def add(
 ) -> None:
     """An ad hoc council meeting."""
     with agreement_transaction(agreement) as (session, agr, sync):
-        begins = _when(start, agr.timezone, "--start")
+        begins = _when(start, agr, "--start")
         council = [
             p
             for p in agr.people
@@ -256,7 +263,7 @@ def reschedule(
     """Move a meeting (the invited get an update)."""
     with agreement_transaction(agreement) as (session, agr, sync):
         m = actions.find_meeting(session, agr, meeting)
-        begins = _when(start, agr.timezone, "--start")
+        begins = _when(start, agr, "--start")
         actions.reschedule(
             session, sync, m, begins, begins + timedelta(minutes=minutes) if minutes else None, location
         )

@@ -20,6 +20,7 @@ from tasks.commands.common import (
     print_json,
     report_problems,
     require_schema,
+    year_option,
 )
 from workflow.clock import SystemClock
 from workflow.db import session_factory
@@ -52,6 +53,7 @@ def plan_import(
     as_json: JsonFlag = False,
 ) -> None:
     """Import the year's revised action plan."""
+    year_option(year)
     eng = engine()
     require_schema(eng)
     clock = SystemClock()

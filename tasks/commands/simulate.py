@@ -11,21 +11,25 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tasks.commands.common import EXIT_INPUT, FileArg, console, err, print_json, report_problems
+from tasks.commands.common import (
+    EXIT_INPUT,
+    FileArg,
+    console,
+    day_option,
+    err,
+    output_failed,
+    print_json,
+    report_problems,
+)
 from workflow.i18n import _, _l
 from workflow.resources import find_agreement_file
 from workflow.simulation.behaviour import Behaviour
 from workflow.simulation.run import Simulation, simulate
 from workflow.source import InputError
 
-
-def _day(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            _("invalid date %(value)r (write YYYY-MM-DD)", value=value), param_hint=option
-        ) from None
+# A day of simulation takes a sweep and a delivery: 1970–2200 would run for hours, and an
+# agreement past its period sends nothing anyway.
+MAX_DAYS = 3653
 
 
 def simulate_command(
@@ -85,11 +89,20 @@ def simulate_command(
 
 
 def _days(start: str, end: str) -> tuple[date, date]:
-    """The first and last day of --from and --to, in order."""
-    first, last = _day(start, "--from"), _day(end, "--to")
+    """The first and last day of --from and --to: in the window, in order, at most MAX_DAYS apart."""
+    first, last = day_option(start, "--from"), day_option(end, "--to")
     if last < first:
         raise typer.BadParameter(
             _("--to (%(last)s) is before --from (%(first)s)", last=last, first=first), param_hint="--to"
+        )
+    if (last - first).days >= MAX_DAYS:
+        raise typer.BadParameter(
+            _(
+                "at most %(max)s days (10 years) in one simulation, not %(days)s",
+                max=MAX_DAYS,
+                days=(last - first).days + 1,
+            ),
+            param_hint="--from/--to",
         )
     return first, last
 
@@ -121,6 +134,8 @@ def _simulate_with_progress(
         except InputError as exc:
             report_problems(exc, as_json)
             raise typer.Exit(EXIT_INPUT) from None
+        except OSError as exc:  # --out a file, a folder not writable, a full disk
+            output_failed(exc, out, "--out")
 
 
 def _kinds_by_month(timeline: list[dict[str, Any]]) -> dict[str, Counter]:

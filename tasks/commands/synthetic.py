@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from tasks.commands.common import EXIT_INPUT, console, err
+from tasks.commands.common import console, day_option
 from workflow.i18n import _, _l
 from workflow.synthetic import write_synthetic
 
@@ -24,11 +23,7 @@ def synthetic(
     seed: Annotated[int, typer.Option("--seed", help=_l("the same seed gives the same file"))] = 1,
 ) -> None:
     """Write a synthetic agreement file."""
-    try:
-        day = date.fromisoformat(around)
-    except ValueError:
-        err.print(_("[red]--around: %(around)r is not a date[/]", around=around))
-        raise typer.Exit(EXIT_INPUT) from None
+    day = day_option(around, "--around")
     write_synthetic(file, activities=activities, people=people, around=day, spread_days=spread, seed=seed)
     console.print(
         _(

@@ -18,7 +18,7 @@ from pydantic import (
 
 from workflow.addresses import AddressError, parse_address
 from workflow.agreement.models import Body, OrganisationKind, Role
-from workflow.clock import known_zone
+from workflow.clock import EARLIEST_DAY, FIRST_YEAR, LAST_YEAR, LATEST_DAY, known_zone
 from workflow.i18n import _l
 from workflow.plan_language.timing import SchoolTerms, YearlySpan
 from workflow.source import MAX_CELL_CHARS, control_character
@@ -91,6 +91,21 @@ class Signed(Strict):
 class Period(Strict):
     start: date
     end: date
+
+    @field_validator("start", "end")
+    @classmethod
+    def _within_window(cls, value: date) -> date:
+        # Far past the last year, date arithmetic on the period overflows; no agreement runs so long.
+        if not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise ValueError(
+                _l(
+                    "%(day)s is outside the years %(first)s–%(last)s",
+                    day=value,
+                    first=FIRST_YEAR,
+                    last=LAST_YEAR,
+                )
+            )
+        return value
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Period:

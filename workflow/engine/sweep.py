@@ -3,7 +3,9 @@
 Delivery follows.
 
 The scheduler's tick, the Celery task, `trygg run` and `trygg sweep --now` all run this; what
-is due comes from the database alone, so a sweep after downtime catches up once.
+is due comes from the database alone, so a sweep after downtime catches up once. An instant
+outside the years trygg accepts is refused (ValueError): a sweep in year 9999 would park every
+next action there.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflow.clock import in_window
 from workflow.db import transaction
 from workflow.meetings.sweep import meeting_items
 from workflow.outbox.batch import BatchResult, DueItems, run_batch
@@ -55,13 +58,16 @@ class SweepReport:
         self.errors += done.errors
 
 
-def sweep(sessions: sessionmaker[Session], now: datetime, *, batch: int = BATCH) -> SweepReport:
-    """Decide due items in batches (each its own transaction), then compose; commits as it goes."""
-    report = SweepReport(now)
+def sweep(
+    sessions: sessionmaker[Session], now: datetime, *, batch: int = BATCH, ran_at: datetime | None = None
+) -> SweepReport:
+    """Decide due items in batches (each its own transaction), then compose; commits as it goes.
+    `ran_at`: the real time when `now` is another instant (`trygg sweep --now`)."""
+    report = SweepReport(in_window(now))
     for items in due_items():
         while True:
             with transaction(sessions) as session:
-                done = run_batch(session, items, now, limit=batch)
+                done = run_batch(session, items, now, limit=batch, ran_at=ran_at)
             report.add(items.subject_type, done)
             if done.items < batch:
                 break
@@ -76,12 +82,14 @@ def sweep(sessions: sessionmaker[Session], now: datetime, *, batch: int = BATCH)
     return report
 
 
-def sweep_in(session: Session, now: datetime, *, batch: int = BATCH) -> SweepReport:
+def sweep_in(
+    session: Session, now: datetime, *, batch: int = BATCH, ran_at: datetime | None = None
+) -> SweepReport:
     """The same sweep inside the caller's transaction: `--dry-run` rolls it back afterwards."""
-    report = SweepReport(now)
+    report = SweepReport(in_window(now))
     for items in due_items():
         while True:
-            done = run_batch(session, items, now, limit=batch)
+            done = run_batch(session, items, now, limit=batch, ran_at=ran_at)
             report.add(items.subject_type, done)
             if done.items < batch:
                 break

@@ -2,8 +2,9 @@
 
 Only due rows are read (an index range on next_action_at); on PostgreSQL they are locked with
 SKIP LOCKED, so two sweeps racing split the rows instead of both deciding them. Each row is
-decided on its own: a row whose deciding fails is logged and looked at again an hour later, it
-does not roll back the batch for everyone. The notices of the whole batch go in with one
+decided on its own: a row whose deciding fails is logged and looked at again an hour after the
+sweep really ran (not after the instant it decided at, which `trygg sweep --now` may set far
+ahead), it does not roll back the batch for everyone. The notices of the whole batch go in with one
 statement per 500, keys already there skipped.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from workflow.clock import LAST_YEAR
 from workflow.outbox.notices import Decision, NoticeDraft, add_notices, notice_row
 
 log = logging.getLogger(__name__)
@@ -50,9 +52,13 @@ class DueItems:
     payloads: Callable[[Any, Decided, datetime], Callable[[Any, NoticeDraft], dict[str, Any]]]
 
 
-def run_batch(session: Session, items: DueItems, now: datetime, *, limit: int = 200) -> BatchResult:
-    """Decide up to `limit` due items in the caller's transaction; their notices are made."""
+def run_batch(
+    session: Session, items: DueItems, now: datetime, *, limit: int = 200, ran_at: datetime | None = None
+) -> BatchResult:
+    """Decide up to `limit` due items at `now` in the caller's transaction; their notices are made.
+    `ran_at` is when the sweep really runs (the clock's time when `now` is simulated)."""
     model = items.model
+    retry_at = (ran_at or now) + RETRY_BROKEN_ROW
     query = (
         items.due(now)
         .order_by(model.next_action_at, model.id)
@@ -68,11 +74,11 @@ def run_batch(session: Session, items: DueItems, now: datetime, *, limit: int = 
     for row in rows:
         try:
             decision = items.decide(state, row, now)
-            row.next_action_at = decision.next_action_at
+            row.next_action_at = _bounded(decision.next_action_at)
             if decision.notices:
                 decided.append((row, decision))
         except Exception as exc:  # one broken row must not stop the others
-            _broken(result, items, row, exc, now)
+            _broken(result, items, row, exc, retry_at)
     payload_of = items.payloads(state, decided, now)
     notices: list[dict[str, Any]] = []
     for row, decision in decided:
@@ -89,14 +95,23 @@ def run_batch(session: Session, items: DueItems, now: datetime, *, limit: int = 
                 for draft in decision.notices
             ]
         except Exception as exc:  # one broken row must not stop the others
-            _broken(result, items, row, exc, now)
+            _broken(result, items, row, exc, retry_at)
     for start in range(0, len(notices), _INSERT_CHUNK):
         result.notices += add_notices(session, notices[start : start + _INSERT_CHUNK])
     session.flush()
     return result
 
 
-def _broken(result: BatchResult, items: DueItems, row: Any, exc: Exception, now: datetime) -> None:
+def _bounded(next_action_at: datetime | None) -> datetime | None:
+    """A next action past the years trygg accepts is a bug in a rule, not a plan: the row counts as
+    broken (and is retried) rather than parked where no sweep will ever reach it."""
+    # A year of slack: reminders and escalations run on a little past a period's last day.
+    if next_action_at is not None and next_action_at.year > LAST_YEAR + 1:
+        raise ValueError(f"next action {next_action_at.isoformat()} is past {LAST_YEAR + 1}")
+    return next_action_at
+
+
+def _broken(result: BatchResult, items: DueItems, row: Any, exc: Exception, retry_at: datetime) -> None:
     log.exception("deciding %s %s failed", items.subject_type, row.key)
     result.errors.append(f"{row.key}: {exc}")
-    row.next_action_at = now + RETRY_BROKEN_ROW
+    row.next_action_at = retry_at
