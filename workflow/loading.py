@@ -3,9 +3,16 @@
 The agreement's own rows, then its plan, then its first cycle, then the refresh of every next
 action that may have moved, and the notices of people the file no longer names are made moot.
 Each step returns what it changed; none calls back up.
+
+Loads of one agreement take turns: on PostgreSQL a transaction-level advisory lock on the
+agreement's id (as the file names it, so a first load is covered too) makes a second load wait
+and then apply on top of the first, never a mix of both. On SQLite, BEGIN IMMEDIATE already
+lets one writer in at a time.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,8 +33,21 @@ from workflow.reminders import sweep as reminders_sweep
 from workflow.source import InputError
 
 
+def lock_key(agreement_key: str) -> int:
+    """A stable signed 64-bit number for an agreement's id (the same in every process)."""
+    digest = hashlib.blake2b(f"trygg.load:{agreement_key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def lock_agreement(session: Session, agreement_key: str) -> None:
+    """Wait until no other transaction loads this agreement; held until this one ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(lock_key(agreement_key))))
+
+
 def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: str) -> LoadResult:
     """Write a validated agreement in the caller's transaction. The same file twice changes nothing."""
+    lock_agreement(session, af.spec.id)
     written = write_agreement(session, af, clock=clock, actor=actor)
     agreement, unit = written.agreement, written.unit
     touched = load_plan(session, unit, agreement, plan_from_agreement(af), written.organisations)
@@ -58,6 +78,7 @@ def import_plan(
     if plan_import.problems:
         raise InputError(plan_import.problems)
     agreement = plan_import.agreement
+    lock_agreement(session, agreement.key)
     active = session.scalar(
         select(func.count())
         .select_from(Activity)

@@ -25,7 +25,7 @@ from tasks.commands.common import (
 from workflow.clock import SystemClock
 from workflow.db import session_factory
 from workflow.i18n import _, _l
-from workflow.loading import import_plan
+from workflow.loading import import_plan, lock_agreement
 from workflow.plan.importing import default_year, read_plan_import
 from workflow.source import InputError
 from workflow.status import UnknownAgreement, resolve_agreement
@@ -61,6 +61,9 @@ def plan_import(
     with session_factory(eng)() as session:
         try:
             target = resolve_agreement(session, agreement)
+            lock_agreement(
+                session, target.key
+            )  # the check below reads the plan another import may be writing
             agreement_key = target.key
             chosen_year = year if year is not None else default_year(target, clock)
             checked = read_plan_import(session, target, file, chosen_year)
