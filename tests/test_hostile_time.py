@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from tests.conftest import HARNOSAND, run_trygg, trygg_in_process
 from workflow import models
-from workflow.db import make_engine, session_factory
+from workflow.db import make_engine
 from workflow.engine import sweep as engine_sweep
 from workflow.outbox.batch import RETRY_BROKEN_ROW
 from workflow.outbox.notices import Decision
