@@ -61,9 +61,9 @@ def plan_import(
     with session_factory(eng)() as session:
         try:
             target = resolve_agreement(session, agreement)
-            lock_agreement(
-                session, target.key
-            )  # the check below reads the plan another import may be writing
+            # The check below reads the plan that another load may be writing: wait for it.
+            lock_agreement(session, target.key)
+            session.refresh(target)
             agreement_key = target.key
             chosen_year = year if year is not None else default_year(target, clock)
             checked = read_plan_import(session, target, file, chosen_year)
