@@ -6,7 +6,7 @@ import sqlite3
 import threading
 from contextlib import closing
 
-from tests.conftest import HARNOSAND, run_trygg, trygg_in_process
+from tests.conftest import HARNOSAND, spawn_trygg, trygg
 from workflow import migrate
 
 
@@ -17,8 +17,8 @@ def _count(conn: sqlite3.Connection, table: str) -> int:
 def test_a_backup_taken_while_another_connection_writes_is_whole_and_consistent(tmp_path):
     database = tmp_path / "trygg.db"
     env = {"TRYGG_DATABASE_URL": f"sqlite:///{database}"}
-    assert trygg_in_process("db", "upgrade", env=env).returncode == 0
-    assert trygg_in_process("load", str(HARNOSAND), env=env).returncode == 0
+    assert trygg("db", "upgrade", env=env).returncode == 0
+    assert trygg("load", str(HARNOSAND), env=env).returncode == 0
     stop, written = threading.Event(), []
 
     def write() -> None:  # as `trygg run` does: short write transactions, one after another
@@ -40,7 +40,7 @@ def test_a_backup_taken_while_another_connection_writes_is_whole_and_consistent(
         while len(written) < 20:  # the backup starts while the writer is busy
             assert writer.is_alive(), "the writer failed"
             stop.wait(0.01)
-        result = run_trygg("db", "backup", str(tmp_path / "copy.db"), env=env)
+        result = spawn_trygg("db", "backup", str(tmp_path / "copy.db"), env=env)
     finally:
         stop.set()
         writer.join(timeout=60)
@@ -63,27 +63,27 @@ def test_a_backup_taken_while_another_connection_writes_is_whole_and_consistent(
 
 def test_an_existing_file_is_not_overwritten(tmp_path):
     env = {"TRYGG_DATABASE_URL": f"sqlite:///{tmp_path / 'trygg.db'}"}
-    assert trygg_in_process("db", "upgrade", env=env).returncode == 0
+    assert trygg("db", "upgrade", env=env).returncode == 0
     (tmp_path / "copy.db").write_text("yesterday's backup")
-    result = trygg_in_process("db", "backup", str(tmp_path / "copy.db"), env=env)
+    result = trygg("db", "backup", str(tmp_path / "copy.db"), env=env)
     assert result.returncode == 2 and "copy.db" in result.stderr
     assert (tmp_path / "copy.db").read_text() == "yesterday's backup"
 
 
 def test_postgresql_is_refused_with_pg_dump_named(tmp_path):
     env = {"TRYGG_DATABASE_URL": "postgresql+psycopg://trygg:Hemligt42@127.0.0.1:1/trygg"}
-    result = trygg_in_process("db", "backup", str(tmp_path / "copy.db"), env=env)
+    result = trygg("db", "backup", str(tmp_path / "copy.db"), env=env)
     assert result.returncode == 2
     assert "pg_dump" in result.stderr and "Hemligt42" not in result.stderr
     assert not (tmp_path / "copy.db").exists()
 
 
 def test_a_missing_database_or_folder_is_a_clear_error(tmp_path):
-    missing = trygg_in_process(
+    missing = trygg(
         "db", "backup", str(tmp_path / "c.db"), env={"TRYGG_DATABASE_URL": f"sqlite:///{tmp_path / 'no.db'}"}
     )
     assert missing.returncode == 3 and not (tmp_path / "no.db").exists()
     env = {"TRYGG_DATABASE_URL": f"sqlite:///{tmp_path / 'trygg.db'}"}
-    assert trygg_in_process("db", "upgrade", env=env).returncode == 0
-    nowhere = trygg_in_process("db", "backup", str(tmp_path / "no-such-folder" / "c.db"), env=env)
+    assert trygg("db", "upgrade", env=env).returncode == 0
+    nowhere = trygg("db", "backup", str(tmp_path / "no-such-folder" / "c.db"), env=env)
     assert nowhere.returncode == 2 and "no-such-folder/c.db" in nowhere.stderr.replace("\n", "")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from tests.conftest import HARNOSAND, ROOT, run_trygg
+from tests.conftest import HARNOSAND, ROOT, trygg
 from workflow.audit import AuditEntry
 from workflow.db import make_engine, session_factory
 from workflow.loading import lock_key
@@ -120,8 +120,8 @@ def title_changes(url: str) -> list[tuple[str, str, str]]:
 def test_two_edits_loaded_at_once_end_as_one_applied_on_top_of_the_other(postgres_url, tmp_path):
     agreement_id = f"samtidig-{uuid.uuid4().hex[:8]}"
     env = {"TRYGG_DATABASE_URL": postgres_url}
-    assert run_trygg("db", "upgrade", env=env).returncode == 0
-    first = run_trygg("load", str(agreement_file(tmp_path, agreement_id, None)), env=env)
+    assert trygg("db", "upgrade", env=env).returncode == 0
+    first = trygg("load", str(agreement_file(tmp_path, agreement_id, None)), env=env)
     assert first.returncode == 0, first.stderr
 
     edits = [agreement_file(tmp_path, agreement_id, edit) for edit in ("Version-A", "Version-B")]
@@ -140,7 +140,7 @@ def test_two_edits_loaded_at_once_end_as_one_applied_on_top_of_the_other(postgre
 
 def test_the_same_first_load_twice_at_once_creates_it_once_without_an_error(postgres_url, tmp_path):
     agreement_id = f"samtidig-{uuid.uuid4().hex[:8]}"
-    assert run_trygg("db", "upgrade", env={"TRYGG_DATABASE_URL": postgres_url}).returncode == 0
+    assert trygg("db", "upgrade", env={"TRYGG_DATABASE_URL": postgres_url}).returncode == 0
     file = agreement_file(tmp_path, agreement_id, None)
 
     results = load_at_once(postgres_url, agreement_id, [file, file])

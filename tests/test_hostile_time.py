@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import HARNOSAND, run_trygg, trygg_in_process
+from tests.conftest import HARNOSAND, spawn_trygg, trygg
 from workflow import models
 from workflow.db import make_engine
 from workflow.engine import sweep as engine_sweep
@@ -30,8 +30,8 @@ def env(db_url, tmp_path) -> dict[str, str]:
         "TRYGG_LANGUAGE": "sv",
         "COLUMNS": "200",
     }
-    assert trygg_in_process("db", "upgrade", env=env).returncode == 0
-    loaded = trygg_in_process("load", str(HARNOSAND), env=env)
+    assert trygg("db", "upgrade", env=env).returncode == 0
+    loaded = trygg("load", str(HARNOSAND), env=env)
     assert loaded.returncode == 0, loaded.stderr
     return env
 
@@ -56,7 +56,7 @@ def sent(env) -> list[str]:
 
 def test_a_sweep_in_year_9999_is_refused_and_changes_nothing(env):
     before = snapshot(env["TRYGG_DATABASE_URL"])
-    result = run_trygg("sweep", "--now", "9999-12-31T23:59:59+01:00", env=env)
+    result = spawn_trygg("sweep", "--now", "9999-12-31T23:59:59+01:00", env=env)
     assert result.returncode == 2, result.stderr
     assert "--now" in result.stderr and "1970–2200" in result.stderr
     assert "Traceback" not in result.stderr
@@ -67,7 +67,7 @@ def test_a_sweep_in_year_9999_is_refused_and_changes_nothing(env):
 @pytest.mark.parametrize("value", ["", "   ", "i morgon"])
 def test_an_empty_or_unreadable_now_is_refused_not_taken_as_now(env, value):
     before = snapshot(env["TRYGG_DATABASE_URL"])
-    result = trygg_in_process("sweep", "--now", value, env=env)
+    result = trygg("sweep", "--now", value, env=env)
     assert result.returncode == 2
     assert "--now" in result.stderr
     assert snapshot(env["TRYGG_DATABASE_URL"]) == before
@@ -96,7 +96,7 @@ OUT_OF_RANGE = [
 def test_a_date_outside_the_window_is_refused_with_exit_2_and_changes_nothing(env, args, tmp_path):
     before = snapshot(env["TRYGG_DATABASE_URL"])
     args = tuple(str(tmp_path / "sim") if a == "sim" else a for a in args)
-    result = trygg_in_process(*args, env=env)  # an exception would be raised here, not swallowed
+    result = trygg(*args, env=env)  # an exception would be raised here, not swallowed
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Invalid value" in result.stderr
     assert snapshot(env["TRYGG_DATABASE_URL"]) == before
@@ -104,10 +104,10 @@ def test_a_date_outside_the_window_is_refused_with_exit_2_and_changes_nothing(en
 
 
 def test_a_day_far_outside_the_period_is_allowed_with_a_warning(env):
-    result = trygg_in_process("calendar", "--from", "2150-01-01", "--to", "2150-01-31", env=env)
+    result = trygg("calendar", "--from", "2150-01-01", "--to", "2150-01-31", env=env)
     assert result.returncode == 0, result.stderr
     assert "varning" in result.stderr and "2012-01-01 – 2013-12-31" in result.stderr
-    quiet = trygg_in_process("calendar", "--from", "2012-01-01", "--to", "2012-01-31", env=env)
+    quiet = trygg("calendar", "--from", "2012-01-01", "--to", "2012-01-31", env=env)
     assert quiet.returncode == 0 and "varning" not in quiet.stderr
 
 
@@ -117,7 +117,7 @@ def test_an_agreement_ending_after_2200_is_a_located_error(tmp_path):
     line = next(n for n, s in enumerate(lines, start=1) if s.strip() == "end: 2013-12-31")
     file = tmp_path / "long.yaml"
     file.write_text(text.replace("  end: 2013-12-31", "  end: 2201-01-01", 1), encoding="utf-8")
-    result = run_trygg("check", str(file))
+    result = spawn_trygg("check", str(file))
     assert result.returncode == 2, result.stderr
     assert f"{file}:{line}:3: period.end:" in result.stderr and "1970–2200" in result.stderr
     assert "Traceback" not in result.stderr
@@ -171,7 +171,7 @@ def test_the_sweep_itself_refuses_an_instant_outside_the_window(loaded):
 def test_a_database_that_cannot_be_reached_exits_3_without_a_traceback_or_the_password(tmp_path):
     env = {"TRYGG_DATABASE_URL": "postgresql+psycopg://trygg:Hemligt42@127.0.0.1:1/trygg"}
     for args in (("status",), ("load", str(HARNOSAND)), ("sweep",), ("db", "current"), ("db", "upgrade")):
-        result = run_trygg(*args, env=env)
+        result = spawn_trygg(*args, env=env)
         assert result.returncode == 3, (args, result.stderr)
         assert "Traceback" not in result.stderr and "Hemligt42" not in result.stdout + result.stderr
         assert "127.0.0.1" in result.stderr
@@ -182,12 +182,12 @@ def test_a_file_that_is_not_a_database_exits_3(tmp_path):
     garbage.write_bytes(b"not a database, only words" * 100)
     env = {"TRYGG_DATABASE_URL": f"sqlite:///{garbage}"}
     for args in (("status",), ("db", "current")):
-        result = trygg_in_process(*args, env=env)
+        result = trygg(*args, env=env)
         assert result.returncode == 3 and "not a database" in result.stderr
 
 
 def test_a_database_without_the_schema_exits_3(tmp_path):
-    result = trygg_in_process("status", env={"TRYGG_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"})
+    result = trygg("status", env={"TRYGG_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"})
     assert result.returncode == 3 and "trygg db upgrade" in result.stderr
 
 
@@ -206,14 +206,14 @@ def test_output_to_a_directory_is_a_clear_error_naming_the_path(env, tmp_path):
         ("simulate", str(HARNOSAND), "--from", "2012-01-01", "--to", "2012-01-02", "--out", str(file)),
     ]
     for args in cases:
-        result = trygg_in_process(*args, env=env)
+        result = trygg(*args, env=env)
         assert result.returncode == 2, (args, result.stderr)
         assert args[-1] in result.stderr.replace("\n", ""), result.stderr
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full (a device that is always full)")
 def test_a_full_disk_is_a_clear_error_not_a_traceback(env):
-    result = run_trygg("report", "--year", "2012", "--out", "/dev/full", env=env)
+    result = spawn_trygg("report", "--year", "2012", "--out", "/dev/full", env=env)
     assert result.returncode == 1
     assert "/dev/full" in result.stderr and "Traceback" not in result.stderr
 
