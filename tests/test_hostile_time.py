@@ -168,6 +168,7 @@ def test_the_sweep_itself_refuses_an_instant_outside_the_window(loaded):
 # --- a database that is not ready ------------------------------------------------------------
 
 
+@pytest.mark.slow  # waits for the connection to be refused
 def test_a_database_that_cannot_be_reached_exits_3_without_a_traceback_or_the_password(tmp_path):
     env = {"TRYGG_DATABASE_URL": "postgresql+psycopg://trygg:Hemligt42@127.0.0.1:1/trygg"}
     for args in (("status",), ("load", str(HARNOSAND)), ("sweep",), ("db", "current"), ("db", "upgrade")):

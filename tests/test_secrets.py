@@ -52,6 +52,7 @@ def smtp_url(port: int, query: str = "") -> str:
     return f"smtp://trygg:{SMTP_SECRET}@127.0.0.1:{port}{query}"
 
 
+@pytest.mark.slow  # runs trygg in child processes
 @pytest.mark.parametrize(
     ("command", "smtp", "exit_code", "named"),
     [
@@ -83,6 +84,7 @@ def test_parsing_errors_never_carry_the_value():
     assert_no_secret(repr(config))
 
 
+@pytest.mark.slow  # runs trygg in child processes
 def test_failing_commands_on_a_broken_database_never_show_its_password(tmp_path):
     env = {
         "TRYGG_SMTP_URL": smtp_url(free_port(), "?tls=none"),
@@ -98,6 +100,7 @@ def test_failing_commands_on_a_broken_database_never_show_its_password(tmp_path)
             assert_no_secret(result.stdout, result.stderr)
 
 
+@pytest.mark.slow  # runs trygg in child processes
 def test_mail_that_cannot_reach_the_server_never_shows_the_password(tmp_path):
     env = {
         "TRYGG_DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
