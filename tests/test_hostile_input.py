@@ -683,3 +683,73 @@ def test_a_tag_ruamel_cannot_construct_is_a_located_error(tmp_path):
         read_yaml(path)
     (problem,) = refused.value.problems
     assert problem.line == 2 and "float" in str(problem.message)
+
+
+# --- times and outputs (the same table: one module measures every hostile input of issue 13) ---
+
+TIME_CASES = [
+    ("`--now` in year 9999", ("sweep", "--now", "9999-12-31T23:59:59+01:00"), 2, "outside the years 1970–2200"),
+    ("an empty `--now`", ("sweep", "--now", ""), 2, "refused: empty"),
+    ("a report of year 9999", ("report", "--year", "9999"), 2, "outside the years 1970–2200"),
+    ("a calendar from year 1", ("calendar", "--from", "0001-01-01", "--to", "2012-12-31"), 2, "refused"),
+    ("an extension to year 9999", ("activity", "extend", "ung-kontaktuppgifter", "--to", "9999-12-31", "--reason", "x"), 2, "refused"),
+    ("an event on 1 January of year 1", ("activity", "trigger", "tra-planer", "--on", "0001-01-01", "--note", "x"), 2, "refused"),
+]  # fmt: skip
+
+
+@pytest.mark.slow  # a child process, measured (peak memory of that process alone)
+@pytest.mark.parametrize(("case", "args", "exit_code", "outcome"), TIME_CASES, ids=[c[0] for c in TIME_CASES])
+def test_a_time_outside_the_window_is_refused_and_changes_nothing(
+    db, tmp_path, case, args, exit_code, outcome
+):
+    before = dump(db)
+    result = measure(*args, env={"TRYGG_DATABASE_URL": db, "TRYGG_MAIL_DIR": str(tmp_path / "mail")})
+    assert result.returncode == exit_code, result.stderr
+    assert "Traceback" not in result.stderr
+    assert dump(db) == before
+    assert not (tmp_path / "mail").exists() or not any((tmp_path / "mail").iterdir())
+    record(case, "trygg " + " ".join(a or '""' for a in args), result, f"exit {exit_code}, {outcome}", True)
+
+
+@pytest.mark.slow  # a child process, measured (peak memory of that process alone)
+def test_an_agreement_ending_after_2200_is_refused_with_its_place(db, tmp_path):
+    path = tmp_path / "long.yaml"
+    path.write_text(HARNOSAND.read_text(encoding="utf-8").replace("end: 2013-12-31", "end: 2201-01-01", 1))
+    before = dump(db)
+    result = measure("load", str(path), env={"TRYGG_DATABASE_URL": db})
+    assert result.returncode == 2, result.stderr
+    assert "period.end" in result.stderr and "Traceback" not in result.stderr
+    assert dump(db) == before
+    record("period ending 2201", "trygg load long.yaml", result, "exit 2, located at period.end", True)
+
+
+@pytest.mark.slow  # a child process, measured (peak memory of that process alone)
+def test_an_output_that_cannot_be_written_is_a_clear_error(db, tmp_path):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    before = dump(db)
+    result = measure("report", "--year", "2012", "--out", str(folder), env={"TRYGG_DATABASE_URL": db})
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert dump(db) == before
+    record(
+        "`--out` a directory", "trygg report --year 2012 --out folder", result, "exit 2, names the path", True
+    )
+    full = measure("report", "--year", "2012", "--out", "/dev/full", env={"TRYGG_DATABASE_URL": db})
+    assert full.returncode == 1 and "Traceback" not in full.stderr, full.stderr
+    record(
+        "a full disk",
+        "trygg report --year 2012 --out /dev/full",
+        full,
+        "exit 1, no space left on device",
+        True,
+    )
+
+
+@pytest.mark.slow  # a child process, measured (peak memory of that process alone)
+def test_a_database_that_is_not_ready_exits_3(tmp_path):
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = measure("sweep", env={"TRYGG_DATABASE_URL": empty, "TRYGG_MAIL_DIR": str(tmp_path / "mail")})
+    assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr
+    record(
+        "a database without its schema", "trygg sweep", result, "exit 3, says to run trygg db upgrade", True
+    )
