@@ -10,6 +10,8 @@ next action there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -63,39 +65,32 @@ def sweep(
 ) -> SweepReport:
     """Decide due items in batches (each its own transaction), then compose; commits as it goes.
     `ran_at`: the real time when `now` is another instant (`trygg sweep --now`)."""
-    report = SweepReport(in_window(now))
-    for items in due_items():
-        while True:
-            with transaction(sessions) as session:
-                done = run_batch(session, items, now, limit=batch, ran_at=ran_at)
-            report.add(items.subject_type, done)
-            if done.items < batch:
-                break
-    composed = Composed()
-    while True:
-        with transaction(sessions) as session:
-            part = compose(session, now, limit=COMPOSE_BATCH)
-        composed.add(part)
-        if part.picked < COMPOSE_BATCH:
-            break
-    report.mails, report.deferred = composed.mails, composed.deferred
-    return report
+    return _sweep(lambda: transaction(sessions), now, batch=batch, ran_at=ran_at)
 
 
 def sweep_in(
     session: Session, now: datetime, *, batch: int = BATCH, ran_at: datetime | None = None
 ) -> SweepReport:
     """The same sweep inside the caller's transaction: `--dry-run` rolls it back afterwards."""
+    return _sweep(lambda: nullcontext(session), now, batch=batch, ran_at=ran_at)
+
+
+def _sweep(
+    step: Callable[[], AbstractContextManager[Session]], now: datetime, *, batch: int, ran_at: datetime | None
+) -> SweepReport:
+    """Every due item in batches, then the day's mails composed; `step` gives each batch its session."""
     report = SweepReport(in_window(now))
     for items in due_items():
         while True:
-            done = run_batch(session, items, now, limit=batch, ran_at=ran_at)
+            with step() as session:
+                done = run_batch(session, items, now, limit=batch, ran_at=ran_at)
             report.add(items.subject_type, done)
             if done.items < batch:
                 break
     composed = Composed()
     while True:
-        part = compose(session, now, limit=COMPOSE_BATCH)
+        with step() as session:
+            part = compose(session, now, limit=COMPOSE_BATCH)
         composed.add(part)
         if part.picked < COMPOSE_BATCH:
             break

@@ -26,7 +26,7 @@ from workflow.meetings.agenda import agenda
 from workflow.meetings.invitation import meeting_ics
 from workflow.meetings.models import Invitee, Meeting
 from workflow.meetings.rules import MeetingFacts, decide_meeting, first_action_at
-from workflow.outbox.batch import DueItems
+from workflow.outbox.batch import DueItems, PerAgreement
 from workflow.outbox.models import Notice
 from workflow.outbox.notices import Decision
 from workflow.plan.standing import STANDING_EN, STANDING_SV, progress_by_area
@@ -128,13 +128,9 @@ def refresh_next_action(session: Session, meetings: Iterable[Meeting]) -> None:
 
     It becomes the earliest instant anything could be due; the next sweep decides afresh.
     """
-    cache: dict[int, MeetingRules] = {}
+    rules_of = PerAgreement(session, meeting_rules)
     for meeting in meetings:
-        rules = cache.get(meeting.agreement_id)
-        if rules is None:
-            rules = cache[meeting.agreement_id] = meeting_rules(
-                session, session.get(Agreement, meeting.agreement_id)
-            )
+        rules = rules_of(meeting)
         session.flush()
         meeting.next_action_at = first_action_at(
             facts_of(session, meeting, rules), rules.policy, rules.calendar
@@ -159,14 +155,7 @@ class _Batch:
                 selectinload(Meeting.agenda),
             )
         ).all()
-        self._rules: dict[int, MeetingRules] = {}
-
-    def rules(self, meeting: Meeting) -> MeetingRules:
-        rules = self._rules.get(meeting.agreement_id)
-        if rules is None:
-            agreement = self.session.get(Agreement, meeting.agreement_id)
-            rules = self._rules[meeting.agreement_id] = meeting_rules(self.session, agreement)
-        return rules
+        self.rules = PerAgreement(session, meeting_rules)
 
 
 def _decide(batch: _Batch, meeting: Meeting, now: datetime) -> Decision:

@@ -14,11 +14,12 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from workflow.agreement.models import Agreement
 from workflow.clock import LAST_YEAR
 from workflow.outbox.notices import Decision, NoticeDraft, add_notices, notice_row
 
@@ -28,6 +29,25 @@ RETRY_BROKEN_ROW = timedelta(hours=1)
 _INSERT_CHUNK = 500
 
 Decided = list[tuple[Any, Decision]]
+
+
+T = TypeVar("T")
+
+
+class PerAgreement(Generic[T]):
+    """What deciding needs of each agreement (its settings, its people), read once per batch."""
+
+    def __init__(self, session: Session, read: Callable[[Session, Agreement], T]) -> None:
+        self.session, self.read = session, read
+        self._known: dict[int, T] = {}
+
+    def __call__(self, item: Any) -> T:
+        """What `item` (an activity, a meeting: anything with an agreement_id) is decided with."""
+        known = self._known.get(item.agreement_id)
+        if known is None:
+            agreement = self.session.get(Agreement, item.agreement_id)
+            known = self._known[item.agreement_id] = self.read(self.session, agreement)
+        return known
 
 
 @dataclass

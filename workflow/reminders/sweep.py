@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from workflow.agreement.context import AgreementContext, ReminderPolicy, context_of
 from workflow.agreement.models import Agreement, Person
-from workflow.outbox.batch import DueItems
+from workflow.outbox.batch import DueItems, PerAgreement
 from workflow.outbox.notices import Decision
 from workflow.plan.models import (
     Activity,
@@ -90,12 +90,9 @@ def refresh_next_action(session: Session, activities: Iterable[Activity]) -> Non
     decides them afresh, and the catch-up rule and notice keys keep that from repeating
     anything already sent.
     """
-    cache: dict[int, AgreementRules] = {}
+    rules_of = PerAgreement(session, agreement_rules)
     for activity in activities:
-        rules = cache.get(activity.agreement_id)
-        if rules is None:
-            agreement = session.get(Agreement, activity.agreement_id)
-            rules = cache[activity.agreement_id] = agreement_rules(session, agreement)
+        rules = rules_of(activity)
         events = (
             session.scalars(select(ActivityEvent).where(ActivityEvent.activity_id == activity.id))
             if activity.id
@@ -129,14 +126,7 @@ class _Batch:
             select(ActivityEvent).where(ActivityEvent.activity_id.in_(ids), ActivityEvent.done_at.is_(None))
         ):
             self.events.setdefault(event.activity_id, []).append(event)
-        self._rules: dict[int, AgreementRules] = {}
-
-    def rules(self, activity: Activity) -> AgreementRules:
-        rules = self._rules.get(activity.agreement_id)
-        if rules is None:
-            agreement = self.session.get(Agreement, activity.agreement_id)
-            rules = self._rules[activity.agreement_id] = agreement_rules(self.session, agreement)
-        return rules
+        self.rules = PerAgreement(session, agreement_rules)
 
 
 def _decide(batch: _Batch, activity: Activity, now: datetime) -> Decision:
