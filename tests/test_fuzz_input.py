@@ -32,6 +32,9 @@ from workflow.plan.importing import read_plan_import
 from workflow.source import MAX_YAML_NODES, InputError, read_yaml
 from workflow.status import resolve_agreement
 
+# Hypothesis searches for a while: make test runs it, make check stays under a minute.
+pytestmark = pytest.mark.slow
+
 # TRYGG_FUZZ_EXAMPLES=1000 searches harder (minutes); the default keeps the module in seconds.
 FUZZ = settings(
     max_examples=int(os.environ.get("TRYGG_FUZZ_EXAMPLES", "40")),
