@@ -332,3 +332,19 @@ def act(sessions, clock, fn, actor="cli:anna"):
         unit = UnitOfWork(session, clock, actor, LoadResult(agreement.key, created=False))
         unit.agreement_id = agreement.id
         return fn(session, agreement, unit)
+
+
+def deadline_area(owners: list[str], due) -> list[dict]:
+    """A plan of one area and one goal: one deadline activity due on `due` per entry of `owners`
+    ("Polis", "Enhet 1", …), as an agreement file's `plan.areas`."""
+    activities = [
+        {
+            "id": f"akt-{i}",
+            "activity": f"Aktivitet {i}",
+            "timing": {"kind": "deadline", "due": due},
+            "responsible": who,
+        }
+        for i, who in enumerate(owners, start=1)
+    ]
+    goal = {"id": "mal", "title": "Mål", "activities": activities}
+    return [{"id": "omrade", "title": "Område", "goals": [goal]}]

@@ -20,7 +20,7 @@ import redis
 from sqlalchemy import func, select
 
 from tasks.celery_app import make_celery
-from tests.conftest import ROOT, load_file
+from tests.conftest import ROOT, deadline_area, load_file
 from tests.smtp_server import Script
 from workflow import migrate
 from workflow.db import make_engine, session_factory
@@ -49,27 +49,7 @@ def wait_for(condition, what: str, timeout: float = WAIT):
 def agreement_file(tmp_path: Path, owners: list[str]) -> Path:
     """A small agreement: one deadline activity due on DAY per entry ("Polis", "Enhet 1", …)."""
     data = synthetic_agreement(activities=1, people=6, around=DAY, spread_days=0)
-    data["plan"]["areas"] = [
-        {
-            "id": "omrade",
-            "title": "Område",
-            "goals": [
-                {
-                    "id": "mal",
-                    "title": "Mål",
-                    "activities": [
-                        {
-                            "id": f"akt-{i}",
-                            "activity": f"Aktivitet {i}",
-                            "timing": {"kind": "deadline", "due": DAY},
-                            "responsible": who,
-                        }
-                        for i, who in enumerate(owners, start=1)
-                    ],
-                }
-            ],
-        }
-    ]
+    data["plan"]["areas"] = deadline_area(owners, DAY)
     path = tmp_path / "agreement.yaml"
     path.write_text(as_yaml(data), encoding="utf-8")
     return path

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import load_file, run_trygg
+from tests.conftest import deadline_area, load_file, run_trygg
 from tests.smtp_server import Script
 from workflow.agreement.models import Person
 from workflow.clock import FixedClock
@@ -44,27 +44,7 @@ def ten_people(tmp_path, emails: dict[int, str] | None = None, *, coordinator: b
             person["roles"] = [r for r in person["roles"] if r != "coordinator"]
     data["people"] = [p for p in data["people"] if p["id"] not in drop]
     owners = ["Polis"] + [f"Enhet {i}" for i in range(1, 10)]
-    data["plan"]["areas"] = [
-        {
-            "id": "omrade",
-            "title": "Område",
-            "goals": [
-                {
-                    "id": "mal",
-                    "title": "Mål",
-                    "activities": [
-                        {
-                            "id": f"akt-{i}",
-                            "activity": f"Aktivitet {i}",
-                            "timing": {"kind": "deadline", "due": DAY},
-                            "responsible": who,
-                        }
-                        for i, who in enumerate(owners, start=1)
-                    ],
-                }
-            ],
-        }
-    ]
+    data["plan"]["areas"] = deadline_area(owners, DAY)
     path = tmp_path / "agreement.yaml"
     path.write_text(as_yaml(data), encoding="utf-8")
     return path
