@@ -28,26 +28,11 @@ import pytest
 
 from tests.conftest import HARNOSAND, ROOT, trygg
 from tests.smtp_server import Script, SmtpServer
+from workflow.outbox.kinds import KINDS  # every kind the product sends has its snapshots
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "emails"
 UPDATE = os.environ.get("TRYGG_UPDATE_SNAPSHOTS") == "1"
 LANGUAGES = ("sv", "en")
-KINDS = (
-    "reminder",
-    "digest",
-    "overdue",
-    "escalation",
-    "agenda_call",
-    "invitation",
-    "meeting_update",
-    "cancellation",
-    "minutes_request",
-    "minutes",
-    "checkin_invitation",
-    "checkin_report",
-    "evaluation",
-    "delivery_failure",
-)
 REFUSED = "johan.berg@example.org"
 MINUTES = (
     "1. Mötet öppnades.\n2. Lägesbilden: <aktuella händelser> från polis och kommun.\n3. Övriga frågor.\n"
