@@ -34,6 +34,8 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(String(2000))
+    # How the change came: "web", "cli", "engine", "load" (None on rows older than the web).
+    channel: Mapped[str | None] = mapped_column(String(20))
 
 
 def record(
@@ -48,18 +50,21 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     reason: str | None = None,
+    channel: str | None = None,
 ) -> AuditEntry:
     """Add one audit row to the session's transaction (it commits or rolls back with the change)."""
+    actor = checked_actor(actor)
     entry = AuditEntry(
         agreement_id=agreement_id,
         at=clock.now(),
-        actor=checked_actor(actor),
+        actor=actor,
         action=action,
         entity=entity,
         entity_key=entity_key,
         before=before,
         after=after,
         reason=reason,
+        channel=channel or channel_of(actor),
     )
     session.add(entry)
     return entry
@@ -67,6 +72,13 @@ def record(
 
 SYSTEM = "system"  # the engine acting on its own
 _ACTOR = re.compile(r"system|cli:\S+|person:[1-9][0-9]*")
+
+
+def channel_of(actor: str) -> str:
+    """The channel a change came by when the caller does not say: a person acts on the web."""
+    if actor == SYSTEM:
+        return "engine"
+    return "cli" if actor.startswith("cli:") else "web"
 
 
 def person_actor(person_id: int) -> str:
@@ -118,8 +130,17 @@ def jsonable(value: Any) -> Any:
 class UnitOfWork:
     """One transaction's changes by one actor: brings rows to what is wanted, one audit entry per change."""
 
-    def __init__(self, session: Session, clock: Clock, actor: str, result: LoadResult | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        clock: Clock,
+        actor: str,
+        result: LoadResult | None = None,
+        *,
+        channel: str | None = None,
+    ) -> None:
         self.session, self.clock, self.actor = session, clock, checked_actor(actor)
+        self.channel = channel or channel_of(self.actor)
         self.result = result if result is not None else LoadResult("", created=False)
         self.agreement_id: int | None = None
 
@@ -143,6 +164,7 @@ class UnitOfWork:
             before=before,
             after=after,
             reason=reason,
+            channel=self.channel,
         )
         self.result.changes.append((action, entity, key))
 

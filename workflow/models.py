@@ -12,6 +12,7 @@ from workflow.audit import AuditEntry
 from workflow.cycle.models import Cycle, CycleActivity, CycleStep, Deliverable
 from workflow.db import Base
 from workflow.engine.models import Heartbeat, Lease
+from workflow.links.models import CalendarFeed, UsedToken
 from workflow.meetings.models import AgendaItem, Invitee, Meeting, MinutesRevision
 from workflow.outbox.models import Mail, Notice
 from workflow.plan.models import (
@@ -19,6 +20,7 @@ from workflow.plan.models import (
     ActivityEvent,
     ActivityOwner,
     ActivityStatusChange,
+    ExtensionRequest,
     Goal,
     PlanVersion,
     PriorityArea,
@@ -36,6 +38,9 @@ __all__ = [
     "AgendaItem",
     "Agreement",
     "AuditEntry",
+    "CalendarFeed",
+    "ExtensionRequest",
+    "UsedToken",
     "Base",
     "CouncilMembership",
     "Cycle",

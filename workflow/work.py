@@ -192,6 +192,7 @@ def _audit(
         unit.session,
         unit.clock,
         actor=unit.actor,
+        channel=unit.channel,
         action=action,
         entity="activity",
         entity_key=activity.key,

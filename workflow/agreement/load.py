@@ -75,6 +75,7 @@ def write_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor:
         "calendar_config": spec.calendar.model_dump(mode="json"),
         "reminders_config": spec.reminders.model_dump(mode="json", by_alias=True),
         "meetings_config": spec.meetings.model_dump(mode="json"),
+        "links_config": spec.links.model_dump(mode="json"),
         "preamble": spec.preamble,
     }
     if agreement is None:

@@ -58,6 +58,8 @@ class Agreement(Base):
     reminders_config: Mapped[dict[str, Any]] = mapped_column(JSON)
     # When meetings are convened and minutes chased (schema.MeetingsSpec); {} means the defaults.
     meetings_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Signed links in mails (schema.LinksSpec: expiry_days); {} means the defaults.
+    links_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     preamble: Mapped[str | None] = mapped_column(Text)
     source_file: Mapped[str | None] = mapped_column(String(1000))
     source_sha256: Mapped[str | None] = mapped_column(String(64))

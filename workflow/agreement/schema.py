@@ -333,6 +333,12 @@ class MeetingsSpec(Strict):
         return self
 
 
+class LinksSpec(Strict):
+    """The signed links in mails (Klart, Jag kommer, …): how long a mailed link stays valid."""
+
+    expiry_days: Annotated[int, Field(ge=1, le=365)] = 30
+
+
 class ActivitySpec(Strict):
     id: Key
     activity: Text
@@ -387,6 +393,7 @@ class AgreementSpec(Strict):
     calendar: CalendarSpec = CalendarSpec()
     reminders: RemindersSpec = RemindersSpec()
     meetings: MeetingsSpec = MeetingsSpec()
+    links: LinksSpec = LinksSpec()
     cycle: CycleSpec
     plan: PlanSpec
 

@@ -73,9 +73,14 @@ class Invitee(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     co_opted: Mapped[bool] = mapped_column(Boolean, default=False)  # adjungerad to this meeting
     attended: Mapped[bool | None] = mapped_column(Boolean)
+    # The invitee's answer to the invitation (Jag kommer / Jag kommer inte): "yes", "no" or None.
+    answer: Mapped[str | None] = mapped_column(String(10))
+    answered_at: Mapped[datetime | None]
+    # Sent in the place of another invitee who cannot come (a deputy from the same organisation).
+    deputy_for_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
     meeting: Mapped[Meeting] = relationship(back_populates="invitees")
-    person: Mapped[Person] = relationship()
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
 
 
 class MinutesRevision(Base):

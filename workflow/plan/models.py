@@ -162,3 +162,30 @@ class ActivityEvent(Base):
     done_at: Mapped[datetime | None]
 
     activity: Mapped[Activity] = relationship()
+
+
+class ExtensionStatus(StrEnum):
+    PENDING = "pending"  # waiting for the coordinator; the ladder goes on meanwhile
+    APPROVED = "approved"  # the activity's extended_deadline is the requested day
+    DECLINED = "declined"
+    MOOT = "moot"  # the activity was done, withdrawn or extended otherwise before a decision
+
+
+class ExtensionRequest(Base):
+    """An owner asks for a new deadline (*Begär ny slutdag*); the coordinator approves or declines."""
+
+    __tablename__ = "extension_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    requested_deadline: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default=ExtensionStatus.PENDING, index=True)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(200))  # an actor (person:<id>, cli:…)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    activity: Mapped[Activity] = relationship()
