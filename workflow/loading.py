@@ -25,10 +25,11 @@ from workflow.clock import Clock
 from workflow.cycle.lifecycle import ensure_first_cycle
 from workflow.meetings import sweep as meetings_sweep
 from workflow.meetings.models import Meeting
-from workflow.outbox.notices import cancel_notices_to
+from workflow.outbox.notices import cancel_notices, cancel_notices_to
 from workflow.plan.importing import PlanImport, WithdrawalRefused, withdrawal_problem
+from workflow.plan.extensions import moot_pending
 from workflow.plan.load import load_plan
-from workflow.plan.models import Activity, ActivityState
+from workflow.plan.models import Activity, ActivityState, ExtensionRequest, ExtensionStatus
 from workflow.reminders import sweep as reminders_sweep
 from workflow.source import InputError
 
@@ -56,6 +57,7 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
         # those whose plan row changed; the meetings' notices move with them.
         touched = session.scalars(select(Activity).where(Activity.agreement_id == agreement.id))
     reminders_sweep.refresh_next_action(session, touched)
+    moot_requests_of_settled(session, agreement.id, clock, actor)
     ensure_first_cycle(session, unit, agreement)
     if written.schedule_changed:
         meetings_sweep.refresh_next_action(
@@ -98,4 +100,20 @@ def import_plan(
     if problem is not None and not allow_withdraw:
         raise WithdrawalRefused([problem], list(unit.result.changes))  # the caller rolls back
     reminders_sweep.refresh_next_action(session, touched)
+    moot_requests_of_settled(session, agreement.id, clock, actor)
     return unit.result
+
+
+def moot_requests_of_settled(session: Session, agreement_id: int, clock: Clock, actor: str) -> None:
+    """A withdrawn activity's pending extension requests need no decision: moot, with their notices."""
+    settled = session.scalars(
+        select(ExtensionRequest.activity_id)
+        .join(Activity, Activity.id == ExtensionRequest.activity_id)
+        .where(
+            ExtensionRequest.agreement_id == agreement_id,
+            ExtensionRequest.status == ExtensionStatus.PENDING,
+            Activity.state.not_in(reminders_sweep.ACTIVE_STATES),
+        )
+    ).all()
+    for request_id in moot_pending(session, set(settled), clock.now(), actor):
+        cancel_notices(session, subject_type="extension_request", subject_id=request_id, now=clock.now())

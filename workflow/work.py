@@ -19,6 +19,7 @@ from workflow.agreement.models import Agreement
 from workflow.audit import UnitOfWork, record
 from workflow.i18n import LazyText, _l
 from workflow.outbox.notices import cancel_notices
+from workflow.plan.extensions import moot_pending
 from workflow.plan.models import Activity, ActivityEvent, ActivityState, ActivityStatusChange
 from workflow.plan.standing import effective_deadline
 from workflow.plan.triggers import record_event
@@ -61,6 +62,7 @@ def mark_done(unit: UnitOfWork, activity: Activity, *, note: str | None = None) 
     session, now = unit.session, unit.clock.now()
     _change_state(unit, activity, ActivityState.DONE, note)
     cancelled = cancel_notices(session, subject_type="activity", subject_id=activity.id, now=now)
+    cancel_moot_requests(session, [activity.id], now, unit.actor)
     refresh_next_action(session, [activity])
     return Acted(activity.key, "done", True, cancelled, _l("done"))
 
@@ -85,8 +87,8 @@ def report_progress(unit: UnitOfWork, activity: Activity, *, note: str) -> Acted
     return Acted(activity.key, "progress", True, cancelled, _l("progress reported"))
 
 
-def extend(unit: UnitOfWork, activity: Activity, *, new_deadline: date, reason: str) -> Acted:
-    """An approved extension: a new deadline (later than the current one) and why."""
+def check_extension(activity: Activity, new_deadline: date, reason: str) -> date:
+    """Why a new deadline cannot be (WorkError), else the current deadline it replaces."""
     if not reason.strip():
         raise WorkError(_l("an extension needs a reason"))
     _require_active(activity)
@@ -101,6 +103,12 @@ def extend(unit: UnitOfWork, activity: Activity, *, new_deadline: date, reason: 
                 current=current,
             )
         )
+    return current
+
+
+def extend(unit: UnitOfWork, activity: Activity, *, new_deadline: date, reason: str) -> Acted:
+    """An approved extension: a new deadline (later than the current one) and why."""
+    current = check_extension(activity, new_deadline, reason)
     session, now = unit.session, unit.clock.now()
     before = activity.extended_deadline
     activity.extended_deadline = new_deadline
@@ -120,6 +128,8 @@ def extend(unit: UnitOfWork, activity: Activity, *, new_deadline: date, reason: 
         now=now,
         occurrence_prefix=f"activity:{activity.id}:deadline:",
     )
+    # A request still waiting for a decision is answered by this extension.
+    cancel_moot_requests(session, [activity.id], now, unit.actor)
     refresh_next_action(session, [activity])
     day = new_deadline.isoformat()
     return Acted(activity.key, "extend", True, cancelled, _l("new deadline %(day)s", day=day))
@@ -142,6 +152,14 @@ def acknowledge(unit: UnitOfWork, activity: Activity, *, note: str | None = None
     )
     refresh_next_action(session, [activity])
     return Acted(activity.key, "ack", True, cancelled, _l("the delay is acknowledged"))
+
+
+def cancel_moot_requests(session: Session, activity_ids: list[int], now: datetime, actor: str) -> int:
+    """Pending extension requests about these activities become moot, and so do their notices."""
+    cancelled = 0
+    for request_id in moot_pending(session, activity_ids, now, actor):
+        cancelled += cancel_notices(session, subject_type="extension_request", subject_id=request_id, now=now)
+    return cancelled
 
 
 def _require_active(activity: Activity) -> None:

@@ -45,7 +45,8 @@ def find_person(session: Session, agreement: Agreement, key: str) -> Person:
     return person
 
 
-def _open(meeting: Meeting) -> None:
+def require_open(meeting: Meeting) -> None:
+    """MeetingError unless the meeting is still planned (neither cancelled nor closed)."""
     if meeting.status in (MeetingStatus.CANCELLED, MeetingStatus.CLOSED):
         if meeting.status == MeetingStatus.CANCELLED:
             raise MeetingError(_l("the meeting %(key)s is cancelled", key=meeting.key))
@@ -94,7 +95,7 @@ def add_meeting(
 def add_agenda_item(
     session: Session, unit: UnitOfWork, meeting: Meeting, title: str, proposed_by: Person | None
 ) -> AgendaItem:
-    _open(meeting)
+    require_open(meeting)
     if not title.strip():
         raise MeetingError(_l("an agenda item needs a heading"))
     item = AgendaItem(
@@ -116,7 +117,7 @@ def add_agenda_item(
 
 def coopt(session: Session, unit: UnitOfWork, meeting: Meeting, person: Person) -> Invitee:
     """Adjungera: invite someone outside the council to this one meeting."""
-    _open(meeting)
+    require_open(meeting)
     if any(i.person_id == person.id for i in meeting.invitees):
         raise MeetingError(_l("%(name)s is already invited to %(key)s", name=person.name, key=meeting.key))
     invitee = Invitee(meeting_id=meeting.id, person_id=person.id, co_opted=True)
@@ -216,7 +217,7 @@ def reschedule(
     ends_at: datetime | None,
     location: str | None = None,
 ) -> Meeting:
-    _open(meeting)
+    require_open(meeting)
     ends_at = ends_at or starts_at + (meeting.ends_at - meeting.starts_at)
     if ends_at <= starts_at:
         raise MeetingError(_l("the meeting must end after it begins"))
@@ -246,7 +247,7 @@ def reschedule(
 
 
 def cancel(session: Session, unit: UnitOfWork, meeting: Meeting, reason: str) -> Meeting:
-    _open(meeting)
+    require_open(meeting)
     if not reason.strip():
         raise MeetingError(_l("say why the meeting is cancelled"))
     meeting.status = MeetingStatus.CANCELLED

@@ -20,12 +20,16 @@ KINDS: tuple[str, ...] = (
     "checkin_report",
     "evaluation",
     "delivery_failure",
+    "sign_in",
+    "extension_request",
+    "extension_decision",
 )
 
 # Notices of these rules are gathered: one mail per person, group and day (a secretary with
 # three sets of minutes missing gets one mail listing them). Rules not listed — the invitation,
 # meeting_update, cancellation and checkin_invitation, each with its own calendar part that a
-# calendar client reads as one event — get a mail of their own, of their kind.
+# calendar client reads as one event — get a mail of their own, of their kind; so do the mails
+# that cannot wait (sign_in, extension_request, extension_decision): due at once, never gathered.
 GROUP_OF_RULE: dict[str, str] = {
     "reminder": "personal",
     "overdue": "personal",

@@ -1,0 +1,128 @@
+"""*Mina uppgifter*: everything one address is asked to do, across every agreement it belongs to.
+
+My activities are those whose reminders come to me (the contact people of their organisations,
+`workflow.reminders.recipients`), grouped as the page shows them; my meetings are the planned
+ones I am invited to, with my answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from workflow.agreement.models import Agreement, Person
+from workflow.answers.views import ActivityView, MeetingView, activity_view, meeting_view
+from workflow.meetings.models import Invitee, Meeting, MeetingStatus
+from workflow.plan.models import Activity, ActivityState, ActivityStatusChange, Goal
+from workflow.reminders.recipients import directory
+from workflow.reminders.sweep import ACTIVE_STATES
+
+DUE_SOON = timedelta(days=14)  # "due soon": the first reminder of the default stages comes 14 days before
+
+
+@dataclass(frozen=True)
+class MyMeeting:
+    meeting: MeetingView
+    answer: str | None  # "yes", "no" or None
+
+
+@dataclass
+class AgreementOverview:
+    """One agreement as one person of it sees it."""
+
+    agreement_id: int
+    agreement_key: str
+    agreement_title: str
+    timezone: str
+    person_id: int
+    roles: list[str]
+    overdue: list[ActivityView] = field(default_factory=list)
+    due_soon: list[ActivityView] = field(default_factory=list)
+    ongoing: list[ActivityView] = field(default_factory=list)
+    done_this_year: list[ActivityView] = field(default_factory=list)
+    meetings: list[MyMeeting] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MyOverview:
+    email: str
+    agreements: tuple[AgreementOverview, ...]
+
+
+def people_of(session: Session, email: str) -> list[Person]:
+    """Every active person record with this address (any case): one per agreement, usually."""
+    address = email.strip().lower()
+    return list(
+        session.scalars(
+            select(Person).where(func.lower(Person.email) == address, Person.active).order_by(Person.id)
+        )
+    )
+
+
+def my_overview(session: Session, email: str, now: datetime) -> MyOverview:
+    """My activities (overdue / due soon / ongoing / done this year) and next meetings, per agreement."""
+    return MyOverview(email, tuple(_overview(session, person, now) for person in people_of(session, email)))
+
+
+def _overview(session: Session, person: Person, now: datetime) -> AgreementOverview:
+    agreement = session.get(Agreement, person.agreement_id)
+    today = now.astimezone(ZoneInfo(agreement.timezone)).date()
+    out = AgreementOverview(
+        agreement.id, agreement.key, agreement.title, agreement.timezone, person.id, person.role_names
+    )
+    for activity in my_activities(session, person):
+        view = activity_view(session, activity)
+        if activity.state == ActivityState.DONE:
+            if _done_in(session, activity, today.year, agreement.timezone):
+                out.done_this_year.append(view)
+        elif view.deadline is not None and view.deadline < today:
+            out.overdue.append(view)
+        elif view.deadline is not None and view.deadline <= today + DUE_SOON:
+            out.due_soon.append(view)
+        else:
+            out.ongoing.append(view)
+    for group in (out.overdue, out.due_soon, out.ongoing, out.done_this_year):
+        group.sort(key=lambda v: (v.deadline is None, v.deadline or today, v.title))
+    out.meetings = my_meetings(session, person, now)
+    return out
+
+
+def my_activities(session: Session, person: Person) -> list[Activity]:
+    """The active and done activities whose reminders go to `person`."""
+    people = directory(session, person.agreement_id)
+    activities = session.scalars(
+        select(Activity)
+        .where(
+            Activity.agreement_id == person.agreement_id,
+            Activity.state.in_((*ACTIVE_STATES, ActivityState.DONE.value)),
+        )
+        .options(selectinload(Activity.owners), selectinload(Activity.goal).selectinload(Goal.area))
+        .order_by(Activity.position)
+    )
+    return [a for a in activities if person.id in people.contacts_of([o.organisation_id for o in a.owners])]
+
+
+def my_meetings(session: Session, person: Person, now: datetime, limit: int = 10) -> list[MyMeeting]:
+    """The planned meetings ahead that I am invited to, with my answer."""
+    rows = session.execute(
+        select(Meeting, Invitee.answer)
+        .join(Invitee, Invitee.meeting_id == Meeting.id)
+        .where(Invitee.person_id == person.id, Meeting.status == MeetingStatus.PLANNED, Meeting.ends_at >= now)
+        .order_by(Meeting.starts_at)
+        .limit(limit)
+    ).all()
+    return [MyMeeting(meeting_view(session, meeting), answer) for meeting, answer in rows]
+
+
+def _done_in(session: Session, activity: Activity, year: int, tz: str) -> bool:
+    done_at = session.scalar(
+        select(func.max(ActivityStatusChange.at)).where(
+            ActivityStatusChange.activity_id == activity.id,
+            ActivityStatusChange.to_state == ActivityState.DONE.value,
+        )
+    )
+    return done_at is not None and done_at.astimezone(ZoneInfo(tz)).year == year

@@ -1,0 +1,149 @@
+"""What a page shows of the item a link acts on: an activity, a meeting, an extension request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.agreement.models import Person
+from workflow.meetings.models import Meeting
+from workflow.plan.models import Activity, ActivityStatusChange, ExtensionRequest
+from workflow.plan.standing import effective_deadline
+
+
+@dataclass(frozen=True)
+class Report:
+    """The last change of state of an activity, with its note."""
+
+    state: str
+    note: str | None
+    at: datetime
+    by: str
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    id: int
+    key: str
+    title: str
+    area: str
+    goal: str
+    when: str | None
+    state: str
+    deadline: date | None  # the effective one (an approved extension when there is one)
+    planned_deadline: date | None
+    last_report: Report | None
+
+
+@dataclass(frozen=True)
+class InviteeView:
+    person_id: int
+    name: str
+    organisation: str
+    answer: str | None  # "yes", "no" or None
+    deputy_for: str | None  # the name of whom they stand in for
+    co_opted: bool
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    id: int
+    key: str
+    title: str
+    kind: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str | None
+    agenda: tuple[str, ...]
+    invitees: tuple[InviteeView, ...]
+
+
+@dataclass(frozen=True)
+class ExtensionView:
+    id: int
+    activity: ActivityView
+    requested_deadline: date
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    status: str
+    decision_note: str | None
+
+
+def activity_view(session: Session, activity: Activity) -> ActivityView:
+    last = session.scalar(
+        select(ActivityStatusChange)
+        .where(ActivityStatusChange.activity_id == activity.id)
+        .order_by(ActivityStatusChange.at.desc(), ActivityStatusChange.id.desc())
+        .limit(1)
+    )
+    return ActivityView(
+        id=activity.id,
+        key=activity.key,
+        title=activity.title,
+        area=activity.goal.area.title,
+        goal=activity.goal.title,
+        when=activity.when_text,
+        state=activity.state,
+        deadline=effective_deadline(activity.deadline, activity.extended_deadline),
+        planned_deadline=activity.deadline,
+        last_report=Report(last.to_state, last.note, last.at, _actor_name(session, last.actor)) if last else None,
+    )
+
+
+def meeting_view(session: Session, meeting: Meeting) -> MeetingView:
+    names = {i.person_id: i.person.name for i in meeting.invitees}
+    invitees = tuple(
+        sorted(
+            (
+                InviteeView(
+                    person_id=i.person_id,
+                    name=i.person.name,
+                    organisation=i.person.organisation.name,
+                    answer=i.answer,
+                    deputy_for=names.get(i.deputy_for_id) if i.deputy_for_id else None,
+                    co_opted=i.co_opted,
+                )
+                for i in meeting.invitees
+            ),
+            key=lambda v: v.name,
+        )
+    )
+    return MeetingView(
+        id=meeting.id,
+        key=meeting.key,
+        title=meeting.title,
+        kind=meeting.kind,
+        status=meeting.status,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        location=meeting.location,
+        agenda=tuple(item.title for item in meeting.agenda),
+        invitees=invitees,
+    )
+
+
+def extension_view(session: Session, request: ExtensionRequest) -> ExtensionView:
+    requester = session.get(Person, request.requested_by_id)
+    return ExtensionView(
+        id=request.id,
+        activity=activity_view(session, request.activity),
+        requested_deadline=request.requested_deadline,
+        reason=request.reason,
+        requested_by=requester.name if requester else "",
+        requested_at=request.requested_at,
+        status=request.status,
+        decision_note=request.decision_note,
+    )
+
+
+def _actor_name(session: Session, actor: str) -> str:
+    """A person's name for `person:<id>`; the engine or a command line as themselves."""
+    if actor.startswith("person:"):
+        person = session.get(Person, int(actor.removeprefix("person:")))
+        return person.name if person else actor
+    return actor.partition(":")[2] or actor
