@@ -57,7 +57,16 @@ class AlreadyUsed(Exception):
 
     def __init__(self, used: UsedToken) -> None:
         super().__init__(used.action)
-        self.used = used
+        # A copy outside the session: the caller's transaction rolls back, which would expire it.
+        self.used = UsedToken(
+            jti=used.jti,
+            person_id=used.person_id,
+            action=used.action,
+            subject_type=used.subject_type,
+            subject_id=used.subject_id,
+            used_at=used.used_at,
+            outcome=dict(used.outcome or {}),
+        )
 
 
 @dataclass(frozen=True)
