@@ -57,7 +57,9 @@ def test_done_by_link_is_audited_as_the_person_on_the_web_and_works_once(loaded)
         answer(loaded, tok, {})
     assert replay.value.used.outcome["by"] == "Johan Berg"
     with loaded() as s:
-        assert view_link(s, SIGNER, tok, NOW + timedelta(minutes=5)).used.outcome["note"] == "Klart i skolorna"
+        assert (
+            view_link(s, SIGNER, tok, NOW + timedelta(minutes=5)).used.outcome["note"] == "Klart i skolorna"
+        )
 
 
 def test_tampered_expired_unknown_and_someone_elses_links_are_refused(loaded):
@@ -191,7 +193,12 @@ def test_minutes_by_link_pre_tick_the_yes_answers_and_go_to_everyone_invited(loa
         assert {c.name: c.checked for c in view.attendees}["Fred Nilsson"] is True
         assert {c.name: c.checked for c in view.attendees}["Karin Ek"] is False
     with pytest.raises(Exception, match="invit|inbjud"):
-        answer(loaded, minutes, {"text": "Anteckningar", "attended": [str(person_id_of(loaded, "ali-hassan"))]}, after)
+        answer(
+            loaded,
+            minutes,
+            {"text": "Anteckningar", "attended": [str(person_id_of(loaded, "ali-hassan"))]},
+            after,
+        )
     answer(loaded, minutes, {"text": "1. Mötet öppnades.", "attended": [str(fred.id), str(karin.id)]}, after)
     with loaded() as s:
         council = meeting(s, "council-2012-1")

@@ -27,7 +27,6 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import select
 
 from tests.conftest import HARNOSAND, ROOT, trygg
@@ -38,8 +37,8 @@ from workflow.answers.signin import request_sign_in
 from workflow.audit import UnitOfWork
 from workflow.clock import FixedClock
 from workflow.db import make_engine, session_factory, transaction
-from workflow.plan.models import Activity, ExtensionRequest
 from workflow.outbox.kinds import KINDS  # every kind the product sends has its snapshots
+from workflow.plan.models import Activity, ExtensionRequest
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "emails"
 UPDATE = os.environ.get("TRYGG_UPDATE_SNAPSHOTS") == "1"

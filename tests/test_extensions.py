@@ -10,9 +10,9 @@ from sqlalchemy import select
 from tests.answers_support import activity, person, unit_at
 from workflow.answers.extensions import ExtensionError, decide_extension, request_extension
 from workflow.audit import AuditEntry
+from workflow.clock import FixedClock
 from workflow.db import transaction
 from workflow.loading import moot_requests_of_settled
-from workflow.clock import FixedClock
 from workflow.outbox.compose import compose
 from workflow.outbox.models import Mail, Notice
 from workflow.plan.models import ActivityState, ExtensionRequest, ExtensionStatus
@@ -22,7 +22,9 @@ NOW = datetime(2012, 3, 1, 9, 0, tzinfo=UTC)
 LATER = date(2013, 2, 28)
 
 
-def ask(sessions, key="ung-kontaktuppgifter", who="johan-berg", day=LATER, reason="Skolorna svarar sent", now=NOW):
+def ask(
+    sessions, key="ung-kontaktuppgifter", who="johan-berg", day=LATER, reason="Skolorna svarar sent", now=NOW
+):
     with transaction(sessions) as s:
         unit = unit_at(s, now, f"person:{person(s, who).id}")
         return request_extension(unit, activity(s, key), person(s, who), day, reason).id
@@ -53,7 +55,11 @@ def test_a_request_is_told_to_every_coordinator_at_once_and_changes_nothing_yet(
 
 @pytest.mark.parametrize(
     "day, reason, why",
-    [(LATER, " ", "reason|skäl"), (date(2012, 12, 1), "Sent", "after|efter"), (date(2012, 12, 28), "Sent", "after|efter")],
+    [
+        (LATER, " ", "reason|skäl"),
+        (date(2012, 12, 1), "Sent", "after|efter"),
+        (date(2012, 12, 28), "Sent", "after|efter"),
+    ],
 )
 def test_a_request_is_checked_like_an_extension(loaded, day, reason, why):
     with pytest.raises(WorkError, match=why):
@@ -85,12 +91,24 @@ def test_approval_extends_and_tells_the_requester_and_a_second_decision_is_refus
     request_id = ask(loaded)
     with transaction(loaded) as s:
         anna = person(s, "anna-sjoberg")
-        decide_extension(unit_at(s, NOW + timedelta(hours=1), f"person:{anna.id}"), s.get(ExtensionRequest, request_id), True, "Bra")
+        decide_extension(
+            unit_at(s, NOW + timedelta(hours=1), f"person:{anna.id}"),
+            s.get(ExtensionRequest, request_id),
+            True,
+            "Bra",
+        )
     with loaded() as s:
         request = s.get(ExtensionRequest, request_id)
-        assert (request.status, request.decision_note, request.decided_by) == ("approved", "Bra", f"person:{anna.id}")
+        assert (request.status, request.decision_note, request.decided_by) == (
+            "approved",
+            "Bra",
+            f"person:{anna.id}",
+        )
         assert activity(s, "ung-kontaktuppgifter").extended_deadline == LATER
-        assert {e.action for e in s.scalars(select(AuditEntry).where(AuditEntry.entity_key == "ung-kontaktuppgifter"))} >= {
+        assert {
+            e.action
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.entity_key == "ung-kontaktuppgifter"))
+        } >= {
             "request_extension",
             "extend",
             "decide_extension",
@@ -98,7 +116,9 @@ def test_approval_extends_and_tells_the_requester_and_a_second_decision_is_refus
     (decision,) = notices(loaded, "extension_decision")
     assert decision.payload["approved"] and decision.payload["decided_by"] == "Anna Sjöberg"
     assert decision.payload["deadline"] == "2013-02-28" and decision.due_at == NOW + timedelta(hours=1)
-    assert all(n.cancelled_at is not None for n in notices(loaded, "extension_request"))  # nobody else decides
+    assert all(
+        n.cancelled_at is not None for n in notices(loaded, "extension_request")
+    )  # nobody else decides
     with transaction(loaded) as s, pytest.raises(ExtensionError):
         decide_extension(unit_at(s, NOW), s.get(ExtensionRequest, request_id), False)
 
@@ -120,7 +140,9 @@ def test_done_or_extended_otherwise_makes_a_pending_request_moot(loaded):
     extended = ask(loaded, key="ung-natmobbning")
     with transaction(loaded) as s:
         mark_done(unit_at(s, NOW), activity(s, "ung-kontaktuppgifter"))
-        extend(unit_at(s, NOW), activity(s, "ung-natmobbning"), new_deadline=date(2013, 1, 31), reason="Beslut")
+        extend(
+            unit_at(s, NOW), activity(s, "ung-natmobbning"), new_deadline=date(2013, 1, 31), reason="Beslut"
+        )
     with loaded() as s:
         assert s.get(ExtensionRequest, done).status == ExtensionStatus.MOOT
         assert s.get(ExtensionRequest, extended).status == ExtensionStatus.MOOT

@@ -70,7 +70,9 @@ def test_my_overview_groups_my_activities_and_lists_my_meetings_with_my_answer(l
         assert "liv-anmalningar" in {a.key for a in mine.ongoing}  # due 2013
         assert [a.key for a in mine.done_this_year] == ["ung-natmobbning"]
         assert "ung-utbildningsdagar" in {a.key for a in mine.due_soon}
-        assert "ung-rokfria-skolgardar" not in {a.key for g in (mine.overdue, mine.due_soon, mine.ongoing) for a in g}
+        assert "ung-rokfria-skolgardar" not in {
+            a.key for g in (mine.overdue, mine.due_soon, mine.ongoing) for a in g
+        }
         answers = {m.meeting.key: m.answer for m in mine.meetings}
         assert answers["council-2013-1"] == "yes"
         assert all(m.meeting.starts_at >= NOW - timedelta(days=1) for m in mine.meetings)
@@ -85,7 +87,7 @@ def test_the_calendar_feed_has_my_deadlines_and_meetings_and_is_replaced_on_dema
         first = SIGNER.feed_token(feed.id, feed.person_id)
     with loaded() as s:
         text = feed_ics(s, SIGNER, first, NOW)
-        assert feed_ics(s, SIGNER, first, NOW + timedelta(days=400)) .count("BEGIN:VEVENT") > 0
+        assert feed_ics(s, SIGNER, first, NOW + timedelta(days=400)).count("BEGIN:VEVENT") > 0
     cal = Calendar.from_ical(text)
     assert cal["PRODID"] and cal["X-WR-CALNAME"] == "trygg – Johan Berg"
     assert any(c.name == "VTIMEZONE" for c in cal.walk())

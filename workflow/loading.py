@@ -26,8 +26,8 @@ from workflow.cycle.lifecycle import ensure_first_cycle
 from workflow.meetings import sweep as meetings_sweep
 from workflow.meetings.models import Meeting
 from workflow.outbox.notices import cancel_notices, cancel_notices_to
-from workflow.plan.importing import PlanImport, WithdrawalRefused, withdrawal_problem
 from workflow.plan.extensions import moot_pending
+from workflow.plan.importing import PlanImport, WithdrawalRefused, withdrawal_problem
 from workflow.plan.load import load_plan
 from workflow.plan.models import Activity, ActivityState, ExtensionRequest, ExtensionStatus
 from workflow.reminders import sweep as reminders_sweep

@@ -52,7 +52,13 @@ def request_extension(
     )
     session.add(request)
     session.flush()
-    _audit(unit, activity, "request_extension", {"requested_deadline": new_deadline.isoformat(), "by": person.key}, reason)
+    _audit(
+        unit,
+        activity,
+        "request_extension",
+        {"requested_deadline": new_deadline.isoformat(), "by": person.key},
+        reason,
+    )
     payload = {**_about(request, activity, person), "deadline": current.isoformat()}
     rows = [
         notice_row(

@@ -114,9 +114,7 @@ def _grant(signer: LinkSigner, token: str, now: datetime) -> Grant:
         raise LinkRefused(exc.reason) from None
 
 
-def _resolve(
-    session: Session, grant: Grant, session_email: str | None
-) -> tuple[Person, Subject]:
+def _resolve(session: Session, grant: Grant, session_email: str | None) -> tuple[Person, Subject]:
     """The person and item of a genuine token, if the person may still act on it."""
     person = session.get(Person, grant.person_id)
     subject = session.get(_MODEL_OF[grant.subject_type], grant.subject_id)

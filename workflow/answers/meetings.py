@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from workflow.agreement.models import Person
 from workflow.audit import UnitOfWork
@@ -20,13 +21,13 @@ from workflow.meetings.models import AgendaItem, Invitee, Meeting, MinutesRevisi
 from workflow.meetings.sweep import refresh_next_action
 
 
-def deputies(unit_session, meeting: Meeting, person: Person) -> list[Person]:
+def deputies(session: Session, meeting: Meeting, person: Person) -> list[Person]:
     """Who may go in `person`'s place: active, non-guest people of the same organisation and
     agreement who are not invited yet."""
     invited = {i.person_id for i in meeting.invitees}
     return [
         p
-        for p in unit_session.scalars(
+        for p in session.scalars(
             select(Person)
             .where(
                 Person.agreement_id == meeting.agreement_id,
@@ -70,9 +71,7 @@ def propose(unit: UnitOfWork, meeting: Meeting, person: Person, title: str) -> A
     return actions.add_agenda_item(unit.session, unit, meeting, title, person)
 
 
-def minutes(
-    unit: UnitOfWork, meeting: Meeting, text: str, attended: Iterable[int]
-) -> MinutesRevision:
+def minutes(unit: UnitOfWork, meeting: Meeting, text: str, attended: Iterable[int]) -> MinutesRevision:
     """The minutes and who attended (ids among the invitees); the minutes mail then goes to
     everyone invited, as after `trygg meeting minutes`."""
     ids = {int(i) for i in attended}

@@ -111,7 +111,9 @@ def my_meetings(session: Session, person: Person, now: datetime, limit: int = 10
     rows = session.execute(
         select(Meeting, Invitee.answer)
         .join(Invitee, Invitee.meeting_id == Meeting.id)
-        .where(Invitee.person_id == person.id, Meeting.status == MeetingStatus.PLANNED, Meeting.ends_at >= now)
+        .where(
+            Invitee.person_id == person.id, Meeting.status == MeetingStatus.PLANNED, Meeting.ends_at >= now
+        )
         .order_by(Meeting.starts_at)
         .limit(limit)
     ).all()

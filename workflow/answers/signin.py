@@ -22,10 +22,7 @@ def person_of(session: Session, email: str) -> Person | None:
     if not address:
         return None
     return session.scalar(
-        select(Person)
-        .where(func.lower(Person.email) == address, Person.active)
-        .order_by(Person.id)
-        .limit(1)
+        select(Person).where(func.lower(Person.email) == address, Person.active).order_by(Person.id).limit(1)
     )
 
 

@@ -91,7 +91,9 @@ def activity_view(session: Session, activity: Activity) -> ActivityView:
         state=activity.state,
         deadline=effective_deadline(activity.deadline, activity.extended_deadline),
         planned_deadline=activity.deadline,
-        last_report=Report(last.to_state, last.note, last.at, _actor_name(session, last.actor)) if last else None,
+        last_report=Report(last.to_state, last.note, last.at, _actor_name(session, last.actor))
+        if last
+        else None,
     )
 
 
