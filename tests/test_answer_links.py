@@ -208,3 +208,36 @@ def test_minutes_by_link_pre_tick_the_yes_answers_and_go_to_everyone_invited(loa
     with loaded() as s:
         told = s.scalars(select(Notice.recipient_id).where(Notice.rule == "minutes")).all()
         assert len(set(told)) == invited
+
+
+@pytest.mark.postgres
+def test_two_posts_of_one_link_at_once_act_once(loaded, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the race needs two connections of a server")
+    import threading
+
+    with loaded() as s:
+        tok = token(person(s, "johan-berg").id, Action.PROGRESS, activity(s, "ung-kontaktuppgifter").id, NOW)
+    first = loaded()
+    first.begin()
+    answer_link(unit_at(first, NOW), SIGNER, tok, {"note": "Först"})  # holds its claim, uncommitted
+    outcome: dict = {}
+
+    def second() -> None:
+        try:
+            answer(loaded, tok, {"note": "Sedan"})
+            outcome["second"] = "acted"
+        except AlreadyUsed as used:
+            outcome["second"] = used.used.outcome["note"]
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=1)
+    assert thread.is_alive()  # waiting for the first claim
+    first.commit()
+    first.close()
+    thread.join(timeout=10)
+    assert outcome == {"second": "Först"}
+    with loaded() as s:
+        notes = s.scalars(select(AuditEntry.reason).where(AuditEntry.channel == "web")).all()
+        assert "Sedan" not in notes and "Först" in notes
