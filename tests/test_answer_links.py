@@ -97,8 +97,11 @@ def test_a_person_no_longer_allowed_is_refused(loaded):
 def test_a_refused_action_leaves_the_link_unused(loaded):
     with loaded() as s:
         tok = token(person(s, "johan-berg").id, Action.PROGRESS, activity(s, "ung-kontaktuppgifter").id, NOW)
-    with pytest.raises(WorkError):
-        answer(loaded, tok, {"note": "  "})
+    with transaction(loaded) as s:  # the caller commits after the refusal: nothing is kept
+        with pytest.raises(WorkError):
+            answer_link(unit_at(s, NOW), SIGNER, tok, {"note": "  "})
+    with loaded() as s:
+        assert s.scalar(select(func.count()).select_from(UsedToken)) == 0
     assert answer(loaded, tok, {"note": "Halvvägs"}).outcome["note"] == "Halvvägs"
 
 
@@ -144,6 +147,7 @@ def test_decline_with_a_deputy_who_then_gets_the_invitation(loaded):
     sweep(loaded, invitation)
     with loaded() as s:
         view = view_link(s, SIGNER, tok, invitation)
+        assert view.subject.invitations_sent
         assert [c.person_id for c in view.deputies] == [lisa_id]  # thomas-nyberg is already invited
         assert {i.name for i in view.subject.invitees} >= {"Johan Berg", "Karin Ek"}
     with pytest.raises(Exception, match="deputy|ersättare"):
@@ -171,7 +175,8 @@ def test_attend_and_propose_by_link(loaded):
         propose = token(erik.id, Action.PROPOSE, council.id, NOW - timedelta(days=40))
     early = datetime(2012, 1, 20, 9, 0, tzinfo=UTC)
     answer(loaded, attend, {}, early)
-    answer(loaded, propose, {"title": "Ungdomsgården på helger"}, early)
+    proposed = answer(loaded, propose, {"title": "Ungdomsgården på helger"}, early)
+    assert proposed.outcome["after_invitation"] is False
     with loaded() as s:
         council = meeting(s, "council-2012-1")
         assert {i.person.key: i.answer for i in council.invitees}["erik-holm"] == "yes"

@@ -24,6 +24,7 @@ from workflow.answers.views import (
     MeetingView,
     activity_view,
     extension_view,
+    invitations_sent,
     meeting_view,
 )
 from workflow.audit import UnitOfWork, person_actor
@@ -192,6 +193,22 @@ def answer_link(
     used = session.get(UsedToken, grant.jti)
     if used is not None:
         raise AlreadyUsed(used)
+    acting = UnitOfWork(session, unit.clock, person_actor(person.id), channel="web")
+    acting.agreement_id = person.agreement_id
+    # One savepoint for the claim and the action: a refused action (WorkError, MeetingError)
+    # leaves neither behind, even if the caller commits what else it did.
+    with session.begin_nested():
+        record = _claim(session, grant, person, now)
+        details = _act(acting, grant.action, person, subject, form)
+        outcome = {"action": str(grant.action), "by": person.name, "at": now.isoformat(), **details}
+        record.outcome = outcome
+        session.flush()
+    return Answered(grant.action, person.id, person.email, person.agreement_id, outcome)
+
+
+def _claim(session: Session, grant: Grant, person: Person, now: datetime) -> UsedToken:
+    """The used-token row, written first: a second POST of the same link waits on it, then
+    finds the link used."""
     record = UsedToken(
         jti=grant.jti,
         person_id=person.id,
@@ -202,20 +219,13 @@ def answer_link(
         outcome={},
     )
     try:
-        # Claimed first: a second POST of the same link waits here, then finds it used.
         with session.begin_nested():
             session.add(record)
             session.flush()
     except IntegrityError:
         session.expire_all()
         raise AlreadyUsed(session.get(UsedToken, grant.jti)) from None
-    acting = UnitOfWork(session, unit.clock, person_actor(person.id), channel="web")
-    acting.agreement_id = person.agreement_id
-    details = _act(acting, grant.action, person, subject, form)
-    outcome = {"action": str(grant.action), "by": person.name, "at": now.isoformat(), **details}
-    record.outcome = outcome
-    session.flush()
-    return Answered(grant.action, person.id, person.email, person.agreement_id, outcome)
+    return record
 
 
 def _text(form: dict[str, Any], name: str) -> str:
@@ -245,7 +255,7 @@ def _act(unit: UnitOfWork, action: Action, person: Person, subject: Any, form: d
             return _decline(unit, person, subject, form)
         case Action.PROPOSE:
             item = meetings.propose(unit, subject, person, _text(form, "title"))
-            return {"title": item.title}
+            return {"title": item.title, "after_invitation": invitations_sent(unit.session, subject.id)}
         case Action.MINUTES:
             revision = meetings.minutes(unit, subject, _text(form, "text"), _ids(form.get("attended")))
             return {"revision": revision.revision, "attended": sorted(_ids(form.get("attended")))}

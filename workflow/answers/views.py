@@ -10,8 +10,11 @@ from sqlalchemy.orm import Session
 
 from workflow.agreement.models import Person
 from workflow.meetings.models import Meeting
+from workflow.outbox.models import Notice
 from workflow.plan.models import Activity, ActivityStatusChange, ExtensionRequest
 from workflow.plan.standing import effective_deadline
+
+INVITATION_RULES = ("invitation", "checkin_invitation")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,9 @@ class MeetingView:
     location: str | None
     agenda: tuple[str, ...]
     invitees: tuple[InviteeView, ...]
+    # The invitations (with the agenda) have left: an item proposed now joins the agenda and the
+    # minutes, but the agenda is not sent again.
+    invitations_sent: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,25 @@ def meeting_view(session: Session, meeting: Meeting) -> MeetingView:
         location=meeting.location,
         agenda=tuple(item.title for item in meeting.agenda),
         invitees=invitees,
+        invitations_sent=invitations_sent(session, meeting.id),
+    )
+
+
+def invitations_sent(session: Session, meeting_id: int) -> bool:
+    """Whether a live invitation to the meeting has been put in a mail."""
+    return (
+        session.scalar(
+            select(Notice.id)
+            .where(
+                Notice.subject_type == "meeting",
+                Notice.subject_id == meeting_id,
+                Notice.rule.in_(INVITATION_RULES),
+                Notice.mail_id.is_not(None),
+                Notice.cancelled_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
     )
 
 
