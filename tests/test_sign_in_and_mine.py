@@ -69,6 +69,10 @@ def test_my_overview_groups_my_activities_and_lists_my_meetings_with_my_answer(l
         assert "ung-kontaktuppgifter" in {a.key for a in mine.due_soon}  # due 28 December 2012
         assert "liv-anmalningar" in {a.key for a in mine.ongoing}  # due 2013
         assert [a.key for a in mine.done_this_year] == ["ung-natmobbning"]
+        assert mine.done_this_year[0].actions == ()
+        actions = {a.key: a.actions for a in mine.ongoing}
+        assert actions["liv-anmalningar"] == ("done", "progress", "extend")
+        assert actions["ung-kaken"] == ("progress",)  # continuous: reported on, never done by a date
         assert "ung-utbildningsdagar" in {a.key for a in mine.due_soon}
         assert "ung-rokfria-skolgardar" not in {
             a.key for g in (mine.overdue, mine.due_soon, mine.ongoing) for a in g

@@ -13,6 +13,7 @@ from workflow.meetings.models import Meeting
 from workflow.outbox.models import Notice
 from workflow.plan.models import Activity, ActivityStatusChange, ExtensionRequest
 from workflow.plan.standing import effective_deadline
+from workflow.reminders.sweep import ACTIVE_STATES
 
 INVITATION_RULES = ("invitation", "checkin_invitation")
 
@@ -39,6 +40,14 @@ class ActivityView:
     deadline: date | None  # the effective one (an approved extension when there is one)
     planned_deadline: date | None
     last_report: Report | None
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """What its people can answer (as the links of its reminders): an activity without a
+        deadline (a recurring follow-up, a continuous duty) is only reported on."""
+        if self.state not in ACTIVE_STATES:
+            return ()
+        return ("done", "progress", "extend") if self.deadline is not None else ("progress",)
 
 
 @dataclass(frozen=True)
