@@ -38,6 +38,8 @@ from bench.common import (
 from bench.world import NOW, add_recipients, grow, open_world
 from tasks.celery_app import make_celery
 from workflow.engine.models import Heartbeat
+from workflow.links.tokens import LinkSigner, throwaway_secret
+from workflow.links.urls import LinkSettings
 from workflow.outbox.delivery import prepare
 from workflow.outbox.models import Mail, MailStatus
 from workflow.outbox.render import build_message
@@ -186,12 +188,13 @@ def _stop_workers(workers: list[subprocess.Popen]) -> None:
 def render_cost(world, sample: int) -> dict[str, float]:
     """Seconds per mail to render `sample` of the sent mails again with trygg's code, by step."""
     spent = {"prepare": 0.0, "build": 0.0, "bytes": 0.0}
+    links = LinkSettings("http://localhost:8000", LinkSigner(throwaway_secret()))
     out = []
     with world.sessions() as session:
         ids = list(session.scalars(select(Mail.id).order_by(Mail.id).limit(sample)))
         for mail_id in ids:
             t0 = time.perf_counter()
-            letter = prepare(session, mail_id, NOW, SENDER)
+            letter = prepare(session, mail_id, NOW, SENDER, links)
             t1 = time.perf_counter()
             message = build_message(
                 letter.rendered,

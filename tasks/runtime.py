@@ -16,6 +16,8 @@ from workflow.clock import Clock, FixedClock, SystemClock, in_window
 from workflow.db import make_engine, session_factory, transaction
 from workflow.engine import heartbeat
 from workflow.engine.sweep import sweep
+from workflow.links.tokens import LinkSigner, throwaway_secret, weak_secret
+from workflow.links.urls import LinkSettings
 from workflow.outbox.delivery import claim_lease, deliver
 from workflow.outbox.transport import transport_from_settings
 from workflow.settings import get_settings
@@ -65,6 +67,22 @@ def run_sweep(now: str | datetime | None = None) -> dict[str, Any]:
     return sweep(sessions(), clock_at(now).now(), ran_at=SystemClock().now()).as_json()
 
 
+def link_settings() -> LinkSettings:
+    """Where mailed links point (TRYGG_BASE_URL) and what signs them (TRYGG_SECRET_KEY).
+
+    With no key at all (the commands warn) links are signed with a key of this process only:
+    they cannot be used, but the mails still go out rather than stop the reminders.
+    """
+    settings = get_settings()
+    secret = settings.secret_key.get_secret_value() or throwaway_secret()
+    return LinkSettings(settings.base_url, LinkSigner(secret))
+
+
+def secret_weakness() -> str | None:
+    """Why TRYGG_SECRET_KEY must not sign links in production (None when it is fine); never the key."""
+    return weak_secret(get_settings().secret_key.get_secret_value())
+
+
 def run_delivery(now: str | datetime | None = None, *, limit: int = 1000) -> dict[str, Any]:
     """Send claimable mails through the configured transport, at most `limit`."""
     settings = get_settings()
@@ -75,5 +93,6 @@ def run_delivery(now: str | datetime | None = None, *, limit: int = 1000) -> dic
         sender=settings.mail_from,
         envelope_sender=settings.envelope_sender,
         lease=claim_lease(settings.smtp_timeout),
+        links=link_settings(),
         limit=limit,
     ).as_json()

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import deadline_area, load_file, run_trygg
+from tests.mail_links import LINKS
 from tests.smtp_server import Script
 from workflow.agreement.models import Person
 from workflow.clock import FixedClock
@@ -56,7 +57,7 @@ def smtp(server) -> SmtpTransport:
 
 def run(sessions, transport, when=AT_EIGHT):
     sweep(sessions, when)
-    return deliver(sessions, FixedClock(when), transport, sender=SENDER, lease=claim_lease(5))
+    return deliver(sessions, FixedClock(when), transport, sender=SENDER, lease=claim_lease(5), links=LINKS)
 
 
 def mails(sessions, *where) -> list[Mail]:
@@ -166,7 +167,7 @@ def test_a_mail_whose_worker_died_goes_behind_the_others_and_never_past_the_maxi
     with transaction(sessions) as session:  # claimed, then the worker dies mid-send
         dead, _ = claim(session, AT_EIGHT, lease)
     later = AT_EIGHT + lease + timedelta(seconds=1)
-    delivered = deliver(sessions, FixedClock(later), smtp(server), sender=SENDER, lease=lease)
+    delivered = deliver(sessions, FixedClock(later), smtp(server), sender=SENDER, lease=lease, links=LINKS)
     assert [m["mail"] for m in delivered.sent][-1] == dead  # the others went first
     # The same mail dying on its last allowed attempt is failed, not tried a ninth time.
     with transaction(sessions) as session:
@@ -175,7 +176,7 @@ def test_a_mail_whose_worker_died_goes_behind_the_others_and_never_past_the_maxi
         session.get(Mail, dead).next_attempt_at = later
         claim(session, later, lease)
     last = later + lease + timedelta(seconds=1)
-    again = deliver(sessions, FixedClock(last), smtp(server), sender=SENDER, lease=lease)
+    again = deliver(sessions, FixedClock(last), smtp(server), sender=SENDER, lease=lease, links=LINKS)
     (failed,) = [m for m in mails(sessions) if m.id == dead]
     assert failed.status == MailStatus.FAILED and failed.attempts == MAX_ATTEMPTS
     assert dead in [m["mail"] for m in again.failed] and COORDINATOR in rcpts(server)
@@ -221,7 +222,9 @@ def test_a_person_retired_by_a_reload_gets_nothing_already_pending(sessions, tmp
         ).all()
         assert live == []
     server = smtp_server()
-    delivered = deliver(sessions, FixedClock(AT_EIGHT), smtp(server), sender=SENDER, lease=claim_lease(5))
+    delivered = deliver(
+        sessions, FixedClock(AT_EIGHT), smtp(server), sender=SENDER, lease=claim_lease(5), links=LINKS
+    )
     assert "person-7@example.org" not in rcpts(server) and delivered.cancelled == 1
 
 

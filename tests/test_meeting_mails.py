@@ -16,6 +16,7 @@ import vobject
 from sqlalchemy import select
 
 from tests.conftest import HARNOSAND, LOAD_INSTANT, load_file, load_harnosand
+from tests.mail_links import LINKS
 from workflow.agreement.models import Person
 from workflow.audit import LoadResult, UnitOfWork
 from workflow.clock import FixedClock
@@ -98,7 +99,7 @@ def run(sessions, when: str, box: Mailbox) -> int:
     start = len(box.sent)
     instant = at(when)
     sweep(sessions, instant)
-    deliver(sessions, FixedClock(instant), box, sender=SENDER, lease=claim_lease(30))
+    deliver(sessions, FixedClock(instant), box, sender=SENDER, lease=claim_lease(30), links=LINKS)
     return start
 
 

@@ -18,6 +18,7 @@ import vobject
 from sqlalchemy import select
 
 from tests.conftest import HARNOSAND, load_file
+from tests.mail_links import LINKS
 from workflow import migrate
 from workflow.audit import LoadResult, UnitOfWork
 from workflow.clock import FixedClock
@@ -72,6 +73,7 @@ def year_2012(tmp_path_factory) -> Path:
                 FileTransport(outbox),
                 sender="trygg <trygg@example.org>",
                 lease=claim_lease(30),
+                links=LINKS,
             )
         day += timedelta(days=1)
     engine.dispose()

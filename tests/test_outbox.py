@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import HARNOSAND, LOAD_INSTANT, load_file, load_harnosand
+from tests.mail_links import LINKS
 from workflow.agreement.models import Person
 from workflow.audit import AuditEntry, UnitOfWork
 from workflow.clock import FixedClock
@@ -59,7 +60,9 @@ def harnosand(request, sessions):
 def run(sessions, when: datetime, transport: FakeTransport | None = None):
     transport = transport or FakeTransport()
     report = sweep(sessions, when)
-    delivered = deliver(sessions, FixedClock(when), transport, sender=SENDER, lease=claim_lease(30))
+    delivered = deliver(
+        sessions, FixedClock(when), transport, sender=SENDER, lease=claim_lease(30), links=LINKS
+    )
     return report, delivered, transport
 
 
@@ -353,7 +356,9 @@ def test_a_mail_that_cannot_be_rendered_waits_and_is_not_lost(harnosand, monkeyp
         raise RuntimeError("a template fault")
 
     monkeypatch.setattr("workflow.outbox.delivery.render", broken)
-    delivered = deliver(harnosand, FixedClock(when), FakeTransport(), sender=SENDER, lease=claim_lease(30))
+    delivered = deliver(
+        harnosand, FixedClock(when), FakeTransport(), sender=SENDER, lease=claim_lease(30), links=LINKS
+    )
     assert delivered.sent == [] and len(delivered.retrying) == 8
     assert count(harnosand, Mail, Mail.status == MailStatus.PENDING, Mail.attempts == 1) == 8
     monkeypatch.undo()

@@ -28,6 +28,7 @@ from workflow.clock import SystemClock
 from workflow.db import session_factory
 from workflow.engine.sweep import sweep_in
 from workflow.i18n import _, _l, _p
+from workflow.links.tokens import MIN_SECRET_LENGTH
 from workflow.outbox.delivery import claimable, prepare
 from workflow.outbox.models import Mail
 from workflow.settings import get_settings
@@ -51,6 +52,29 @@ def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+def warn_if_weak_secret() -> None:
+    """Once, as the command starts: links signed with a weak TRYGG_SECRET_KEY can be forged."""
+    reason = runtime.secret_weakness()
+    if reason is None:
+        return
+    if reason == "empty":
+        why = _("TRYGG_SECRET_KEY is not set")
+    elif reason == "the default":
+        why = _("TRYGG_SECRET_KEY is the default change-me")
+    else:
+        why = _("TRYGG_SECRET_KEY is shorter than %(count)s characters", count=MIN_SECRET_LENGTH)
+    err.print(
+        _(
+            "[yellow]Warning:[/] %(why)s: anyone could forge the links in the mails. Set a random key of at least %(count)s characters, e.g. the output of %(command)s.",
+            why=why,
+            count=MIN_SECRET_LENGTH,
+            command="python3 -c 'import secrets; print(secrets.token_urlsafe(48))'",
+        ),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def worker(
     concurrency: Annotated[int | None, typer.Option("--concurrency", "-c", help=_l("parallel tasks"))] = None,
     pool: Annotated[str, typer.Option("--pool", help=_l("prefork, threads or solo"))] = "prefork",
@@ -61,6 +85,7 @@ def worker(
         err.print(_("[red]TRYGG_BROKER_URL is not set.[/] Without a broker, run [bold]trygg run[/]."))
         raise typer.Exit(EXIT_STATE)
     require_schema(engine())
+    warn_if_weak_secret()
     # Celery is imported only by the commands that run it: every other command starts faster.
     from tasks.celery_app import app
 
@@ -84,6 +109,7 @@ def scheduler(interval: IntervalOpt = 60) -> None:
         err.print(_("[red]TRYGG_BROKER_URL is not set.[/] Without a broker, run [bold]trygg run[/]."))
         raise typer.Exit(EXIT_STATE)
     require_schema(engine())
+    warn_if_weak_secret()
     _logging()
     from tasks import jobs
     from tasks.scheduler import Ticker, serve
@@ -118,6 +144,7 @@ def sweep(
     instant = SystemClock().now() if now is None else instant_option(now, "--now", get_settings().timezone)
     eng = engine()
     require_schema(eng)
+    warn_if_weak_secret()
     _warn_if_far_from_every_period(eng, instant)
     if dry_run:
         data = _dry_run(instant)
@@ -148,11 +175,12 @@ def _dry_run(instant: datetime) -> dict[str, Any]:
     """The sweep as it would be, rendered, then rolled back: nothing written, nothing sent."""
     settings = get_settings()
     sessions = session_factory(engine())
+    links = runtime.link_settings()
     with sessions() as session:
         report = sweep_in(session, instant, ran_at=SystemClock().now())
         mails = []
         for mail_id in session.scalars(select(Mail.id).where(claimable(instant)).order_by(Mail.id)):
-            letter = prepare(session, mail_id, instant, settings.mail_from)
+            letter = prepare(session, mail_id, instant, settings.mail_from, links)
             if letter is not None:
                 mails.append(
                     {

@@ -23,6 +23,7 @@ from tasks.commands.common import (
 )
 from workflow.i18n import _, _l
 from workflow.resources import find_agreement_file
+from workflow.settings import get_settings
 from workflow.simulation.behaviour import Behaviour
 from workflow.simulation.run import Simulation, simulate
 from workflow.source import InputError
@@ -130,6 +131,7 @@ def _simulate_with_progress(
                 out,
                 behaviour,
                 on_day=lambda day: progress.update(task, advance=1, description=day.isoformat()),
+                base_url=get_settings().base_url,
             )
         except InputError as exc:
             report_problems(exc, as_json)

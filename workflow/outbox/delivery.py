@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflow.addresses import AddressError, envelope_form, parse_address
 from workflow.agreement.models import Agreement, Person, Role
 from workflow.agreement.roles import people_with_role
+from workflow.agreement.schema import LinksSpec
 from workflow.clock import Clock
 from workflow.db import transaction
+from workflow.links.urls import LinkSettings, item_links, link_expiry, my_tasks_url
 from workflow.outbox.compose import compose
 from workflow.outbox.kinds import mail_kind
 from workflow.outbox.models import Mail, MailStatus, Notice
@@ -137,8 +139,8 @@ class Letter:
     attachments: tuple[Attachment, ...] = ()
 
 
-def prepare(session: Session, mail_id: int, now: datetime, sender: str) -> Letter | None:
-    """Render a claimed mail from its live notices; None when they all became moot."""
+def prepare(session: Session, mail_id: int, now: datetime, sender: str, links: LinkSettings) -> Letter | None:
+    """Render a claimed mail from its live notices, each item with its links; None when all are moot."""
     mail = session.get(Mail, mail_id)
     notices = [n for n in mail.notices if n.cancelled_at is None]
     if not notices:
@@ -148,11 +150,13 @@ def prepare(session: Session, mail_id: int, now: datetime, sender: str) -> Lette
     coordinator_ids = people_with_role(session, agreement.id, Role.COORDINATOR)
     coordinator = session.get(Person, coordinator_ids[0]) if coordinator_ids else None
     kind = mail_kind([n.rule for n in notices])
+    expiry_days = LinksSpec.model_validate(dict(agreement.links_config or {})).expiry_days
     context = {
         "recipient": {"name": recipient.name, "key": recipient.key},
         "agreement": {"title": agreement.title, "key": agreement.key, "timezone": agreement.timezone},
         "coordinator": {"name": coordinator.name, "email": coordinator.email} if coordinator else None,
-        "items": [{**n.payload, "rule": n.rule} for n in sorted(notices, key=_item_order)],
+        "items": [_item(n, mail, expiry_days, links) for n in sorted(notices, key=_item_order)],
+        "my_tasks_url": my_tasks_url(links.base_url),
     }
     day = now.astimezone(ZoneInfo(agreement.timezone)).date()
     return Letter(
@@ -172,6 +176,25 @@ def prepare(session: Session, mail_id: int, now: datetime, sender: str) -> Lette
             Attachment(**n.payload["attachment"]) for n in notices if n.payload.get("attachment")
         ),
     )
+
+
+def _item(notice: Notice, mail: Mail, expiry_days: int, links: LinkSettings) -> dict[str, Any]:
+    """What a template shows of one notice: its payload, its rule and its links.
+
+    The links are the notice's person's (a shared mailbox reads each person's own), and count
+    their expiry from the mail's creation, so every attempt at one mail carries the same links.
+    """
+    signed = item_links(
+        links,
+        rule=notice.rule,
+        subject_type=notice.subject_type,
+        subject_id=notice.subject_id,
+        payload=notice.payload,
+        person_id=notice.recipient_id,
+        mail_id=mail.id,
+        expires_at=link_expiry(notice.rule, mail.created_at, expiry_days),
+    )
+    return {**notice.payload, "rule": notice.rule, "links": signed}
 
 
 def _reply_to(coordinator: Person | None) -> tuple[str, str] | None:
@@ -207,13 +230,14 @@ def deliver(
     *,
     sender: str,
     lease: timedelta,
+    links: LinkSettings,
     limit: int = 1000,
     envelope_sender: str | None = None,
 ) -> Delivered:
     """Send claimable mails one by one over one transport, until none is left (or `limit`).
 
     `sender` is the From header; `envelope_sender` the MAIL FROM (TRYGG_BOUNCE_ADDRESS),
-    by default the From's address.
+    by default the From's address; `links` where the mails' links point and what signs them.
     """
     report = Delivered()
     envelope = envelope_sender or envelope_form(sender)
@@ -228,7 +252,7 @@ def deliver(
                 if report.failed and _compose_failure_reports(sessions, clock.now()):
                     continue
                 break
-            letter, outcome = _attempt(sessions, clock, transport, claimed[0], sender, envelope)
+            letter, outcome = _attempt(sessions, clock, transport, claimed[0], sender, envelope, links)
             _record(sessions, claimed, letter, outcome, clock.now(), report)
     finally:
         _close_quietly(transport)
@@ -241,14 +265,20 @@ def _compose_failure_reports(sessions: sessionmaker[Session], now: datetime) -> 
 
 
 def _attempt(
-    sessions, clock: Clock, transport: Transport, mail_id: int, sender: str, envelope: str
+    sessions,
+    clock: Clock,
+    transport: Transport,
+    mail_id: int,
+    sender: str,
+    envelope: str,
+    links: LinkSettings,
 ) -> tuple[Letter | None, Outcome | None]:
     """Render and send one claimed mail. Whatever goes wrong is an Outcome, never an exception:
     the row must end in a retry or a failure, not stay `sending` with the queue stuck behind it.
     (None, None): every notice became moot."""
     try:
         with sessions() as session:
-            letter = prepare(session, mail_id, clock.now(), sender)
+            letter = prepare(session, mail_id, clock.now(), sender, links)
     except Exception as exc:  # a template or data fault: not the recipient's, so retry later
         log.exception("mail %s could not be rendered", mail_id)
         return None, Outcome("retry", f"rendering failed: {exc!r}")

@@ -30,6 +30,8 @@ from workflow.cycle.lifecycle import close_step, record_deliverable, refresh_aut
 from workflow.cycle.models import Cycle, StepState
 from workflow.db import make_engine, session_factory, transaction
 from workflow.engine.sweep import sweep
+from workflow.links.tokens import LinkSigner, throwaway_secret
+from workflow.links.urls import LinkSettings
 from workflow.loading import load_agreement
 from workflow.meetings import actions as meeting_actions
 from workflow.meetings.models import Meeting, MeetingKind, MeetingStatus
@@ -47,6 +49,7 @@ from workflow.simulation.behaviour import Behaviour
 SENDER = "trygg (simulering) <trygg@simulering.example.org>"
 MORNING = time(7, 30)  # people act before the engine's send hour
 SEND = time(8, 0)
+BASE_URL = "http://localhost:8000"  # where a simulated mail's links point unless told
 
 
 @dataclass
@@ -80,6 +83,7 @@ def simulate(
     behaviour: Behaviour,
     *,
     on_day: Callable[[date], None] | None = None,
+    base_url: str = BASE_URL,
 ) -> Simulation:
     """Run the agreement from `start` to `end` inclusive; write mails, timeline and reports to `out`."""
     if end < start:
@@ -89,6 +93,7 @@ def simulate(
     mail_dir = out / "mail"
     result = Simulation()
     tz = ZoneInfo(parsed.spec.timezone)
+    links = LinkSettings(base_url, LinkSigner(throwaway_secret()))  # a simulated link acts on nothing real
     with tempfile.TemporaryDirectory(prefix="trygg-sim-") as scratch:
         engine = make_engine(f"sqlite:///{Path(scratch) / 'simulation.db'}")
         try:
@@ -108,8 +113,9 @@ def simulate(
                     result.actions += _morning(sessions, clock, behaviour, plan, day)
                     clock.instant = datetime.combine(day, SEND, tzinfo=tz).astimezone(UTC)
                     sweep(sessions, clock.now())
+                    lease = claim_lease(30.0)
                     sent = deliver(
-                        sessions, clock, transport, sender=SENDER, lease=claim_lease(30.0), limit=100_000
+                        sessions, clock, transport, sender=SENDER, lease=lease, links=links, limit=10**5
                     )
                     for entry in _entries(sessions, [s["mail"] for s in sent.sent], tz):
                         timeline.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
