@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -30,6 +30,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import HARNOSAND, ROOT, trygg
+from tests.mail_links import BASE_URL, SECRET
 from tests.smtp_server import Script, SmtpServer
 from workflow.agreement.models import Person
 from workflow.answers.extensions import decide_extension, request_extension
@@ -37,6 +38,7 @@ from workflow.answers.signin import request_sign_in
 from workflow.audit import UnitOfWork
 from workflow.clock import FixedClock
 from workflow.db import make_engine, session_factory, transaction
+from workflow.links.tokens import LinkSigner
 from workflow.outbox.kinds import KINDS  # every kind the product sends has its snapshots
 from workflow.plan.models import Activity, ExtensionRequest
 
@@ -111,6 +113,9 @@ def run_scenario(folder: Path, language: str) -> list[EmailMessage]:
         "TRYGG_MAIL_DIR": str(mail_dir),
         "TRYGG_MAIL_FROM": "trygg <trygg@example.org>",
         "TRYGG_LANGUAGE": language,
+        # A fixed key and address: the links, and so the snapshots, are the same on every run.
+        "TRYGG_SECRET_KEY": SECRET,
+        "TRYGG_BASE_URL": BASE_URL,
     }
 
     def cli(*args: str, **extra: str):
@@ -305,3 +310,115 @@ def test_the_refused_recipient_is_named_to_the_coordinator(scenario):
     assert failure["To"].addresses[0].addr_spec == "anna.sjoberg@example.org"
     text = failure.get_body(("plain",)).get_content()
     assert REFUSED in text and "550 5.1.1" in text
+
+
+# The issue's table: the labels of every action, and the links each kind of mail carries.
+LABELS = {
+    "sv": {
+        "done": "Klart",
+        "progress": "Rapportera läget",
+        "extend": "Begär ny slutdag",
+        "ack": "Jag har sett förseningen",
+        "propose": "Föreslå en punkt",
+        "attend": "Jag kommer",
+        "decline": "Jag kommer inte",
+        "minutes": "Lämna mötesanteckningar",
+        "approve": "Godkänn",
+        "refuse": "Avslå",
+    },
+    "en": {
+        "done": "Done",
+        "progress": "Report progress",
+        "extend": "Ask for a new date",
+        "ack": "I have seen the delay",
+        "propose": "Propose an item",
+        "attend": "I will attend",
+        "decline": "I will not attend",
+        "minutes": "Submit the minutes",
+        "approve": "Approve",
+        "refuse": "Decline",
+    },
+}
+MY_TASKS = {"sv": "Mina uppgifter", "en": "My tasks"}
+ACTIVITY = ("done", "progress", "extend")
+ROW: dict[str, tuple[tuple[str, ...], ...]] = {  # the action sets a kind may carry (per item)
+    "reminder": (ACTIVITY, ("progress",)),  # a recurring follow-up is reported on, never done
+    "overdue": (ACTIVITY,),
+    "digest": (ACTIVITY, ("progress",)),
+    "escalation": (("ack",),),
+    "agenda_call": (("propose",),),
+    "invitation": (("attend", "decline"),),
+    "checkin_invitation": (("attend", "decline"),),
+    "meeting_update": (("attend", "decline"),),
+    "minutes_request": (("minutes",),),
+}
+TEXT_LINK = re.compile(r"(?m)^ *([^:\n]+): (https://trygg\.example\.org/l/(\S+))$")
+HTML_LINK = re.compile(r'<a href="(https://trygg\.example\.org/l/([^"]+))">([^<]+)</a>')
+
+
+def actions_in(mail: EmailMessage, language: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(action, token) of every link, in the text part and in the HTML part, read by their labels."""
+    action_of = {label: action for action, label in LABELS[language].items()}
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    in_text = [(action_of[label], token) for label, _, token in TEXT_LINK.findall(text)]
+    in_html = [(action_of[label], token) for _, token, label in HTML_LINK.findall(html)]
+    return in_text, in_html
+
+
+def in_items(actions: list[str], allowed: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether the links, in order, are items' link sets of the kind's row, one after another."""
+    if not actions:
+        return True
+    return any(
+        tuple(actions[: len(row)]) == row and in_items(actions[len(row) :], allowed) for row in allowed
+    )
+
+
+def test_every_mail_carries_the_links_of_its_kind_and_ends_with_my_tasks(scenario):
+    language, _, mails = scenario
+    signer = LinkSigner(SECRET)
+    for mail in mails:
+        kind = mail["X-Trygg-Kind"]
+        in_text, in_html = actions_in(mail, language)
+        assert in_text == in_html, f"{kind}: the text and the HTML part link differently"
+        allowed = ROW.get(kind, ())
+        assert bool(in_text) == bool(allowed), f"{kind}: links {in_text}"
+        sent = mail["Date"].datetime
+        for action, token in in_text:
+            grant = signer.verify(token, sent)
+            assert grant.action == action
+            assert grant.expires_at == sent + timedelta(days=30)  # links.expiry_days by default
+        assert in_items([a for a, _ in in_text], allowed), f"{kind}: {in_text}"
+        text = mail.get_body(("plain",)).get_content()
+        html = mail.get_body(("html",)).get_content()
+        assert f"\n{MY_TASKS[language]}: {BASE_URL}/me\n" in text, kind
+        assert f'<a href="{BASE_URL}/me">{MY_TASKS[language]}</a>' in html, kind
+
+
+def test_no_mail_holds_a_command_line_or_an_id_line(scenario):
+    _, _, mails = scenario
+    for mail in mails:
+        kind = mail["X-Trygg-Kind"]
+        for part in (mail.get_body(("plain",)).get_content(), mail.get_body(("html",)).get_content()):
+            assert "trygg activity" not in part and "trygg meeting" not in part, kind
+            assert not re.search(r"(?m)^\s*Id:", part), kind
+            # The coordinator's own fix of a bad address is the one command a mail still names.
+            assert kind == "delivery_failure" or "trygg load" not in part, kind
+
+
+def test_a_mailed_links_nonce_is_its_mail_id(scenario):
+    """So a retry, or a dry run, writes the links the first attempt wrote."""
+    language, first, _ = scenario
+    again = LinkSigner(SECRET)
+    for kind, mail in first.items():
+        for _action, token in actions_in(mail, language)[0]:
+            grant = again.verify(token, mail["Date"].datetime)
+            expected = again.sign(
+                grant.person_id, grant.action, grant.subject_id, grant.expires_at, nonce=_nonce_of(mail)
+            )
+            assert expected == token, kind
+
+
+def _nonce_of(mail: EmailMessage) -> str:
+    return "mail-" + re.search(r"\.mail-(\d+)@", mail["Message-ID"]).group(1)
