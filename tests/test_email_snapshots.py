@@ -325,6 +325,7 @@ LABELS = {
         "minutes": "Lämna mötesanteckningar",
         "approve": "Godkänn",
         "refuse": "Avslå",
+        "sign_in": "Logga in",
     },
     "en": {
         "done": "Done",
@@ -337,6 +338,7 @@ LABELS = {
         "minutes": "Submit the minutes",
         "approve": "Approve",
         "refuse": "Decline",
+        "sign_in": "Sign in",
     },
 }
 MY_TASKS = {"sv": "Mina uppgifter", "en": "My tasks"}
@@ -351,6 +353,8 @@ ROW: dict[str, tuple[tuple[str, ...], ...]] = {  # the action sets a kind may ca
     "checkin_invitation": (("attend", "decline"),),
     "meeting_update": (("attend", "decline"),),
     "minutes_request": (("minutes",),),
+    "extension_request": (("approve", "refuse"),),
+    "sign_in": (("sign_in",),),
 }
 TEXT_LINK = re.compile(r"(?m)^ *([^:\n]+): (https://trygg\.example\.org/l/(\S+))$")
 HTML_LINK = re.compile(r'<a href="(https://trygg\.example\.org/l/([^"]+))">([^<]+)</a>')
@@ -388,7 +392,8 @@ def test_every_mail_carries_the_links_of_its_kind_and_ends_with_my_tasks(scenari
         for action, token in in_text:
             grant = signer.verify(token, sent)
             assert grant.action == action
-            assert grant.expires_at == sent + timedelta(days=30)  # links.expiry_days by default
+            valid = timedelta(minutes=15) if action == "sign_in" else timedelta(days=30)  # expiry_days
+            assert grant.expires_at == sent + valid
         assert in_items([a for a, _ in in_text], allowed), f"{kind}: {in_text}"
         text = mail.get_body(("plain",)).get_content()
         html = mail.get_body(("html",)).get_content()
