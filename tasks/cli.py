@@ -21,6 +21,7 @@ from tasks.commands import (
     report,
     simulate,
     synthetic,
+    web,
 )
 from tasks.commands.common import EXIT_INPUT, database_unreachable
 from workflow.i18n import _, _l
@@ -60,6 +61,9 @@ app.command(
 )(engine.scheduler)
 app.command("run", help=_l("Everything in one process without servers: clock, sweep and delivery."))(
     engine.run
+)
+app.command("web", help=_l("Serve the web (gunicorn): the pages of the links in mails, sign-in, My tasks."))(
+    web.web
 )
 app.command("health", help=_l("Exit with 1 when the scheduler or the workers have not run lately."))(
     engine.health

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     smtp_timeout: float = Field(default=30.0, gt=0, le=600, description="seconds per SMTP operation")
     timezone: str = Field(default="Europe/Stockholm", description="default zone of new agreements")
     base_url: str = Field(default="http://localhost:8000", description="links in mails point here")
+    web_bind: str = Field(
+        default="127.0.0.1:8000", description="HOST:PORT where `trygg web` and `trygg run` serve the web"
+    )
     secret_key: SecretStr = Field(
         default=SecretStr("change-me"), description="signs links in mails; set it in production"
     )
@@ -130,6 +133,7 @@ class Settings(BaseSettings):
             "smtp_timeout": str(self.smtp_timeout),
             "timezone": self.timezone,
             "base_url": self.base_url,
+            "web_bind": self.web_bind,
             "secret_key": "***",
             "language": self.language,
             "max_file_mb": str(self.max_file_mb),

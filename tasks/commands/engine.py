@@ -23,6 +23,7 @@ from tasks.commands.common import (
     require_schema,
     warn_if_far,
 )
+from tasks.commands.web import DemoOpt, require_secret, start_web_child, stop_web_child
 from workflow.agreement.models import Agreement
 from workflow.clock import SystemClock
 from workflow.db import session_factory
@@ -117,8 +118,9 @@ def scheduler(interval: IntervalOpt = 60) -> None:
     serve(Ticker(runtime.sessions(), lambda: jobs.sweep.delay(), interval=timedelta(seconds=interval)))
 
 
-def run(interval: IntervalOpt = 60) -> None:
-    """Everything in one process."""
+def run(interval: IntervalOpt = 60, demo: DemoOpt = False) -> None:
+    """Everything on one machine: the web on TRYGG_WEB_BIND, the clock, sweep and delivery."""
+    require_secret(demo)
     require_schema(engine())
     _logging()
     from tasks.scheduler import Ticker, serve
@@ -129,7 +131,11 @@ def run(interval: IntervalOpt = 60) -> None:
         runtime.run_sweep()
         runtime.run_delivery()
 
-    serve(Ticker(runtime.sessions(), sweep_and_deliver, interval=timedelta(seconds=interval)))
+    site = start_web_child(demo)
+    try:
+        serve(Ticker(runtime.sessions(), sweep_and_deliver, interval=timedelta(seconds=interval)))
+    finally:
+        stop_web_child(site)
 
 
 def sweep(

@@ -1,0 +1,32 @@
+"""Clear pages for what goes wrong: each says what happened and what to do next."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+# Pages of their own for a refused link (workflow.answers.links.LinkRefused's reasons).
+REFUSED_STATUS = {"tampered": 400, "expired": 410, "not_yours": 403, "unknown": 404}
+
+
+def init(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf)
+    app.register_error_handler(HTTPException, _http)
+
+
+def refused(reason: str, status: int | None = None):
+    """The page of a link that cannot be used: why, and what to do instead."""
+    status = status or REFUSED_STATUS.get(reason, 400)
+    return render_template("refused.html", reason=reason), status
+
+
+def _csrf(_error: CSRFError):
+    return render_template("error.html", status=400, kind="csrf"), 400
+
+
+def _http(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error
+    kind = {404: "not_found", 405: "method", 413: "too_large", 429: "too_many"}.get(error.code, "other")
+    return render_template("error.html", status=error.code, kind=kind), error.code
