@@ -57,7 +57,7 @@ LOCALE := workflow/locale
 
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --add-location=file --sort-output --no-wrap \
-		--project=trygg -o $(LOCALE)/messages.pot workflow tasks templates
+		--project=trygg -o $(LOCALE)/messages.pot workflow tasks web templates
 	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete \
 		--no-wrap
 
