@@ -19,7 +19,7 @@ from tasks.cli import app
 from tests.conftest import ROOT
 from workflow.settings import Settings
 
-SERVICES = {"postgres", "redis", "migrate", "worker", "scheduler", "mailpit"}
+SERVICES = {"postgres", "redis", "migrate", "worker", "scheduler", "mailpit", "web"}
 LONG_RUNNING_TRYGG = {"worker", "scheduler"}
 SETTINGS = {f"TRYGG_{name.upper()}" for name in Settings.model_fields}
 VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
@@ -89,12 +89,12 @@ def trygg_services(compose: dict) -> dict[str, dict]:
 
 def test_the_topology_is_there(compose):
     assert set(compose["services"]) == SERVICES
-    assert set(trygg_services(compose)) == {"migrate", "worker", "scheduler"}
+    assert set(trygg_services(compose)) == {"migrate", "worker", "scheduler", "web"}
 
 
 def test_every_trygg_service_runs_a_real_trygg_subcommand(compose):
     commands = {name: parse_trygg(as_argv(s["command"])) for name, s in trygg_services(compose).items()}
-    assert commands == {"migrate": "db upgrade", "worker": "worker", "scheduler": "scheduler"}
+    assert commands == {"migrate": "db upgrade", "worker": "worker", "scheduler": "scheduler", "web": "web"}
     with pytest.raises(AssertionError):
         parse_trygg(["trygg", "wroker"])
     with pytest.raises(Exception, match="no-such-option"):
@@ -111,6 +111,12 @@ def test_healthchecks_run_trygg_health_and_every_service_restarts(compose):
         if name in LONG_RUNNING_TRYGG:
             assert parse_trygg(as_argv(test[1:])) == "health"
             assert service["healthcheck"]["start_period"], name  # a fresh engine has not beaten yet
+
+
+def test_the_web_is_published_on_this_machine_only_and_checked_on_healthz(compose):
+    web = compose["services"]["web"]
+    assert all(str(port).startswith("127.0.0.1:") for port in web["ports"])
+    assert "/healthz" in " ".join(web["healthcheck"]["test"])
 
 
 def test_services_wait_for_what_they_need(compose):
