@@ -16,6 +16,7 @@ from web.app import create_app
 from workflow.agreement.models import Person, Role
 from workflow.agreement.roles import people_with_role
 from workflow.answers.extensions import request_extension
+from workflow.answers.meetings import deputies
 from workflow.answers.mine import my_activities
 from workflow.audit import UnitOfWork
 from workflow.clock import FixedClock
@@ -39,12 +40,14 @@ class World:
     signer: LinkSigner
     tokens: dict[Action, str]  # one genuine link per action, for the person it was made for
     people: dict[Action, int]
+    subjects: dict[Action, int]  # the item each link acts on
 
-    def app(self, **settings):
+    def app(self, clock=None, kick=None, **settings):
         app = create_app(
             Settings(database_url=self.url, secret_key=KEY, **settings),
             sessions=self.sessions,
-            clock=self.clock,
+            clock=clock or self.clock,
+            kick=kick,
         )
         app.config["TESTING"] = True
         return app
@@ -84,7 +87,8 @@ def build(sessions, url: str) -> World:
         for action, (person_id, subject_id) in subjects.items():
             tokens[action] = signer.sign(person_id, action, subject_id, expires, nonce="test")
             people[action] = person_id
-    return World(url, sessions, FixedClock(NOW), signer, tokens, people)
+    ids = {action: subject_id for action, (_person, subject_id) in subjects.items()}
+    return World(url, sessions, FixedClock(NOW), signer, tokens, people, ids)
 
 
 def _owner_and_activity(session: Session) -> tuple[Person, Activity]:
@@ -96,11 +100,12 @@ def _owner_and_activity(session: Session) -> tuple[Person, Activity]:
 
 
 def _meeting_and_invitee(session: Session) -> tuple[Meeting, Person]:
-    meeting = session.scalars(
-        select(Meeting).where(Meeting.starts_at > NOW).order_by(Meeting.starts_at)
-    ).first()
+    """The next meeting, and an invitee of it who could send a deputy (else the first)."""
+    meeting = session.scalars(select(Meeting).where(Meeting.starts_at > NOW).order_by(Meeting.starts_at)).first()
     assert meeting is not None and meeting.invitees, "no meeting ahead in Härnösand at NOW"
-    return meeting, meeting.invitees[0].person
+    people = [invitee.person for invitee in meeting.invitees]
+    with_deputy = [p for p in people if deputies(session, meeting, p)]
+    return meeting, (with_deputy or people)[0]
 
 
 def dump(url: str) -> list[str]:

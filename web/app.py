@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
 from web import errors, health, language, links, me, security, signin
-from web.context import Trygg
+from web.context import Trygg, close_db
 from web.logs import install_redaction
 from workflow.clock import Clock, SystemClock
 from workflow.db import make_engine, session_factory
@@ -62,11 +62,5 @@ def create_app(
     signin.init(app)
     for module in (health, language, links, me, signin):
         app.register_blueprint(module.bp)
-    app.teardown_appcontext(_close_session)
+    app.teardown_appcontext(lambda _exc: close_db())
     return app
-
-
-def _close_session(_exc: BaseException | None) -> None:
-    from web.context import close_db
-
-    close_db()

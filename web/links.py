@@ -10,6 +10,7 @@ from flask import Blueprint, g, redirect, render_template, request, session, url
 
 from web.context import db, now, signed_in_email, trygg, writing
 from web.errors import refused
+from web.language import page_language
 from web.uploads import UploadError, minutes_text
 from workflow import i18n
 from workflow.agreement.models import Person
@@ -59,7 +60,7 @@ def act(token: str):
     try:
         form = _form()
     except UploadError as exc:
-        return _again(token, i18n.render(exc.args[0], _lang()), 422)
+        return _again(token, exc.args[0], 422)
     try:
         with writing() as session_:
             unit = UnitOfWork(session_, trygg().clock, SYSTEM, channel="web")  # acts as the token's person
@@ -69,7 +70,7 @@ def act(token: str):
     except AlreadyUsed:
         return _used(token)
     except DOMAIN_ERRORS as exc:
-        return _again(token, i18n.render(exc.args[0], _lang()) if exc.args else str(exc), 422, form)
+        return _again(token, exc.args[0] if exc.args else str(exc), 422, form)
     if answered.action == Action.SIGN_IN:
         return _signed_in(answered.person_id, answered.email)
     if answered.action in KICKS:
@@ -88,12 +89,6 @@ def _form() -> dict:
     return form
 
 
-def _lang() -> str:
-    from web.language import page_language
-
-    return page_language()
-
-
 def _used(token: str):
     """A second POST of a used link: what was done, by whom and when (409: nothing more happened)."""
     view = view_link(db(), trygg().signer, token, now(), session_email=signed_in_email())
@@ -101,13 +96,14 @@ def _used(token: str):
     return render_template("used.html", view=view, used=view.used), 409
 
 
-def _again(token: str, problem: str, status: int, form: dict | None = None):
-    """The form again, with what was typed and why it was refused."""
+def _again(token: str, problem: str | i18n.LazyText, status: int, form: dict | None = None):
+    """The form again, with what was typed and why it was refused (in the page's language)."""
     try:
         view = view_link(db(), trygg().signer, token, now(), session_email=signed_in_email())
     except LinkRefused as exc:
         return refused(exc.reason, exc.status)
     g.person_language = view.language
+    problem = i18n.render(problem, page_language())
     page = render_template(TEMPLATE_OF[view.action], view=view, token=token, form=form or {}, problem=problem)
     return page, status
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from typing import BinaryIO
 from xml.etree import ElementTree
@@ -38,8 +39,6 @@ def _decoded(data: bytes) -> str:
 
 
 def _docx(data: bytes) -> str:
-    import io
-
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             info = archive.getinfo("word/document.xml")
