@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import HARNOSAND, load_file
-from tests.web_world import NOW, World, build, csrf_of, dump
+from tests.web_world import NOW, World, build, csrf_of, dump, free_port, wait_for
 from web.logs import redact
 from workflow.clock import FixedClock
 from workflow.links.tokens import Action
@@ -192,30 +192,6 @@ def test_tokens_are_redacted_from_log_lines():
 # --- the real `trygg web` process ---------------------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(url: str, proc, seconds: float = 30.0) -> None:
-    import time
-    import urllib.request
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"trygg web ended with {proc.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("trygg web did not answer")
-
-
 @pytest.mark.slow
 def test_the_server_log_holds_no_token(world, tmp_path):
     import os
@@ -227,7 +203,7 @@ def test_the_server_log_holds_no_token(world, tmp_path):
     from tests.conftest import ROOT
     from tests.web_world import KEY
 
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "TRYGG_DATABASE_URL": world.url,
@@ -239,7 +215,7 @@ def test_the_server_log_holds_no_token(world, tmp_path):
         [sys.executable, "-m", "tasks.cli", "web"], env=env, cwd=ROOT, stdout=log, stderr=log
     )
     try:
-        _wait_for(f"http://127.0.0.1:{port}/healthz", proc)
+        wait_for(f"http://127.0.0.1:{port}/healthz", proc)
         for token in [*world.tokens.values(), "tampered" + world.tokens[Action.DONE]]:
             for path in (f"/l/{token}", f"/calendar/{token}.ics"):
                 try:
@@ -278,7 +254,7 @@ def test_trygg_web_starts_with_the_default_secret_given_demo(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     assert spawn_trygg("db", "upgrade", env={"TRYGG_DATABASE_URL": url}).returncode == 0
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "TRYGG_DATABASE_URL": url, "TRYGG_SECRET_KEY": "change-me"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "tasks.cli", "web", "--demo", "--port", str(port)],
@@ -288,7 +264,7 @@ def test_trygg_web_starts_with_the_default_secret_given_demo(tmp_path):
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for(f"http://127.0.0.1:{port}/healthz", proc)
+        wait_for(f"http://127.0.0.1:{port}/healthz", proc)
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import socket
 import sqlite3
+import time
+import urllib.request
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -101,7 +104,9 @@ def _owner_and_activity(session: Session) -> tuple[Person, Activity]:
 
 def _meeting_and_invitee(session: Session) -> tuple[Meeting, Person]:
     """The next meeting, and an invitee of it who could send a deputy (else the first)."""
-    meeting = session.scalars(select(Meeting).where(Meeting.starts_at > NOW).order_by(Meeting.starts_at)).first()
+    meeting = session.scalars(
+        select(Meeting).where(Meeting.starts_at > NOW).order_by(Meeting.starts_at)
+    ).first()
     assert meeting is not None and meeting.invitees, "no meeting ahead in Härnösand at NOW"
     people = [invitee.person for invitee in meeting.invitees]
     with_deputy = [p for p in people if deputies(session, meeting, p)]
@@ -119,3 +124,24 @@ def csrf_of(html: str) -> str:
     match = CSRF.search(html)
     assert match, "the page has no CSRF token"
     return match.group(1)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, proc, seconds: float = 30.0) -> None:
+    """Until `url` answers; fails when the process `proc` ends first or time runs out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"trygg web ended with {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("trygg web did not answer")
