@@ -268,3 +268,12 @@ def test_trygg_web_starts_with_the_default_secret_given_demo(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_flasks_own_log_redacts_a_token_path(world, caplog):
+    app = world.app()
+    token = world.tokens[Action.DONE]
+    with caplog.at_level("ERROR", logger=app.logger.name):
+        app.logger.error("Exception on /l/%s [POST]", token)
+        app.logger.error(f"Exception on /calendar/{token}.ics [GET]")
+    assert token not in caplog.text and caplog.text.count("[redacted]") == 2

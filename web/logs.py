@@ -23,15 +23,14 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites a record's message (and the arguments gunicorn's access log formats) redacted."""
+    """Formats a record's message, then keeps only its redacted text (the arguments may hold a token)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args and isinstance(record.args, dict):
-            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
-        elif record.args and isinstance(record.args, tuple):
-            record.args = tuple(redact(v) if isinstance(v, str) else v for v in record.args)
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError, KeyError):  # a broken format: the logging module reports it
+            return True
+        record.msg, record.args = redact(message), None
         return True
 
 
