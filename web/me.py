@@ -24,7 +24,6 @@ from workflow.links.tokens import Action
 bp = Blueprint("me", __name__)
 
 LINKS_VALID = timedelta(hours=12)  # as long as a signed-in session
-ACTIVITY_ACTIONS = (Action.DONE, Action.PROGRESS, Action.EXTEND)
 MEETING_ACTIONS = (Action.ATTEND, Action.DECLINE)
 
 
@@ -38,14 +37,13 @@ def overview():
     expires = instant + LINKS_VALID
     signer = trygg().signer
 
-    def link(person_id: int, action: Action, subject_id: int) -> str:
-        return url_for("links.show", token=signer.sign(person_id, action, subject_id, expires))
+    def link(person_id: int, action: str, subject_id: int) -> str:
+        return url_for("links.show", token=signer.sign(person_id, Action(action), subject_id, expires))
 
     return render_template(
         "me.html",
         mine=mine,
         link=link,
-        activity_actions=ACTIVITY_ACTIONS,
         meeting_actions=MEETING_ACTIONS,
         feed=_feed_addresses(email),
     )
