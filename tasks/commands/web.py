@@ -15,7 +15,7 @@ import typer
 from tasks import runtime
 from tasks.commands.common import EXIT_INPUT, EXIT_STATE, engine, err, require_schema
 from workflow.i18n import _, _l
-from workflow.links.tokens import throwaway_secret, weak_secret
+from workflow.links.tokens import MIN_SECRET_LENGTH, throwaway_secret, weak_secret
 from workflow.settings import get_settings
 
 HostOpt = Annotated[
@@ -46,13 +46,14 @@ def require_secret(demo: bool) -> None:
     """Exit 3 when TRYGG_SECRET_KEY could be guessed (anyone could then forge links), unless a demo.
 
     In a demo an empty key becomes a throwaway one for this process and its children."""
-    why = weak_secret(get_settings().secret_key.get_secret_value())
-    if why is None:
+    reason = weak_secret(get_settings().secret_key.get_secret_value())
+    if reason is None:
         return
+    why = _weakness(reason)
     if not demo:
         err.print(
             _(
-                "[red]TRYGG_SECRET_KEY is %(why)s:[/] links in mails could be forged. Set a random key of at "
+                "[red]%(why)s:[/] links in mails could be forged. Set a random key of at "
                 "least 32 characters, made for example with\n"
                 '  python -c "import secrets; print(secrets.token_urlsafe(48))"\n'
                 "or try it out with --demo.",
@@ -63,7 +64,7 @@ def require_secret(demo: bool) -> None:
         raise typer.Exit(EXIT_STATE)
     err.print(
         _(
-            "[yellow]warning:[/] a demo: TRYGG_SECRET_KEY is %(why)s; do not use these links for real.",
+            "[yellow]warning:[/] a demo: %(why)s; do not use these links for real.",
             why=why,
         )
     )
@@ -71,6 +72,15 @@ def require_secret(demo: bool) -> None:
         os.environ["TRYGG_SECRET_KEY"] = throwaway_secret()
         get_settings.cache_clear()
         runtime.forget_engine()
+
+
+def _weakness(reason: str) -> str:
+    """What is wrong with the key, in the reader's language (workflow.links.tokens.weak_secret's reason)."""
+    if reason == "empty":
+        return _("TRYGG_SECRET_KEY is not set")
+    if reason == "the default":
+        return _("TRYGG_SECRET_KEY is the default change-me")
+    return _("TRYGG_SECRET_KEY is shorter than %(count)s characters", count=MIN_SECRET_LENGTH)
 
 
 def bind_of(host: str | None, port: int | None) -> tuple[str, int]:
