@@ -111,6 +111,8 @@ def link(mail: EmailMessage, label: str, after: str | None = None) -> str:
         found = links_in_text(text, label)
         assert len(found) <= 1, f"{len(found)} links {label!r} in {mail['Subject']!r}: say which (after=…)"
     assert found, f"no link {label!r} in the mail {mail['Subject']!r}:\n{text}"
+    # Most people click in the HTML part: the same address must be there.
+    assert f'href="{found[0]}"' in mail.get_body(("html",)).get_content(), f"{label!r} not in the HTML part"
     return found[0]
 
 
