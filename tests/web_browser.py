@@ -16,11 +16,9 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import HARNOSAND, ROOT, _require, trygg
+from tests.web_world import free_port, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -140,12 +139,6 @@ def summary(mails: list[EmailMessage]) -> list[str]:
 # --- the server ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class LiveServer:
     """`trygg web --demo` as a real process whose clock lives from `started_at` on, and its mail folder."""
@@ -200,17 +193,10 @@ class LiveServer:
         return self
 
     def _wait_healthy(self, within: float = 60) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"trygg web ended:\n{self.log.read_text()}"
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"trygg web did not answer /healthz within {within} s:\n{self.log.read_text()}")
+        try:
+            wait_for(f"{self.base_url}/healthz", self.process, within)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}:\n{self.server_log()}") from None
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
