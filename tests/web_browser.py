@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -148,7 +148,6 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     seen: set[str] = field(default_factory=set)
-    _began: float = 0.0
 
     @property
     def base_url(self) -> str:
@@ -188,7 +187,6 @@ class LiveServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # gunicorn's arbiter and its workers: one group to stop
             )
-        self._began = time.monotonic()
         self._wait_healthy()
         return self
 
@@ -215,10 +213,6 @@ class LiveServer:
         self.started_at = datetime.fromisoformat(at) if isinstance(at, str) else at
         return self.start()
 
-    def now(self) -> datetime:
-        """The server's clock: its start instant and the real time since (it runs on)."""
-        return self.started_at + timedelta(seconds=time.monotonic() - self._began)
-
     def cli(self, *args: str) -> str:
         """`trygg …` in this process against the server's database, with its settings; its output."""
         result = trygg(*args, env=self.env())
@@ -230,11 +224,6 @@ class LiveServer:
         instant = at if isinstance(at, str) else at.isoformat(timespec="seconds")
         self.cli("sweep", "--now", instant)
         return self.new_mails()
-
-    def sweep_now(self) -> list[EmailMessage]:
-        """A sweep a minute past the server's clock: what is due at once (sign-in, extension
-        request and decision) goes out, whether or not the server already sent it."""
-        return self.sweep(self.now() + timedelta(minutes=1))
 
     def mails_sent_at_once(self, kind: str, to: str | None = None, within: float = 30) -> list[EmailMessage]:
         """The mails the server sent by itself after an answer, once one of `kind` (to `to`) is
