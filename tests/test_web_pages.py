@@ -151,7 +151,13 @@ def test_my_tasks_shows_fresh_links_and_a_calendar_address_that_can_be_replaced(
     client.post("/me/calendar", data={"csrf_token": csrf_of(me)})
     assert client.get(first).status_code == 404  # the old address stops working
     with world.sessions() as session:
-        assert len(session.scalars(select(CalendarFeed)).all()) == 2
+        feeds = session.scalars(select(CalendarFeed)).all()
+        assert len(feeds) == 2
+        audited = session.scalars(
+            select(AuditEntry).where(AuditEntry.action.in_(("create_feed", "revoke_feed")))
+        )
+        # The person made and replaced their own address: audited as them, on the web.
+        assert {(e.actor, e.channel) for e in audited} == {(f"person:{feeds[0].person_id}", "web")}
 
 
 def _docx(text: str) -> bytes:

@@ -17,7 +17,7 @@ from web.errors import refused
 from workflow.answers.feeds import feed_ics, replace_feed
 from workflow.answers.links import LinkRefused
 from workflow.answers.mine import my_overview, people_of
-from workflow.audit import SYSTEM, UnitOfWork
+from workflow.audit import UnitOfWork, person_actor
 from workflow.links.models import CalendarFeed
 from workflow.links.tokens import Action
 
@@ -56,7 +56,11 @@ def new_calendar():
     if email is None:
         return redirect(url_for("signin.form", next="/me"), code=303)
     with writing() as session_:
-        replace_feed(UnitOfWork(session_, trygg().clock, SYSTEM, channel="web"), email)
+        people = people_of(session_, email)
+        if not people:
+            return redirect(url_for("me.overview"), code=303)
+        # The person replaces their own address: audited as them, on the web.
+        replace_feed(UnitOfWork(session_, trygg().clock, person_actor(people[0].id), channel="web"), email)
     return redirect(url_for("me.overview") + "#calendar", code=303)
 
 
