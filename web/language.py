@@ -7,14 +7,14 @@ else Swedish. The words come from the same catalogues as the mails (workflow/i18
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from flask import Blueprint, Flask, current_app, g, redirect, request, session
 from jinja2 import pass_context
 
 from web.paths import local_path
 from workflow import i18n
+from workflow.outbox.render import format_day, format_moment, format_span
 
 bp = Blueprint("language", __name__)
 
@@ -37,6 +37,8 @@ def init(app: Flask) -> None:
     )
     env.trim_blocks = env.lstrip_blocks = True
     env.filters["moment"] = _moment
+    env.filters["day"] = _day
+    env.filters["span"] = _span
     env.globals["action_name"] = action_name
     app.context_processor(lambda: {"lang": page_language()})
 
@@ -71,10 +73,26 @@ def action_name(context, action: str) -> str:
     return i18n.render(ACTION_NAMES.get(str(action), str(action)), i18n.known(context.get("lang")))
 
 
-def _moment(value: datetime) -> str:
-    """An instant as the reader's wall clock shows it (TRYGG_TIMEZONE), to the minute."""
-    zone = ZoneInfo(current_app.extensions["trygg"].settings.timezone)
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+def _zone() -> str:
+    return current_app.extensions["trygg"].settings.timezone
+
+
+@pass_context
+def _moment(context, value: datetime) -> str:
+    """28 november 2026 kl. 12:15 — an instant on the reader's wall clock (TRYGG_TIMEZONE), as in the mails."""
+    return format_moment(value, i18n.known(context.get("lang")), _zone())
+
+
+@pass_context
+def _day(context, value: date) -> str:
+    """fredag 28 december 2012 — a day as the mails write it."""
+    return format_day(value, i18n.known(context.get("lang")))
+
+
+@pass_context
+def _span(context, start: datetime, end: datetime) -> str:
+    """tisdag 14 februari 2012 kl. 13:00–15:00 — a meeting's time as the mails write it."""
+    return format_span(start, end, i18n.known(context.get("lang")), _zone())
 
 
 # The page's words in the page's language (a template's `lang`, set by the context processor).

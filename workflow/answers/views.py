@@ -92,7 +92,8 @@ class ExtensionView:
 def activity_view(session: Session, activity: Activity) -> ActivityView:
     last = session.scalar(
         select(ActivityStatusChange)
-        .where(ActivityStatusChange.activity_id == activity.id)
+        # The state the plan was loaded with is no report: only a change someone made is.
+        .where(ActivityStatusChange.activity_id == activity.id, ActivityStatusChange.from_state.is_not(None))
         .order_by(ActivityStatusChange.at.desc(), ActivityStatusChange.id.desc())
         .limit(1)
     )
@@ -178,8 +179,9 @@ def extension_view(session: Session, request: ExtensionRequest) -> ExtensionView
 
 
 def _actor_name(session: Session, actor: str) -> str:
-    """A person's name for `person:<id>`; the engine or a command line as themselves."""
+    """A person's name for `person:<id>`; "" for the engine or a command line (a login name means
+    nothing to the reader; the coordinator recorded it)."""
     if actor.startswith("person:"):
         person = session.get(Person, int(actor.removeprefix("person:")))
-        return person.name if person else actor
-    return actor.partition(":")[2] or actor
+        return person.name if person else ""
+    return ""

@@ -122,6 +122,10 @@ def _span(start: datetime | str, end: datetime | str, lang: str = "sv", tz: str 
     return f"{babel_datetime(first, pattern, tzinfo=tz, locale=_LOCALE[lang])}–{until}"
 
 
+# The same words for dates on the web's pages as in the mails.
+format_day, format_day_short, format_moment, format_span = _day, _day_short, _moment, _span
+
+
 def template_names(kind: str, lang: str) -> tuple[str, str]:
     """The text and HTML templates of `kind` (one set for every language)."""
     return f"{kind}.txt.j2", f"{kind}.html.j2"
