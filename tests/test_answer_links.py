@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.answers_support import SIGNER, activity, colleague, meeting, person, token, unit_at
+from workflow.agreement.models import Person
 from workflow.answers.links import AlreadyUsed, LinkRefused, answer_link, view_link
 from workflow.audit import AuditEntry
 from workflow.db import transaction
@@ -246,3 +247,23 @@ def test_two_posts_of_one_link_at_once_act_once(loaded, db_url):
     with loaded() as s:
         notes = s.scalars(select(AuditEntry.reason).where(AuditEntry.channel == "web")).all()
         assert "Sedan" not in notes and "Först" in notes
+
+
+def test_a_deputy_may_come_from_a_department_of_the_same_party(loaded):
+    """The council invites the municipality's people; one of its departments' people (fältarbetarna,
+    under socialtjänsten) may go in a member's place — never someone of the police or outside."""
+    with loaded() as s:
+        erik, council = person(s, "erik-holm"), meeting(s, "council-2012-1")
+        invited = {i.person_id for i in council.invitees}
+        view = view_link(s, SIGNER, token(erik.id, Action.DECLINE, council.id, NOW), NOW)
+        offered = {s.get(Person, c.person_id).organisation.key for c in view.deputies}
+        assert not invited & {c.person_id for c in view.deputies}
+        assert view.deputies and offered <= {
+            "kommunen",
+            "skola",
+            "socialtjanst",
+            "faltarbetare",
+            "raddningstjanst",
+            "fritid",
+            "samhallsforvaltning",
+        }

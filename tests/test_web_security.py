@@ -47,6 +47,8 @@ def test_a_link_works_once_and_then_shows_what_was_done_by_whom_and_when(world):
     token = csrf_of(client.get(link).text)
     done = client.post(link, data={"csrf_token": token, "note": "klart i tid"})
     assert done.status_code == 303
+    assert "Tack" in client.get(link).text  # the one who just answered is thanked …
+    assert "Redan gjort" in client.get(link).text  # … a later visit says it is done
     after = dump(world.url)
     replay = client.post(link, data={"csrf_token": token, "note": "igen"})
     assert replay.status_code == 409

@@ -6,7 +6,17 @@ workflow.answers.links, which checks the token again, refuses a used one and act
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from web.context import db, now, signed_in_email, trygg, writing
 from web.errors import refused
@@ -51,7 +61,9 @@ def show(token: str):
         return refused(exc.reason, exc.status)
     g.person_language = view.language
     if view.used is not None:
-        return render_template("used.html", view=view, used=view.used)
+        # Just answered here (the POST's redirect): thanks, not "already done".
+        thanks = "answered" in get_flashed_messages()
+        return render_template("used.html", view=view, used=view.used, thanks=thanks)
     return render_template(TEMPLATE_OF[view.action], view=view, token=token, form={}, problem=None)
 
 
@@ -75,6 +87,7 @@ def act(token: str):
         return _signed_in(answered.person_id, answered.email)
     if answered.action in KICKS:
         trygg().kick()
+    flash("answered")
     return redirect(url_for("links.show", token=token), code=303)
 
 
@@ -93,7 +106,7 @@ def _used(token: str):
     """A second POST of a used link: what was done, by whom and when (409: nothing more happened)."""
     view = view_link(db(), trygg().signer, token, now(), session_email=signed_in_email())
     g.person_language = view.language
-    return render_template("used.html", view=view, used=view.used), 409
+    return render_template("used.html", view=view, used=view.used, thanks=False), 409
 
 
 def _again(token: str, problem: str | i18n.LazyText, status: int, form: dict | None = None):

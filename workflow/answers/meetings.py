@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.agreement.models import Person
+from workflow.agreement.models import Organisation, Person
 from workflow.audit import UnitOfWork
 from workflow.i18n import _l
 from workflow.meetings import actions
@@ -22,23 +22,36 @@ from workflow.meetings.sweep import refresh_next_action
 
 
 def deputies(session: Session, meeting: Meeting, person: Person) -> list[Person]:
-    """Who may go in `person`'s place: active, non-guest people of the same organisation and
-    agreement who are not invited yet."""
+    """Who may go in `person`'s place: active, non-guest people of the same organisation — the
+    same party, its departments included (fältarbetarna stand in for socialtjänsten, both the
+    municipality's) — and agreement, who are not invited yet."""
     invited = {i.person_id for i in meeting.invitees}
+    parent = dict(
+        session.execute(
+            select(Organisation.id, Organisation.parent_id).where(
+                Organisation.agreement_id == meeting.agreement_id
+            )
+        ).all()
+    )
+    home = _party_of(person.organisation_id, parent)
     return [
         p
         for p in session.scalars(
             select(Person)
-            .where(
-                Person.agreement_id == meeting.agreement_id,
-                Person.organisation_id == person.organisation_id,
-                Person.active,
-                Person.is_guest.is_(False),
-            )
+            .where(Person.agreement_id == meeting.agreement_id, Person.active, Person.is_guest.is_(False))
             .order_by(Person.name)
         )
-        if p.id not in invited
+        if p.id not in invited and _party_of(p.organisation_id, parent) == home
     ]
+
+
+def _party_of(organisation_id: int, parent: dict[int, int | None]) -> int:
+    """The top of an organisation's chain of parents (a loop, refused at load, stops the walk)."""
+    seen = {organisation_id}
+    while (up := parent.get(organisation_id)) is not None and up not in seen:
+        seen.add(up)
+        organisation_id = up
+    return organisation_id
 
 
 def attend(unit: UnitOfWork, meeting: Meeting, person: Person) -> Invitee:
