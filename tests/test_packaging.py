@@ -45,6 +45,9 @@ def test_the_wheel_carries_agreements_templates_and_migrations(wheel):
     assert {f"workflow/locale/{lang}/LC_MESSAGES/messages.po" for lang in ("sv", "en")} <= set(names)
     assert any(n.startswith("workflow/migrations/versions/0001") for n in names)
     assert any(n.endswith("entry_points.txt") for n in names)
+    # The web ships beside workflow/ and tasks/, with its pages and its stylesheet.
+    assert {"web/app.py", "workflow/_resources/templates/web/base.html"} <= set(names)
+    assert "workflow/_resources/templates/web/static/trygg.css" in names
 
 
 def test_the_installed_package_works_away_from_the_sources(wheel, tmp_path):
@@ -76,3 +79,20 @@ def test_the_installed_package_works_away_from_the_sources(wheel, tmp_path):
     loaded = trygg("load", "harnosand-2012-2013")
     assert loaded.returncode == 0, loaded.stderr
     assert "harnosand-2012-2013" in trygg("status", "--json").stdout
+    # The web's pages render from the installed package alone.
+    page = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, web; assert web.__file__.startswith(sys.argv[1]), web.__file__; "
+            "from web.app import create_app; c = create_app().test_client(); r = c.get('/sign-in'); "
+            "print(r.status_code, c.get('/healthz').status_code, 'Logga in' in r.text)",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+        timeout=120,
+    )
+    assert page.stdout.split() == ["200", "200", "True"], page.stderr
