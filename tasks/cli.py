@@ -15,6 +15,7 @@ from tasks.commands import (
     cycle,
     db,
     engine,
+    lifecycle,
     mail,
     meeting,
     plan,
@@ -48,6 +49,7 @@ app.command(
     "simulate",
     help=_l("Run the agreement in simulated time: every mail, the timeline and the yearly reports."),
 )(simulate.simulate_command)
+app.add_typer(lifecycle.app, name="agreement")
 app.add_typer(plan.app, name="plan")
 app.add_typer(cycle.app, name="cycle")
 app.add_typer(meeting.app, name="meeting")

@@ -91,6 +91,7 @@ SCENARIO: list[tuple[str, ...]] = [
     ("sweep", "2013-01-09T09:05:00+01:00"),
     ("approve", "2013-01-09T09:30:00+01:00"),
     ("sweep", "2013-01-09T09:35:00+01:00"),
+    ("sweep", "2013-11-01T08:00:00+01:00"),  # sixty days before the period ends: renew or archive
 ]
 
 
@@ -196,8 +197,9 @@ def scenario(request, tmp_path_factory) -> tuple[str, dict[str, EmailMessage], l
     return language, first, mails
 
 
-# "28 november 2026 kl. 09:11" / "28 November 2026 at 09:11": not 2012 nor 2013, so the system clock.
-TODAY = re.compile(r"\b\d{1,2} [^\W\d]+ (?!2012\b|2013\b)\d{4}(?: (?:kl\.|at) \d{2}:\d{2})?")
+# "28 november 2026 kl. 09:11" / "28 November 2026 at 09:11": not 2012–2014 (2014: the grace after the
+# period, in the agreement_ending mail), so the system clock.
+TODAY = re.compile(r"\b\d{1,2} [^\W\d]+ (?!2012\b|2013\b|2014\b)\d{4}(?: (?:kl\.|at) \d{2}:\d{2})?")
 
 
 def check_snapshot(path: Path, actual: str) -> None:

@@ -143,6 +143,14 @@ class UnitOfWork:
         self.channel = channel or channel_of(self.actor)
         self.result = result if result is not None else LoadResult("", created=False)
         self.agreement_id: int | None = None
+        # Called before every change is recorded: raises to refuse it (an archived agreement's
+        # `workflow.agreement.lifecycle.guard`); every write audits, so no write slips past.
+        self.guard: Callable[[], None] | None = None
+
+    def check(self) -> None:
+        """Refuse a change the guard does not allow (before it is made or recorded)."""
+        if self.guard is not None:
+            self.guard()
 
     def audit(
         self,
@@ -153,6 +161,7 @@ class UnitOfWork:
         after: Any = None,
         reason: str | None = None,
     ) -> None:
+        self.check()
         record(
             self.session,
             self.clock,

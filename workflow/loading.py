@@ -17,8 +17,9 @@ import hashlib
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from workflow.agreement.lifecycle import require_writable
 from workflow.agreement.load import mark_source, plan_from_agreement, write_agreement
-from workflow.agreement.models import Organisation, Person
+from workflow.agreement.models import Agreement, Organisation, Person
 from workflow.agreement.validate import AgreementFile
 from workflow.audit import LoadResult, UnitOfWork
 from workflow.clock import Clock
@@ -49,6 +50,9 @@ def lock_agreement(session: Session, agreement_key: str) -> None:
 def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: str) -> LoadResult:
     """Write a validated agreement in the caller's transaction. The same file twice changes nothing."""
     lock_agreement(session, af.spec.id)
+    stored = session.scalar(select(Agreement).where(Agreement.key == af.spec.id))
+    if stored is not None:
+        require_writable(stored)
     written = write_agreement(session, af, clock=clock, actor=actor)
     agreement, unit = written.agreement, written.unit
     touched = load_plan(session, unit, agreement, plan_from_agreement(af), written.organisations)
@@ -81,6 +85,7 @@ def import_plan(
         raise InputError(plan_import.problems)
     agreement = plan_import.agreement
     lock_agreement(session, agreement.key)
+    require_writable(agreement)
     active = session.scalar(
         select(func.count())
         .select_from(Activity)

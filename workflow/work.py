@@ -206,6 +206,7 @@ def _audit(
     reason: str | None = None,
 ) -> None:
     """One audit entry for a change to an activity, by the unit's actor."""
+    unit.check()
     record(
         unit.session,
         unit.clock,

@@ -22,10 +22,12 @@ from tasks.commands.common import (
     err,
     period_of,
     print_json,
+    refuse_archived,
     require_schema,
     warn_if_far,
 )
 from workflow import work
+from workflow.agreement.lifecycle import ArchivedAgreement, guard
 from workflow.audit import UnitOfWork
 from workflow.clock import SystemClock
 from workflow.db import session_factory, transaction
@@ -56,7 +58,9 @@ def _act(
             if day is not None:
                 warn_if_far(day[0], day[1], (day[1], day[1]), period_of(target))
             activity: Activity = work.find_activity(session, target, key)
-            acted = action(UnitOfWork(session, SystemClock(), actor()), activity)
+            acted = action(guard(UnitOfWork(session, SystemClock(), actor()), target), activity)
+    except ArchivedAgreement as exc:
+        refuse_archived(exc)
     except (UnknownAgreement, work.UnknownActivity) as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(EXIT_STATE) from None

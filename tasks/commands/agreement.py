@@ -18,9 +18,11 @@ from tasks.commands.common import (
     err,
     print_json,
     read_or_exit,
+    refuse_archived,
     require_schema,
 )
 from tasks.commands.engine import show_engine
+from workflow.agreement.lifecycle import ArchivedAgreement
 from workflow.clock import SystemClock
 from workflow.db import session_factory, transaction
 from workflow.desk.standing import status_with_standing
@@ -65,8 +67,11 @@ def load(file: FileArg, as_json: JsonFlag = False) -> None:
     af = read_or_exit(file, as_json)
     eng = engine()
     require_schema(eng)
-    with transaction(session_factory(eng)) as session:
-        result = load_agreement(session, af, clock=SystemClock(), actor=actor())
+    try:
+        with transaction(session_factory(eng)) as session:
+            result = load_agreement(session, af, clock=SystemClock(), actor=actor())
+    except ArchivedAgreement as exc:
+        refuse_archived(exc)
     if as_json:
         print_json(
             {

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from workflow import migrate
+from workflow.agreement.lifecycle import ArchivedAgreement, guard
 from workflow.agreement.models import Agreement
 from workflow.agreement.validate import AgreementFile, read_agreement
 from workflow.audit import LoadResult, UnitOfWork, cli_actor
@@ -220,6 +221,12 @@ def read_or_exit(file: Path, as_json: bool) -> AgreementFile:
         raise typer.Exit(EXIT_INPUT) from None
 
 
+def refuse_archived(exc: ArchivedAgreement) -> NoReturn:
+    """A write to an archived agreement: say so, exit 2; the transaction was rolled back."""
+    err.print(f"[red]{exc}[/]", highlight=False)
+    raise typer.Exit(EXIT_INPUT) from None
+
+
 @contextmanager
 def agreement_transaction(agreement_key: str | None) -> Iterator[tuple[Session, Agreement, UnitOfWork]]:
     """One command's unit of work on one agreement: committed if the command finishes, rolled
@@ -231,7 +238,10 @@ def agreement_transaction(agreement_key: str | None) -> Iterator[tuple[Session, 
             agreement = resolve_agreement(session, agreement_key)
             unit = UnitOfWork(session, SystemClock(), actor(), LoadResult(agreement.key, created=False))
             unit.agreement_id = agreement.id
-            yield session, agreement, unit
+            # Reading an archived agreement is fine; its first change is refused (exit 2).
+            yield session, agreement, guard(unit, agreement)
+    except ArchivedAgreement as exc:
+        refuse_archived(exc)
     except (UnknownAgreement, CycleError, TriggerError, MeetingError) as exc:
         err.print(f"[red]{exc}[/]", highlight=False)
         raise typer.Exit(EXIT_STATE) from None

@@ -18,10 +18,12 @@ from tasks.commands.common import (
     engine,
     err,
     print_json,
+    refuse_archived,
     report_problems,
     require_schema,
     year_option,
 )
+from workflow.agreement.lifecycle import ArchivedAgreement
 from workflow.clock import SystemClock
 from workflow.db import session_factory
 from workflow.i18n import _, _l
@@ -77,6 +79,9 @@ def plan_import(
         except UnknownAgreement as exc:
             err.print(f"[red]{exc}[/]")
             raise typer.Exit(EXIT_STATE) from None
+        except ArchivedAgreement as exc:
+            session.rollback()
+            refuse_archived(exc)
         except InputError as exc:
             session.rollback()
             if as_json:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from workflow.agreement.models import Agreement
+from workflow.audit import UnitOfWork
 from workflow.i18n import _l
 
 
@@ -31,9 +32,15 @@ def require_writable(agreement: Agreement) -> None:
     if agreement.archived_at is not None:
         raise ArchivedAgreement(
             _l(
-                "the agreement %(key)s is archived (%(day)s): it is kept read-only; "
-                "load it under a new id to start again",
+                "the agreement %(key)s was archived %(day)s: it is kept read-only and nothing in it "
+                "can be changed",
                 key=agreement.key,
                 day=agreement.archived_at.date().isoformat(),
             )
         )
+
+
+def guard(unit: UnitOfWork, agreement: Agreement) -> UnitOfWork:
+    """The unit refuses every change (ArchivedAgreement) once the agreement is archived."""
+    unit.guard = lambda: require_writable(agreement)
+    return unit

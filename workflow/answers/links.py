@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from workflow.agreement.lifecycle import ArchivedAgreement, require_writable
 from workflow.agreement.models import Agreement, Person
 from workflow.answers import extensions, meetings
 from workflow.answers.permissions import Subject, may
@@ -35,7 +36,7 @@ from workflow.meetings.models import Meeting
 from workflow.plan.models import Activity, ExtensionRequest
 from workflow.work import WorkError, acknowledge, mark_done, report_progress
 
-STATUS_OF = {"tampered": 400, "expired": 410, "not_yours": 403, "unknown": 404}
+STATUS_OF = {"tampered": 400, "expired": 410, "not_yours": 403, "unknown": 404, "archived": 403}
 _MODEL_OF: dict[str, type] = {
     "activity": Activity,
     "meeting": Meeting,
@@ -129,6 +130,11 @@ def _resolve(session: Session, grant: Grant, session_email: str | None) -> tuple
         raise LinkRefused("not_yours")
     if not may(session, person, grant.action, subject):
         raise LinkRefused("not_yours")
+    if grant.action != Action.SIGN_IN:
+        try:  # an archived agreement is read-only: its links show the refusal, and do nothing
+            require_writable(session.get(Agreement, person.agreement_id))
+        except ArchivedAgreement:
+            raise LinkRefused("archived") from None
     return person, subject
 
 

@@ -202,7 +202,10 @@ def current_cycle(session: Session, agreement: Agreement, year: int | None = Non
 
 
 def refresh_automatic(session: Session, unit: UnitOfWork, agreement: Agreement, cycle: Cycle) -> None:
-    """Mark the deliverables that the data shows are done (a plan version, meetings held)."""
+    """Mark the deliverables that the data shows are done (a plan version, meetings held).
+    An archived agreement's record stays as it was: reading it changes nothing."""
+    if agreement.archived_at is not None:
+        return
     for step in cycle.steps:
         for d in step.deliverables:
             if d.automatic and d.done_at is None and _automatic_done(session, agreement, cycle, d.key):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.clock import in_window
 from workflow.db import transaction
+from workflow.engine.ending import look_at_endings
 from workflow.meetings.sweep import meeting_items
 from workflow.outbox.batch import BatchResult, DueItems, run_batch
 from workflow.outbox.compose import Composed, compose
@@ -39,6 +40,7 @@ class SweepReport:
     mails: list[int] = field(default_factory=list)
     deferred: int = 0
     errors: list[str] = field(default_factory=list)
+    ended: list[str] = field(default_factory=list)  # agreements the engine stopped for in this sweep
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +51,7 @@ class SweepReport:
             "mails": self.mails,
             "deferred": self.deferred,
             "errors": self.errors,
+            "ended": self.ended,
         }
 
     def add(self, subject_type: str, done: BatchResult) -> None:
@@ -80,6 +83,9 @@ def _sweep(
 ) -> SweepReport:
     """Every due item in batches, then the day's mails composed; `step` gives each batch its session."""
     report = SweepReport(in_window(now))
+    with step() as session:  # first: an ended agreement's items are then not due any more
+        ending = look_at_endings(session, now)
+    report.ended, report.notices = ending.closed, ending.told
     for items in due_items():
         while True:
             with step() as session:

@@ -23,6 +23,7 @@ KINDS: tuple[str, ...] = (
     "sign_in",
     "extension_request",
     "extension_decision",
+    "agreement_ending",
 )
 
 # Notices of these rules are gathered: one mail per person, group and day (a secretary with
@@ -40,6 +41,7 @@ GROUP_OF_RULE: dict[str, str] = {
     "minutes": "minutes",
     "checkin_report": "checkin_report",
     "evaluation": "evaluation",
+    "agreement_ending": "agreement_ending",
 }
 
 
