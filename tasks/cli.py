@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from tasks.commands import (
     activity,
+    admin,
     agreement,
     calendar,
     cycle,
@@ -50,6 +51,7 @@ app.command(
     help=_l("Run the agreement in simulated time: every mail, the timeline and the yearly reports."),
 )(simulate.simulate_command)
 app.add_typer(lifecycle.app, name="agreement")
+app.add_typer(admin.app, name="admin")
 app.add_typer(plan.app, name="plan")
 app.add_typer(cycle.app, name="cycle")
 app.add_typer(meeting.app, name="meeting")

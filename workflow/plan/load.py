@@ -22,7 +22,7 @@ from workflow.plan.models import (
     PlanVersion,
     PriorityArea,
 )
-from workflow.plan_language.content import PlanContent, normalise_text
+from workflow.plan_language.content import AreaContent, PlanContent, normalise_text
 from workflow.plan_language.timing import deadline_of, start_of
 
 
@@ -56,6 +56,7 @@ def load_plan(
     existing_areas = {
         a.key: a for a in session.scalars(select(PriorityArea).where(PriorityArea.agreement_id == aid))
     }
+    texts = {a.key: _area_texts(plan, a, existing_areas.get(a.key)) for a in plan.areas}
     areas = unit.rows(
         "priority_area",
         existing_areas,
@@ -66,8 +67,7 @@ def load_plan(
                 if a.priority is not None or a.key not in existing_areas
                 else existing_areas[a.key].priority_rank,
                 "plan_position": i + 1,
-                "background": normalise_text(a.background),
-                "footnotes": list(a.footnotes),
+                **texts[a.key],
                 "active": True,
             }
             for i, a in enumerate(plan.areas)
@@ -77,8 +77,32 @@ def load_plan(
     )
     goals = _load_goals(session, unit, plan, aid, areas)
     touched = _load_activities(session, unit, plan, agreement, goals, orgs)
+    if plan.origin != "agreement":  # an import's version records the texts in force, kept ones too
+        for area in content["areas"]:
+            area.update(texts.get(area["id"], {}))
     _record_version(session, unit, plan, aid, content)
     return touched
+
+
+def _keeps_texts(plan: PlanContent) -> tuple[bool, bool]:
+    """(keep backgrounds a row lacks, keep every footnote): a plan import — text copied from Word, a
+    CSV, a sheet — often has neither, and a file without them must not empty what the store has. A
+    file with footnotes anywhere is the truth about all of them; an agreement file always is."""
+    if plan.origin == "agreement":
+        return False, False
+    has_footnotes = any(a.footnotes for a in plan.areas) or any(a.footnotes for a in plan.activities)
+    return True, not has_footnotes
+
+
+def _area_texts(plan: PlanContent, area: AreaContent, stored: PriorityArea | None) -> dict[str, Any]:
+    """An area's background and footnotes: the plan's, or what the store has where the plan has none."""
+    background, footnotes = normalise_text(area.background), list(area.footnotes)
+    keep_background, keep_footnotes = _keeps_texts(plan)
+    if stored is not None and keep_background and not background:
+        background = stored.background
+    if stored is not None and keep_footnotes:
+        footnotes = list(stored.footnotes or [])
+    return {"background": background, "footnotes": footnotes}
 
 
 def _load_goals(session: Session, unit: UnitOfWork, plan: PlanContent, aid: int, areas) -> dict[str, Goal]:
@@ -104,6 +128,10 @@ def _load_activities(
     aid = agreement.id
     desired = _desired_activities(plan, agreement)
     existing = {a.key: a for a in session.scalars(select(Activity).where(Activity.agreement_id == aid))}
+    if _keeps_texts(plan)[1]:  # a file without footnotes keeps the activities' ones too
+        for key, wanted in desired.items():
+            if key in existing:
+                wanted["footnotes"] = list(existing[key].footnotes or [])
     goal_key = {g.id: k for k, g in goals.items()}
     for a in existing.values():
         goal_key.setdefault(a.goal_id, f"{a.goal.area.key}/{a.goal.key}")
