@@ -16,6 +16,7 @@ from tasks.commands import (
     cycle,
     db,
     engine,
+    export,
     lifecycle,
     mail,
     meeting,
@@ -38,6 +39,9 @@ app = typer.Typer(
 app.command("check", help=_l("Validate an agreement without writing anything."))(agreement.check)
 app.command("load", help=_l("Load (or update) an agreement in one transaction."))(agreement.load)
 app.command("status", help=_l("Status per priority area, and the engine's health."))(agreement.status_command)
+app.command(
+    "export", help=_l("Write an agreement as the database has it, as a file that loads to no change.")
+)(export.export)
 app.command("examples", help=_l("The example agreements shipped with trygg."))(agreement.examples)
 app.command(
     "calendar",

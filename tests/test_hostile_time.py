@@ -145,14 +145,15 @@ def test_a_broken_row_is_retried_an_hour_after_the_real_time_not_after_a_simulat
 
     _with_activities(monkeypatch, boom)
     really = datetime(2012, 12, 17, 7, 0, tzinfo=UTC)
-    report = engine_sweep.sweep(loaded, datetime(2199, 1, 1, tzinfo=UTC), ran_at=really)
+    # A simulated instant after the period, within its grace (after it the agreement has ended).
+    report = engine_sweep.sweep(loaded, datetime(2014, 1, 20, 7, 0, tzinfo=UTC), ran_at=really)
     assert report.items > 0 and len(report.errors) == report.items
     assert _next_actions(loaded) == {really + RETRY_BROKEN_ROW}
 
 
 def test_a_next_action_past_the_window_counts_as_a_broken_row(loaded, monkeypatch):
     _with_activities(monkeypatch, lambda state, row, now: Decision((), datetime(9999, 1, 1, tzinfo=UTC)))
-    now = datetime(2014, 6, 2, 7, 0, tzinfo=UTC)  # after the period: every activity is due
+    now = datetime(2014, 1, 20, 7, 0, tzinfo=UTC)  # after the period, in its grace: every activity is due
     report = engine_sweep.sweep(loaded, now)
     assert report.items > 0 and all("past 2201" in e for e in report.errors)
     assert _next_actions(loaded) == {now + RETRY_BROKEN_ROW}

@@ -13,6 +13,8 @@ lets one writer in at a time.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,7 +23,7 @@ from workflow.agreement.lifecycle import require_writable
 from workflow.agreement.load import mark_source, plan_from_agreement, write_agreement
 from workflow.agreement.models import Agreement, Organisation, Person
 from workflow.agreement.validate import AgreementFile
-from workflow.audit import LoadResult, UnitOfWork
+from workflow.audit import AuditEntry, LoadResult, UnitOfWork
 from workflow.clock import Clock
 from workflow.cycle.lifecycle import ensure_first_cycle
 from workflow.meetings import sweep as meetings_sweep
@@ -47,12 +49,38 @@ def lock_agreement(session: Session, agreement_key: str) -> None:
         session.execute(select(func.pg_advisory_xact_lock(lock_key(agreement_key))))
 
 
-def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: str) -> LoadResult:
-    """Write a validated agreement in the caller's transaction. The same file twice changes nothing."""
+@dataclass(frozen=True)
+class WebEdit:
+    """An edit made on the web, as the audit log has it (a copy: the load's transaction rolls back)."""
+
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    key: str
+    fields: tuple[str, ...]
+
+
+class WouldRevertWebEdits(Exception):
+    """The file would undo changes made on the web since the last load: `edits` names them."""
+
+    def __init__(self, edits: list[WebEdit]) -> None:
+        super().__init__(f"{len(edits)} edits made on the web would be reverted")
+        self.edits = edits
+
+
+def load_agreement(
+    session: Session, af: AgreementFile, *, clock: Clock, actor: str, force: bool = False
+) -> LoadResult:
+    """Write a validated agreement in the caller's transaction. The same file twice changes nothing.
+    A file that would undo edits made on the web since the last load raises WouldRevertWebEdits
+    (the caller rolls back) unless `force`."""
     lock_agreement(session, af.spec.id)
     stored = session.scalar(select(Agreement).where(Agreement.key == af.spec.id))
     if stored is not None:
         require_writable(stored)
+    last_entry = session.scalar(select(func.max(AuditEntry.id))) or 0
+    since = stored.loaded_at if stored is not None else None
     written = write_agreement(session, af, clock=clock, actor=actor)
     agreement, unit = written.agreement, written.unit
     touched = load_plan(session, unit, agreement, plan_from_agreement(af), written.organisations)
@@ -72,8 +100,59 @@ def load_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor: 
         select(Person.id).where(Person.agreement_id == agreement.id, Person.active.is_(False))
     )
     cancel_notices_to(session, list(retired), clock.now())
+    if since is not None and not force:
+        reverted = web_edits_reverted(session, agreement.id, since, last_entry)
+        if reverted:
+            raise WouldRevertWebEdits(reverted)
     mark_source(written, af, clock)
     return unit.result
+
+
+def web_edits_reverted(
+    session: Session, agreement_id: int, since: datetime, last_entry: int
+) -> list[AuditEntry]:
+    """The web's audited edits since `since` (up to entry `last_entry`) that the changes audited after
+    `last_entry` — a load in this transaction — undo: a row it creates or retires again, or a field
+    of a row both changed."""
+    session.flush()
+    changed: dict[tuple[str, str], set[str] | None] = {}
+    for entry in session.scalars(
+        select(AuditEntry).where(AuditEntry.agreement_id == agreement_id, AuditEntry.id > last_entry)
+    ):
+        fields = _changed_fields(entry)
+        known = changed.get((entry.entity, entry.entity_key), set())
+        changed[(entry.entity, entry.entity_key)] = (
+            None if fields is None or known is None else known | fields
+        )
+    if not changed:
+        return []
+    reverted = []
+    for edit in session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.agreement_id == agreement_id,
+            AuditEntry.channel == "web",
+            AuditEntry.at > since,
+            AuditEntry.id <= last_entry,
+        )
+        .order_by(AuditEntry.id)
+    ):
+        if (edit.entity, edit.entity_key) not in changed:
+            continue
+        undone = changed[(edit.entity, edit.entity_key)]
+        edited = set(edit.after or {}) | set(edit.before or {})
+        if undone is None or not edited or undone & edited:
+            reverted.append(
+                WebEdit(edit.at, edit.actor, edit.action, edit.entity, edit.entity_key, tuple(sorted(edited)))
+            )
+    return reverted
+
+
+def _changed_fields(entry: AuditEntry) -> set[str] | None:
+    """The fields an update changed; None for a whole row (created, retired, anything else)."""
+    if entry.action != "update" or not isinstance(entry.before, dict) or not isinstance(entry.after, dict):
+        return None
+    return {k for k in entry.after if entry.before.get(k) != entry.after[k]}
 
 
 def import_plan(

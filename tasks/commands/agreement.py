@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.table import Table
 
 from tasks.commands.common import (
+    EXIT_INPUT,
     EXIT_STATE,
     AgreementOpt,
     FileArg,
@@ -26,8 +27,8 @@ from workflow.agreement.lifecycle import ArchivedAgreement
 from workflow.clock import SystemClock
 from workflow.db import session_factory, transaction
 from workflow.desk.standing import status_with_standing
-from workflow.i18n import _, _pl
-from workflow.loading import load_agreement
+from workflow.i18n import _, _l, _pl
+from workflow.loading import WouldRevertWebEdits, load_agreement
 from workflow.resources import shipped_agreements
 from workflow.status import UnknownAgreement, engine_status
 
@@ -62,16 +63,26 @@ def check(file: FileArg, as_json: JsonFlag = False) -> None:
     )
 
 
-def load(file: FileArg, as_json: JsonFlag = False) -> None:
+ForceFlag = Annotated[
+    bool,
+    typer.Option(
+        "--force", help=_l("load even if the file reverts edits made on the web since the last load")
+    ),
+]
+
+
+def load(file: FileArg, force: ForceFlag = False, as_json: JsonFlag = False) -> None:
     """Load (or update) an agreement in one transaction."""
     af = read_or_exit(file, as_json)
     eng = engine()
     require_schema(eng)
     try:
         with transaction(session_factory(eng)) as session:
-            result = load_agreement(session, af, clock=SystemClock(), actor=actor())
+            result = load_agreement(session, af, clock=SystemClock(), actor=actor(), force=force)
     except ArchivedAgreement as exc:
         refuse_archived(exc)
+    except WouldRevertWebEdits as exc:
+        refuse_revert(exc, as_json)
     if as_json:
         print_json(
             {
@@ -98,6 +109,45 @@ def load(file: FileArg, as_json: JsonFlag = False) -> None:
             console.print(f"  {action:8} {entity:20} {key}", highlight=False)
     else:
         console.print(_("Unchanged: %(agreement_key)s", agreement_key=result.agreement_key))
+
+
+def refuse_revert(exc: WouldRevertWebEdits, as_json: bool) -> NoReturn:
+    """Name the web's edits the file would undo; nothing was written (exit 2)."""
+    edits = [
+        {
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "action": e.action,
+            "entity": e.entity,
+            "key": e.key,
+            "fields": list(e.fields),
+        }
+        for e in exc.edits
+    ]
+    if as_json:
+        print_json({"ok": False, "reverts_web_edits": edits})
+        raise typer.Exit(EXIT_INPUT)
+    err.print(
+        _(
+            "[red]The file would revert %(n)s edits made on the web since the last load:[/]",
+            n=len(edits),
+        ),
+        highlight=False,
+    )
+    for e in edits:
+        err.print(
+            f"  {e['at'][:16]}  {e['actor']:12} {e['action']:8} {e['entity']:20} {e['key']}  {', '.join(e['fields'])}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    err.print(
+        _(
+            "Nothing was written. Export the agreement (`trygg export`) and edit that file, "
+            "or load with --force to overwrite the web's edits."
+        ),
+        highlight=False,
+    )
+    raise typer.Exit(EXIT_INPUT)
 
 
 def show_warnings(af) -> None:

@@ -80,8 +80,7 @@ def plan_import(
             err.print(f"[red]{exc}[/]")
             raise typer.Exit(EXIT_STATE) from None
         except ArchivedAgreement as exc:
-            session.rollback()
-            refuse_archived(exc)
+            refuse_archived(exc)  # closing the session rolls back
         except InputError as exc:
             session.rollback()
             if as_json:
@@ -92,19 +91,21 @@ def plan_import(
             raise typer.Exit(EXIT_INPUT) from None
     changes = _changes(result)
     if as_json:
-        print_json(
-            {
-                "agreement": agreement_key,
-                "year": chosen_year,
-                "dry_run": dry_run,
-                "plan_revision": result.plan_revision,
-                "activities": rows,
-                "errors": [],
-                "changes": changes,
-            }
-        )
+        print_json(_as_json(agreement_key, chosen_year, dry_run, result.plan_revision, rows, changes))
         return
     _print_plan(rows, changes, chosen_year, dry_run)
+
+
+def _as_json(key: str, year: int, dry_run: bool, revision, rows: list[dict], changes: list[dict]) -> dict:
+    return {
+        "agreement": key,
+        "year": year,
+        "dry_run": dry_run,
+        "plan_revision": revision,
+        "activities": rows,
+        "errors": [],
+        "changes": changes,
+    }
 
 
 def _print_plan(rows: list[dict], changes: list[dict[str, str]], year: int, dry_run: bool) -> None:

@@ -48,10 +48,15 @@ def load_plan(
     """
     content = plan.as_json()
     if plan.origin == "agreement":
-        previous = latest_version(session, agreement.id, origin="agreement")
-        if previous is not None and previous.content == content:
-            unit.result.plan_revision = previous.revision
-            return []
+        # The file's plan is the one last loaded from a file, or the one in force (an exported
+        # file after an import or edits on the web): nothing to apply either way.
+        for previous in (
+            latest_version(session, agreement.id, origin="agreement"),
+            latest_version(session, agreement.id, year=plan.year),
+        ):
+            if previous is not None and previous.content == content:
+                unit.result.plan_revision = previous.revision
+                return []
     aid = agreement.id
     existing_areas = {
         a.key: a for a in session.scalars(select(PriorityArea).where(PriorityArea.agreement_id == aid))
