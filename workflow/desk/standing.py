@@ -72,7 +72,7 @@ class Report:
     note: str
     at: datetime
     actor: str  # person:<id>, cli:<user>, system
-    by: str  # the person's name, or the actor itself
+    by: str  # the person's name; "" for the engine or a command line
 
 
 @dataclass(frozen=True)
@@ -194,9 +194,10 @@ class _Facts:
             seen[occurrence] = (min(at, due_at), sent or mail_status == MailStatus.SENT)
 
     def name_of(self, actor: str) -> str:
+        """A person's name for `person:<id>`; "" for the engine or a command line (as the pages do)."""
         if actor.startswith("person:") and actor[7:].isdigit():
-            return self.names.get(int(actor[7:]), actor)
-        return actor
+            return self.names.get(int(actor[7:]), "")
+        return ""
 
 
 def _standing(

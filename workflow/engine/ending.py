@@ -130,6 +130,10 @@ def _unsent(agreement_id: int):
 
 def _tell(session: Session, agreement: Agreement, now: datetime) -> int:
     """One agreement_ending notice to each coordinator and member of management, once per period end."""
+    occurrence = f"agreement:{agreement.id}:ending:{agreement.period_end.isoformat()}"
+    told = select(Notice.id).where(Notice.agreement_id == agreement.id, Notice.occurrence == occurrence)
+    if session.scalar(told.limit(1)) is not None:
+        return 0  # told already: a sweep a minute costs one query per agreement in its last sixty days
     ctx = context_of(agreement)
     people = dict.fromkeys(
         people_with_role(session, agreement.id, Role.COORDINATOR)
@@ -153,7 +157,6 @@ def _tell(session: Session, agreement: Agreement, now: datetime) -> int:
         "grace_days": agreement.grace_days,
         "next_start": (agreement.period_end + timedelta(days=1)).isoformat(),
     }
-    occurrence = f"agreement:{agreement.id}:ending:{agreement.period_end.isoformat()}"
     rows = [
         notice_row(
             agreement_id=agreement.id,
