@@ -8,7 +8,19 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from web import errors, health, language, links, me, security, signin
+from web import (
+    desk_meetings,
+    desk_people,
+    desk_plan,
+    desk_schedules,
+    errors,
+    health,
+    language,
+    links,
+    me,
+    security,
+    signin,
+)
 from web.context import Trygg, close_db
 from web.logs import install_redaction
 from workflow.clock import Clock, SystemClock
@@ -61,6 +73,8 @@ def create_app(
     errors.init(app)
     signin.init(app)
     for module in (health, language, links, me, signin):
+        app.register_blueprint(module.bp)
+    for module in (desk_schedules, desk_meetings, desk_plan, desk_people):  # the desk, part 2 (issue 15)
         app.register_blueprint(module.bp)
     app.teardown_appcontext(lambda _exc: close_db())
     return app
