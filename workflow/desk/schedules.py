@@ -149,7 +149,8 @@ def _field_of(section: str, loc: tuple) -> str:
         return f"cycle.{words[0]}.weekday"
     if section == "reminders" and words[:1] == ["quiet_weeks"]:
         return "reminders.quiet_weeks"
-    return f"{section}.{words[0]}" if words else section
+    # A rule across fields (the agenda call before the invitation) is shown at the section's first field.
+    return f"{section}.{words[0]}" if words else f"{section}.{'agenda_call_days' if section == 'meetings' else 'stages'}"
 
 
 def _number(form: Mapping[str, str], name: str, errors: dict) -> int | None:
