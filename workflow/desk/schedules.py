@@ -150,7 +150,11 @@ def _field_of(section: str, loc: tuple) -> str:
     if section == "reminders" and words[:1] == ["quiet_weeks"]:
         return "reminders.quiet_weeks"
     # A rule across fields (the agenda call before the invitation) is shown at the section's first field.
-    return f"{section}.{words[0]}" if words else f"{section}.{'agenda_call_days' if section == 'meetings' else 'stages'}"
+    return (
+        f"{section}.{words[0]}"
+        if words
+        else f"{section}.{'agenda_call_days' if section == 'meetings' else 'stages'}"
+    )
 
 
 def _number(form: Mapping[str, str], name: str, errors: dict) -> int | None:
