@@ -17,7 +17,10 @@ from workflow.clock import FixedClock
 from workflow.db import make_engine, session_factory, transaction
 from workflow.engine.sweep import sweep
 from workflow.meetings.models import Meeting
-from workflow.outbox.models import Notice
+from workflow.links.tokens import LinkSigner
+from workflow.links.urls import LinkSettings
+from workflow.outbox.delivery import prepare
+from workflow.outbox.models import Mail, Notice
 from workflow.plan.models import Activity, PlanVersion
 from workflow.settings import Settings
 
@@ -377,6 +380,14 @@ def test_during_an_absence_the_next_reminder_goes_to_the_deputy_marked_and_after
         assert all(n.key.split("/")[1] == str(owner_id) for n in routed)
         direct = s.scalars(select(Notice).where(Notice.recipient_id == owner_id)).all()
         assert not [n for n in direct if start <= n.due_at.date() <= end]
+        owner_name = s.get(Person, owner_id).name
+        mail = s.get(Mail, routed[0].mail_id)
+        assert mail is not None and mail.recipient_id == deputy_id
+        letter = prepare(
+            s, mail.id, NOW, "trygg <trygg@example.org>", LinkSettings("http://x", LinkSigner(KEY))
+        )
+        assert f"På uppdrag av {owner_name}" in letter.rendered.text
+        assert f"På uppdrag av {owner_name}" in letter.rendered.html
 
 
 def test_after_an_absence_the_person_gets_their_mails_again(desk):
@@ -410,3 +421,12 @@ def test_after_an_absence_the_person_gets_their_mails_again(desk):
         )
         assert (during["recipient_id"], during["payload"]["on_behalf_of"]) == (b.id, a.name)
         assert after["recipient_id"] == a.id and "on_behalf_of" not in after["payload"]
+        # The ladder names who stands in: an escalation about the absent person's activity says so.
+        escalation = stand_ins.route(row | {"recipient_id": b.id, "payload": {"contacts": [a.name]}})
+        assert escalation["payload"]["stand_ins"] == [{"name": b.name, "on_behalf_of": a.name}]
+        assert (
+            "stand_ins"
+            not in stand_ins.route(
+                row | {"due_at": datetime(2012, 6, 1, 6, tzinfo=UTC), "payload": {"contacts": [a.name]}}
+            )["payload"]
+        )

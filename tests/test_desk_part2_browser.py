@@ -1,0 +1,89 @@
+"""The desk's pages of part 2 in Debian's Chromium: they open for the coordinator, axe finds nothing, screenshots at 1280 and 390 px."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import HARNOSAND, ROOT, _require, load_file
+from tests.web_world import KEY, free_port
+from web.app import create_app
+from workflow.clock import FixedClock
+from workflow.db import make_engine, session_factory
+from workflow.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BASE = "/agreements/harnosand-2012-2013"
+PAGES = {
+    "schedules": f"{BASE}/schedules",
+    "meetings": f"{BASE}/meetings?year=2012",
+    "meeting": f"{BASE}/meetings/council-2012-2",
+    "plan": f"{BASE}/plan",
+    "plan-version": f"{BASE}/plan/2012/1",
+    "people": f"{BASE}/people",
+}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, sqlite_templates):
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:
+        _require("Playwright", str(exc))
+    if not os.access(CHROMIUM, os.X_OK):
+        _require("Chromium", f"no {CHROMIUM}")
+    folder = tmp_path_factory.mktemp("desk-browser")
+    url = f"sqlite:///{folder / 'desk.db'}"
+    sqlite_templates.copy("harnosand", lambda u: load_file(session_factory(make_engine(u)), HARNOSAND), url)
+    from datetime import UTC, datetime
+
+    app = create_app(
+        Settings(database_url=url, secret_key=KEY, upload_dir=folder / "uploads", mail_dir=folder / "mail"),
+        clock=FixedClock(datetime(2012, 3, 1, 9, tzinfo=UTC)),
+    )
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    cookie = app.session_interface.get_signing_serializer(app).dumps({"email": "anna.sjoberg@example.org"})
+    yield f"http://127.0.0.1:{port}", cookie
+    server.shutdown()
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_the_page_opens_for_the_coordinator_and_axe_finds_nothing(served, name):
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    base, cookie = served
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            for width in (1280, 390):
+                context = browser.new_context(locale="sv-SE", viewport={"width": width, "height": 900})
+                context.add_cookies([{"name": "trygg_session", "value": cookie, "url": base}])
+                page = context.new_page()
+                answer = page.goto(base + PAGES[name])
+                assert answer is not None and answer.status == 200, name
+                results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+                assert results.violations_count == 0, results.generate_report()
+                page.screenshot(path=str(SCREENSHOTS / f"desk-{name}-{width}.png"), full_page=True)
+                context.close()
+        finally:
+            browser.close()
