@@ -430,3 +430,54 @@ def test_after_an_absence_the_person_gets_their_mails_again(desk):
                 row | {"due_at": datetime(2012, 6, 1, 6, tzinfo=UTC), "payload": {"contacts": [a.name]}}
             )["payload"]
         )
+
+
+def test_a_deputy_may_answer_the_absent_persons_reminders_and_nobody_else_gains_that(desk):
+    from workflow.answers.permissions import may
+    from workflow.links.tokens import Action
+
+    _, sessions, _ = desk
+    with transaction(sessions) as s:
+        activity = s.scalars(select(Activity).where(Activity.deadline.is_not(None))).first()
+        owners = {o.organisation_id for o in activity.owners}
+        owner = next(
+            p for p in s.scalars(select(Person).where(Person.is_contact)) if p.organisation_id in owners
+        )
+        deputy = s.scalars(select(Person).where(Person.is_contact.is_(False), Person.id != owner.id)).first()
+        assert not may(s, deputy, Action.DONE, activity)
+        s.add(
+            Absence(
+                agreement_id=owner.agreement_id,
+                person_id=owner.id,
+                deputy_id=deputy.id,
+                starts_on=date(2012, 5, 1),
+                ends_on=date(2012, 5, 31),
+                created_at=NOW,
+                created_by="system",
+            )
+        )
+        s.flush()
+        assert may(s, deputy, Action.DONE, activity)
+
+
+def test_an_administrator_without_a_person_reads_but_may_not_change_and_an_archived_agreement_is_read_only(
+    desk,
+):
+    from workflow.agreement.models import Admin
+
+    app, sessions, url = desk
+    with transaction(sessions) as s:
+        s.add(Admin(email="admin@example.org", added_at=NOW, added_by="system"))
+    admin = signed_in(app, "admin@example.org")
+    assert admin.get(f"{BASE}/people").status_code == 200
+    before = dump(url)
+    refused = post(admin, f"{BASE}/people", f"{BASE}/meetings/council-2012-2/cancel", reason="x")
+    assert refused.status_code == 403 and 'role="alert"' in refused.text
+    assert dump(url) == before
+    with transaction(sessions) as s:
+        s.scalar(select(Agreement).where(Agreement.key == AGREEMENT)).archived_at = NOW
+    before = dump(url)
+    coordinator = signed_in(app, COORDINATOR)
+    refused = post(coordinator, f"{BASE}/people", f"{BASE}/meetings/council-2012-2/cancel", reason="x")
+    assert refused.status_code == 403
+    assert dump(url) == before
