@@ -1,6 +1,8 @@
 """Every table of trygg, imported in one place so that the metadata (and Alembic) sees them all."""
 
 from workflow.agreement.models import (
+    Absence,
+    Admin,
     Agreement,
     CouncilMembership,
     Organisation,
@@ -38,6 +40,8 @@ __all__ = [
     "AgendaItem",
     "Agreement",
     "AuditEntry",
+    "Absence",
+    "Admin",
     "CalendarFeed",
     "ExtensionRequest",
     "UsedToken",

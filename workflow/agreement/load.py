@@ -67,6 +67,7 @@ def write_agreement(session: Session, af: AgreementFile, *, clock: Clock, actor:
         "signed_place": spec.signed.place if spec.signed else None,
         "period_start": spec.period.start,
         "period_end": spec.period.end,
+        "grace_days": spec.period.grace_days,
         "timezone": spec.timezone,
         "language": spec.language,
         "council_name": spec.council.name,

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.db import Base
@@ -42,6 +42,10 @@ class Agreement(Base):
     signed_place: Mapped[str | None] = mapped_column(String(200))
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
+    # Days after period_end during which the last follow-up is still chased (period.grace_days).
+    grace_days: Mapped[int] = mapped_column(Integer, default=30)
+    # Archived: kept and readable, never written again nor swept (`trygg agreement archive`).
+    archived_at: Mapped[datetime | None]
     timezone: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(2))
     council_name: Mapped[str] = mapped_column(String(300))
@@ -159,3 +163,34 @@ class CouncilMembership(Base):
     valid_to: Mapped[date | None] = mapped_column(Date)
 
     person: Mapped[Person] = relationship()
+
+
+class Admin(Base):
+    """A deployment administrator (`trygg admin add EMAIL`): sees every agreement of the deployment."""
+
+    __tablename__ = "admins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-case
+    added_at: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(String(200))  # an actor: cli:<user>, person:<id>
+
+
+class Absence(Base):
+    """A person is away from–to (inclusive); meanwhile their mails go to the deputy, *på uppdrag av*."""
+
+    __tablename__ = "absences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    cancelled_at: Mapped[datetime | None]
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    deputy: Mapped[Person] = relationship(foreign_keys=[deputy_id])

@@ -91,6 +91,8 @@ class Signed(Strict):
 class Period(Strict):
     start: date
     end: date
+    # After `end`, the last follow-up may still be chased for this many days; then nothing is sent.
+    grace_days: Annotated[int, Field(ge=0, le=365)] = 30
 
     @field_validator("start", "end")
     @classmethod
