@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from web import errors, health, language, links, me, security, signin
 from web.context import Trygg, close_db
+from web.desk import BLUEPRINTS as DESK
 from web.logs import install_redaction
 from workflow.clock import Clock, SystemClock
 from workflow.db import make_engine, session_factory
@@ -62,5 +63,7 @@ def create_app(
     signin.init(app)
     for module in (health, language, links, me, signin):
         app.register_blueprint(module.bp)
+    for blueprint in DESK:
+        app.register_blueprint(blueprint)
     app.teardown_appcontext(lambda _exc: close_db())
     return app
