@@ -33,7 +33,7 @@ PAGES = (
     "/outbox",
     "/audit",
 )
-LATER = datetime(2012, 9, 3, 9, 0, tzinfo=UTC)  # activities of the spring are overdue by then
+LATER = datetime(2012, 12, 12, 9, 0, tzinfo=UTC)  # those due 2012-11-30 have reached the coordinator
 
 
 @pytest.fixture
@@ -184,7 +184,9 @@ def test_the_activities_filter_by_status_and_export_the_same_rows_as_csv_and_xls
     client = desk.client(desk.coordinator.email, clock=FixedClock(LATER))
     before = dump(desk.world.url)
     page = client.get(HOME + "/activities?status=overdue").text
-    assert "försenad" in page
+    assert '<span class="tag bad">försenad</span>' in page
+    assert "efter 5 arbetsdagar: samordnaren (2012-12-07)" in page  # the step reached
+    assert "efter 10 arbetsdagar: ledningen (2012-12-14)" in page  # and the next
     rows = list(
         csv.reader(
             io.StringIO(client.get(HOME + "/activities.csv?status=overdue").text.lstrip("\ufeff")),
