@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from workflow.agreement.context import AgreementContext, context_of
-from workflow.agreement.lifecycle import has_ended
+from workflow.agreement.lifecycle import ends_on, has_ended
 from workflow.agreement.models import Agreement, Person
 from workflow.i18n import _pl
 from workflow.outbox.models import Mail, MailStatus, Notice
@@ -32,6 +33,7 @@ from workflow.plan.models import (
 from workflow.plan.standing import effective_deadline
 from workflow.reminders.rules import Target, ladder
 from workflow.reminders.targets import targets_of
+from workflow.status import resolve_agreement, status
 
 ACTIVE = (ActivityState.OPEN.value, ActivityState.IN_PROGRESS.value)
 LADDER_RULES = ("overdue", "escalation")
@@ -186,10 +188,10 @@ class _Facts:
                 Notice.cancelled_at.is_(None),
             )
         )
-        for subject_id, occurrence, due_at, status in rows:
+        for subject_id, occurrence, due_at, mail_status in rows:
             seen = self.notices.setdefault(subject_id, {})
             at, sent = seen.get(occurrence, (due_at, False))
-            seen[occurrence] = (min(at, due_at), sent or status == MailStatus.SENT)
+            seen[occurrence] = (min(at, due_at), sent or mail_status == MailStatus.SENT)
 
     def name_of(self, actor: str) -> str:
         if actor.startswith("person:") and actor[7:].isdigit():
@@ -318,3 +320,58 @@ def _status(activity: Activity, deadline: date | None, missed: Iterable[Target])
     if any(True for _ in missed):
         return "overdue"
     return "open" if deadline is not None else "ongoing"
+
+
+def standing_json(s: Standing) -> dict[str, Any]:
+    """A standing as plain data (`trygg status --json`, the desk's exports)."""
+    return {
+        "status": s.status,
+        "overdue_since": _iso(s.overdue_since),
+        "stage": _step_json(s.stage),
+        "next_step": _step_json(s.next_step),
+        "acknowledged_at": _iso(s.acknowledged_at),
+        "pending_extension": {
+            "id": s.pending_extension.id,
+            "requested_deadline": s.pending_extension.requested_deadline.isoformat(),
+            "reason": s.pending_extension.reason,
+            "requested_by": s.pending_extension.requested_by,
+            "requested_at": s.pending_extension.requested_at.isoformat(),
+        }
+        if s.pending_extension
+        else None,
+        "last_report": {
+            "note": s.last_report.note,
+            "at": s.last_report.at.isoformat(),
+            "actor": s.last_report.actor,
+            "by": s.last_report.by,
+        }
+        if s.last_report
+        else None,
+    }
+
+
+def _step_json(step: LadderStep | None) -> dict[str, Any] | None:
+    if step is None:
+        return None
+    return {"after": step.after, "to": step.to, "at": step.at.isoformat(), "sent": step.sent}
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def status_with_standing(session: Session, agreement_key: str | None, now: datetime) -> dict[str, Any]:
+    """`trygg status --json`: each agreement's areas and activities, each activity with its standing,
+    and when the agreement ends (period and grace) or was archived."""
+    data = status(session, agreement_key)
+    for agr in data["agreements"]:
+        agreement = resolve_agreement(session, agr["id"])
+        standings = {s.key: s for s in activity_standing(session, agreement, now)}
+        agr["ends_on"] = ends_on(agreement).isoformat()
+        agr["archived_at"] = _iso(agreement.archived_at)
+        agr["ended"] = has_ended(agreement, now.astimezone(context_of(agreement).zone).date())
+        for area in agr["areas"]:
+            for act in area["activities"]:
+                if act["id"] in standings:
+                    act.update(standing_json(standings[act["id"]]))
+    return data
