@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.desk_world import HOME, OTHER_KEY, DeskWorld, make
 from tests.web_world import csrf_of, dump
+from workflow.agreement.models import Agreement
 from workflow.audit import AuditEntry, UnitOfWork
 from workflow.clock import FixedClock
 from workflow.cycle.models import CycleStep, StepState
@@ -181,6 +182,7 @@ def test_send_again_puts_a_failed_mail_back_in_the_queue_audited(desk):
 
 
 def test_the_activities_filter_by_status_and_export_the_same_rows_as_csv_and_xlsx(desk):
+    sweep(desk.world.sessions, LATER, ran_at=LATER)  # the ladder's notices are made
     client = desk.client(desk.coordinator.email, clock=FixedClock(LATER))
     before = dump(desk.world.url)
     page = client.get(HOME + "/activities?status=overdue").text
@@ -215,3 +217,18 @@ def test_the_audit_log_filters_by_person_object_and_date(desk):
     assert "cycle_step" not in client.get(f"{HOME}/audit?entity=activity").text.split("<tbody>")[1]
     assert "skäl" in client.get(f"{HOME}/audit?key=2012/1").text
     assert "skäl" not in client.get(f"{HOME}/audit?until=2011-12-31").text
+
+
+def test_an_archived_agreement_is_read_on_the_desk_but_not_changed(desk):
+    with transaction(desk.world.sessions) as session:
+        agreement = session.get(Agreement, desk.coordinator.agreement_id)
+        agreement.archived_at = LATER
+    client = desk.client(desk.coordinator.email)
+    page = client.get(HOME + "/cycle")
+    assert page.status_code == 200 and "arkiverad" in page.text
+    before = dump(desk.world.url)
+    answer = client.post(
+        f"{HOME}/cycle/2012/1", data={"csrf_token": csrf_of(page.text), "action": "override", "reason": "x"}
+    )
+    assert answer.status_code == 403 and "arkiverad" in answer.text
+    assert dump(desk.world.url) == before

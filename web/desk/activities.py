@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, Response, render_template, request
 
 from web.context import db, now
@@ -35,7 +37,7 @@ def page(key: str):
     agreement = desk_agreement(key)
     every = activity_rows(db(), agreement, now())
     wanted = _wanted()
-    areas, owners = filter_choices(every)
+    areas, owners = filter_choices(db(), agreement, every)
     return render_template(
         "desk/activities.html",
         agreement=agreement,
@@ -54,7 +56,9 @@ def csv_file(key: str):
     agreement = desk_agreement(key)
     rows = activity_rows(db(), agreement, now(), _wanted())
     return _download(
-        as_csv(rows, page_language()), "text/csv; charset=utf-8", f"{agreement.key}-aktiviteter.csv"
+        as_csv(rows, page_language(), ZoneInfo(agreement.timezone)),
+        "text/csv; charset=utf-8",
+        f"{agreement.key}-aktiviteter.csv",
     )
 
 
@@ -62,7 +66,11 @@ def csv_file(key: str):
 def xlsx_file(key: str):
     agreement = desk_agreement(key)
     rows = activity_rows(db(), agreement, now(), _wanted())
-    return _download(as_xlsx(rows, page_language()), XLSX, f"{agreement.key}-aktiviteter.xlsx")
+    return _download(
+        as_xlsx(rows, page_language(), ZoneInfo(agreement.timezone)),
+        XLSX,
+        f"{agreement.key}-aktiviteter.xlsx",
+    )
 
 
 def _download(body, mimetype: str, filename: str) -> Response:

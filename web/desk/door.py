@@ -13,6 +13,7 @@ from web.access import agreement_for, require_access
 from web.context import trygg
 from web.language import page_language
 from workflow import i18n
+from workflow.agreement.lifecycle import ArchivedAgreement, require_writable
 from workflow.agreement.models import Agreement
 from workflow.audit import UnitOfWork, person_actor
 from workflow.desk.access import DESK_ROLES
@@ -41,8 +42,10 @@ def acting(session, agreement: Agreement) -> UnitOfWork:
                 "You may read this agreement's pages, but you are not one of its people: a change must be made by a person of the agreement."
             )
         )
-    if agreement.archived_at is not None:
-        raise WriteRefused(_l("The agreement is archived: it is kept, but nothing in it changes any more."))
+    try:
+        require_writable(agreement)  # an archived agreement is kept to be read
+    except ArchivedAgreement as exc:
+        raise WriteRefused(exc.args[0]) from None
     unit = UnitOfWork(session, trygg().clock, person_actor(person_id), channel="web")
     unit.agreement_id = agreement.id
     return unit

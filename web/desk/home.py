@@ -8,8 +8,9 @@ from web.context import db, now
 from web.desk.door import desk_agreement
 from web.language import page_language
 from workflow import i18n
-from workflow.desk.activities import RECIPIENT_WORDS, STATUS_WORDS, step_words
+from workflow.desk.activities import STATUS_WORDS, step_words
 from workflow.desk.home import desk_home
+from workflow.desk.standing import AUDIENCE_WORDS
 
 bp = Blueprint("desk_home", __name__)
 
@@ -23,7 +24,7 @@ def page(key: str):
 # Words the desk's templates share, in the page's language.
 @bp.app_template_global("recipient_words")
 def recipient_words(to: str) -> str:
-    return i18n.render(RECIPIENT_WORDS.get(to, to), page_language())
+    return i18n.render(AUDIENCE_WORDS.get(to, to), page_language())
 
 
 @bp.app_template_global("ladder_step")

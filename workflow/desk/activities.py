@@ -1,4 +1,4 @@
-"""The desk's activity list: the standing of each activity, filtered by area, owner and status, and exported as CSV or XLSX."""
+"""The desk's activity list: each activity's standing (workflow.desk.standing), filtered by area, owner and status; CSV and XLSX."""
 
 from __future__ import annotations
 
@@ -6,69 +6,71 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.agreement.models import Agreement
-from workflow.desk.standing import ActivityStanding, activity_standing
-from workflow.i18n import _l, _pl, render
+from workflow.agreement.models import Agreement, Organisation
+from workflow.desk.standing import (
+    AUDIENCE_WORDS,
+    STATUS_WORDS,
+    STATUSES,
+    LadderStep,
+    Standing,
+    activity_standing,
+)
+from workflow.i18n import _l, render
 
-STATUSES = ("overdue", "open", "ongoing", "done")
-STATUS_WORDS = {
-    "overdue": _pl("activity status", "overdue"),
-    "open": _pl("activity status", "open"),
-    "ongoing": _pl("activity status", "ongoing"),
-    "done": _pl("activity status", "done"),
-}
-RECIPIENT_WORDS = {
-    "owner": _l("the responsible"),
-    "coordinator": _l("the coordinator"),
-    "management": _l("management"),
-}
+__all__ = ["STATUSES", "STATUS_WORDS", "ActivityFilter", "activity_rows", "as_csv", "as_xlsx", "step_words"]
 
 
 @dataclass(frozen=True)
 class ActivityFilter:
     area: str | None = None  # an area key
-    owner: str | None = None  # an organisation key
+    owner: str | None = None  # an organisation key (lead or partner)
     status: str | None = None  # one of STATUSES
 
-    def keeps(self, row: ActivityStanding) -> bool:
+    def keeps(self, row: Standing) -> bool:
         return (
             (not self.area or row.area_key == self.area)
-            and (not self.owner or self.owner in row.owners)
+            and (not self.owner or self.owner in row.owner_keys)
             and (not self.status or row.status == self.status)
         )
 
 
 def activity_rows(
     session: Session, agreement: Agreement, now: datetime, wanted: ActivityFilter | None = None
-) -> list[ActivityStanding]:
+) -> list[Standing]:
     """The agreement's activities as they stand at `now`, those `wanted` only."""
     rows = activity_standing(session, agreement, now)
     return [row for row in rows if wanted is None or wanted.keeps(row)]
 
 
-def filter_choices(rows: list[ActivityStanding]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The areas and owners (key, name) that occur, in first-seen order, for the filter's lists."""
+def filter_choices(
+    session: Session, agreement: Agreement, rows: list[Standing]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The areas (plan order) and the organisations owning an activity (by name), as (key, name)."""
     areas: dict[str, str] = {}
-    owners: dict[str, str] = {}
     for row in rows:
         areas.setdefault(row.area_key, row.area)
-        for key, name in zip(row.owners, row.owner_names, strict=True):
-            owners.setdefault(key, name)
-    return list(areas.items()), sorted(owners.items(), key=lambda kv: kv[1])
+    keys = {key for row in rows for key in row.owner_keys}
+    names = session.execute(
+        select(Organisation.key, Organisation.name)
+        .where(Organisation.agreement_id == agreement.id, Organisation.key.in_(keys))
+        .order_by(Organisation.name)
+    ).all()
+    return list(areas.items()), [(key, name) for key, name in names]
 
 
-def step_words(step, lang: str) -> str:
-    """A ladder step as a reader sees it: 'after 5 working days: the coordinator'."""
+def step_words(step: LadderStep | None, lang: str) -> str:
+    """A ladder step as a reader sees it: 'after 5 working days: coordinator'."""
     if step is None:
         return ""
-    return render(
-        _l("after %(n)s working days: %(to)s", n=step.after, to=RECIPIENT_WORDS.get(step.to, step.to)), lang
-    )
+    to = render(AUDIENCE_WORDS.get(step.to, step.to), lang)
+    return render(_l("after %(n)s working days: %(to)s", n=step.after, to=to), lang)
 
 
 HEADERS = (
@@ -80,7 +82,7 @@ HEADERS = (
     _l("When"),
     _l("Due date"),
     _l("Status"),
-    _l("Days overdue"),
+    _l("Overdue since"),
     _l("Ladder step reached"),
     _l("Reached on"),
     _l("Next step"),
@@ -88,34 +90,37 @@ HEADERS = (
 )
 
 
-def table(rows: list[ActivityStanding], lang: str) -> tuple[list[str], list[list[object]]]:
+def table(rows: list[Standing], lang: str, zone: ZoneInfo) -> tuple[list[str], list[list[object]]]:
     """The export's header and rows in `lang`; dates stay dates (a spreadsheet sorts them)."""
+
+    def day(step: LadderStep | None) -> date | None:
+        return step.at.astimezone(zone).date() if step else None
+
     header = [render(h, lang) for h in HEADERS]
-    body: list[list[object]] = []
-    for row in rows:
-        body.append(
-            [
-                row.key,
-                row.area,
-                row.goal,
-                row.title,
-                ", ".join(row.owner_names) or (row.responsible or ""),
-                row.when or "",
-                row.deadline,
-                render(STATUS_WORDS[row.status], lang),
-                row.overdue_days or None,
-                step_words(row.reached, lang),
-                row.reached.on if row.reached else None,
-                step_words(row.next_step, lang),
-                row.next_step.on if row.next_step else None,
-            ]
-        )
+    body: list[list[object]] = [
+        [
+            row.key,
+            row.area,
+            row.goal,
+            row.title,
+            ", ".join(row.owners + row.partners),
+            row.when or "",
+            row.deadline,
+            render(STATUS_WORDS[row.status], lang),
+            row.overdue_since,
+            step_words(row.stage, lang),
+            day(row.stage),
+            step_words(row.next_step, lang),
+            day(row.next_step),
+        ]
+        for row in rows
+    ]
     return header, body
 
 
-def as_csv(rows: list[ActivityStanding], lang: str) -> str:
+def as_csv(rows: list[Standing], lang: str, zone: ZoneInfo) -> str:
     """CSV with a BOM and semicolons: Excel in Sweden opens it as columns, with å, ä and ö intact."""
-    header, body = table(rows, lang)
+    header, body = table(rows, lang, zone)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
@@ -124,9 +129,9 @@ def as_csv(rows: list[ActivityStanding], lang: str) -> str:
     return "\ufeff" + out.getvalue()
 
 
-def as_xlsx(rows: list[ActivityStanding], lang: str) -> bytes:
+def as_xlsx(rows: list[Standing], lang: str, zone: ZoneInfo) -> bytes:
     """A workbook of one sheet: a bold header, real dates (YYYY-MM-DD), the header row frozen."""
-    header, body = table(rows, lang)
+    header, body = table(rows, lang, zone)
     book = Workbook()
     sheet = book.active
     sheet.title = render(_l("Activities"), lang)[:31]

@@ -34,7 +34,7 @@ class Home:
 def desk_home(session: Session, agreement: Agreement, now: datetime) -> Home:
     """What the coordinator should look at first."""
     overdue = [row for row in activity_rows(session, agreement, now) if row.status == "overdue"]
-    stages = Counter((row.reached.after, row.reached.to) if row.reached else (0, "") for row in overdue)
+    stages = Counter((row.stage.after, row.stage.to) if row.stage else (0, "") for row in overdue)
     mails = counts(session, agreement.id)
     meetings = list(
         session.scalars(
