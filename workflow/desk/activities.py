@@ -22,7 +22,7 @@ from workflow.desk.standing import (
     Standing,
     activity_standing,
 )
-from workflow.i18n import _l, render
+from workflow.i18n import _l, _nl, render
 
 __all__ = ["STATUSES", "STATUS_WORDS", "ActivityFilter", "activity_rows", "as_csv", "as_xlsx", "step_words"]
 
@@ -70,7 +70,10 @@ def step_words(step: LadderStep | None, lang: str) -> str:
     if step is None:
         return ""
     to = render(AUDIENCE_WORDS.get(step.to, step.to), lang)
-    return render(_l("after %(n)s working days: %(to)s", n=step.after, to=to), lang)
+    return render(
+        _nl("after %(n)s working day: %(to)s", "after %(n)s working days: %(to)s", step.after, to=to),
+        lang,
+    )
 
 
 HEADERS = (
