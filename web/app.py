@@ -22,6 +22,7 @@ from web import (
     signin,
 )
 from web.context import Trygg, close_db
+from web.desk import BLUEPRINTS as DESK
 from web.logs import install_redaction
 from workflow.clock import Clock, SystemClock
 from workflow.db import make_engine, session_factory
@@ -74,6 +75,8 @@ def create_app(
     signin.init(app)
     for module in (health, language, links, me, signin):
         app.register_blueprint(module.bp)
+    for blueprint in DESK:
+        app.register_blueprint(blueprint)
     for module in (desk_schedules, desk_meetings, desk_plan, desk_people):  # the desk, part 2 (issue 15)
         app.register_blueprint(module.bp)
     app.teardown_appcontext(lambda _exc: close_db())

@@ -12,12 +12,14 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from web.access import current_access
 from web.context import db, now, signed_in_email, trygg, writing
 from web.errors import refused
 from workflow.answers.feeds import feed_ics, replace_feed
 from workflow.answers.links import LinkRefused
 from workflow.answers.mine import my_overview, people_of
 from workflow.audit import UnitOfWork, person_actor
+from workflow.desk.home import desks_of
 from workflow.links.models import CalendarFeed
 from workflow.links.tokens import Action
 
@@ -46,6 +48,7 @@ def overview():
         link=link,
         meeting_actions=MEETING_ACTIONS,
         feed=_feed_addresses(email),
+        desks=desks_of(db(), current_access()),
     )
 
 

@@ -14,7 +14,7 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 # Pages whose address or content is someone's: a shared computer's cache must not keep them.
-PRIVATE_PREFIXES = ("/l/", "/me", "/calendar/", "/sign-in")
+PRIVATE_PREFIXES = ("/l/", "/me", "/calendar/", "/sign-in", "/agreements/")
 
 csrf = CSRFProtect()
 
@@ -25,10 +25,11 @@ def init(app: Flask) -> None:
 
 
 def _headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
+    # A response that brings its own, stricter policy keeps it (a mail's HTML shown on the desk).
+    response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["Referrer-Policy"] = "no-referrer"  # a token in the address must not leak on
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("X-Frame-Options", "DENY")
     if request.path.startswith(PRIVATE_PREFIXES) or request.path == "/sign-out":
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.table import Table
 
@@ -21,10 +23,11 @@ from tasks.commands.common import (
 from tasks.commands.engine import show_engine
 from workflow.clock import SystemClock
 from workflow.db import session_factory, transaction
+from workflow.desk.standing import status_with_standing
 from workflow.i18n import _, _pl
 from workflow.loading import load_agreement
 from workflow.resources import shipped_agreements
-from workflow.status import UnknownAgreement, engine_status, status
+from workflow.status import UnknownAgreement, engine_status
 
 
 def check(file: FileArg, as_json: JsonFlag = False) -> None:
@@ -104,16 +107,25 @@ STATES = {
     "cancelled": _pl("activity", "cancelled"),
     "withdrawn": _pl("activity", "withdrawn"),
 }
+# From this many columns on, `trygg status` shows who is responsible too.
+WIDE = 110
+# Who the overdue ladder told, or tells next.
+LADDER = {
+    "owner": _pl("ladder", "the owners"),
+    "coordinator": _pl("ladder", "the coordinator"),
+    "management": _pl("ladder", "management"),
+}
 
 
 def status_command(agreement: AgreementOpt = None, as_json: JsonFlag = False) -> None:
     """Status per priority area, and the engine's health."""
     eng = engine()
     require_schema(eng)
+    now = SystemClock().now()
     try:
         with transaction(session_factory(eng)) as session:
-            data = status(session, agreement)
-            data["engine"] = engine_status(session, SystemClock().now())
+            data = status_with_standing(session, agreement, now)
+            data["engine"] = engine_status(session, now)
     except UnknownAgreement as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(EXIT_STATE) from None
@@ -123,41 +135,82 @@ def status_command(agreement: AgreementOpt = None, as_json: JsonFlag = False) ->
     if not data["agreements"]:
         console.print(_("No agreement is loaded."))
     for agr in data["agreements"]:
-        total = sum(len(a["activities"]) for a in agr["areas"])
-        console.rule(f"[bold]{agr['title']}[/] ({agr['id']})")
-        console.print(
-            _(
-                "Period %(start)s – %(end)s: %(n_areas)s priority areas, %(total)s activities",
-                start=agr["period"]["start"],
-                end=agr["period"]["end"],
-                n_areas=len(agr["areas"]),
-                total=total,
-            )
-        )
-        for area in agr["areas"]:
-            table = Table(title=f"{area['title']}", title_justify="left", expand=True)
-            table.add_column(_("Activity"), ratio=4)
-            table.add_column(_("Responsible"), ratio=3)
-            table.add_column(_("When"), ratio=2)
-            table.add_column(_("Deadline"), no_wrap=True)
-            table.add_column(_("State"), no_wrap=True)
-            for act in area["activities"]:
-                owners = ", ".join(o["name"] for o in act["owners"])
-                if act["partners"]:
-                    owners += _(" with ") + ", ".join(p["name"] for p in act["partners"])
-                state = act["state"]
-                table.add_row(
-                    act["title"],
-                    owners,
-                    act["when"] or "",
-                    (act["effective_deadline"] + _(" (extended)"))
-                    if act["extended_deadline"]
-                    else (act["deadline"] or "—"),
-                    str(STATES.get(state, state)),
-                )
-            console.print(table)
+        show_agreement(agr)
     console.rule(_("[bold]The engine[/]"))
     show_engine(data["engine"])
+
+
+def show_agreement(agr: dict[str, Any]) -> None:
+    """One agreement's activities per area: the id the commands take, and how each stands."""
+    total = sum(len(a["activities"]) for a in agr["areas"])
+    console.rule(f"[bold]{agr['id']}[/]")  # the id alone: a rule cuts what does not fit
+    console.print(agr["title"], highlight=False)
+    console.print(
+        _(
+            "Period %(start)s – %(end)s: %(n_areas)s priority areas, %(total)s activities",
+            start=agr["period"]["start"],
+            end=agr["period"]["end"],
+            n_areas=len(agr["areas"]),
+            total=total,
+        )
+    )
+    if agr["archived_at"]:
+        console.print(_("[yellow]Archived %(day)s: read-only.[/]", day=agr["archived_at"][:10]))
+    elif agr["ended"]:
+        console.print(
+            _(
+                "[yellow]Ended %(day)s (period and grace): nothing is sent for it. "
+                "Renew it (`trygg agreement renew`) or archive it.[/]",
+                day=agr["ends_on"],
+            )
+        )
+    for area in agr["areas"]:
+        table = Table(title=f"{area['title']}", title_justify="left", expand=True)
+        # Ids are what the other commands take: folded onto a second line, never cut.
+        widest = max((len(act["id"]) for act in area["activities"]), default=2)
+        table.add_column(_("Id"), overflow="fold", no_wrap=widest <= console.width // 4)
+        table.add_column(_("Activity"), ratio=4)
+        wide = console.width >= WIDE  # a narrow terminal leaves out who is responsible (see --json)
+        if wide:
+            table.add_column(_("Responsible"), ratio=3)
+        table.add_column(_("Deadline"), no_wrap=True)
+        table.add_column(_("Status"), min_width=20, max_width=24)
+        for act in area["activities"]:
+            who = [_responsible(act)] if wide else []
+            table.add_row(act["id"], act["title"], *who, _deadline(act), _standing_text(act))
+        console.print(table)
+
+
+def _responsible(act: dict[str, Any]) -> str:
+    owners = ", ".join(o["name"] for o in act["owners"])
+    if act["partners"]:
+        owners += _(" with ") + ", ".join(p["name"] for p in act["partners"])
+    return owners
+
+
+def _deadline(act: dict[str, Any]) -> str:
+    if act["extended_deadline"]:
+        return act["effective_deadline"] + _(" (extended)")
+    return act["deadline"] or "—"
+
+
+def _standing_text(act: dict[str, Any]) -> str:
+    """The state, and for an overdue activity: since when, the ladder's stage and its next step."""
+    lines = [str(STATES.get(act["state"], act["state"]))]
+    if act.get("status") == "overdue":
+        lines = [_("[red]overdue[/] since %(day)s", day=act["overdue_since"])]
+        if act["stage"]:
+            lines.append(
+                _("told: %(to)s (%(day)s)", to=LADDER[act["stage"]["to"]], day=act["stage"]["at"][:10])
+            )
+        if act["acknowledged_at"]:
+            lines.append(_("acknowledged %(day)s", day=act["acknowledged_at"][:10]))
+        if act["next_step"]:
+            step = act["next_step"]
+            lines.append(_("next: %(to)s %(day)s", to=LADDER[step["to"]], day=step["at"][:10]))
+    if act.get("pending_extension"):
+        lines.append(_("asks for %(day)s", day=act["pending_extension"]["requested_deadline"]))
+    return "\n".join(lines)
 
 
 def examples() -> None:

@@ -119,14 +119,11 @@ def list_meetings(
         return
     locale = "en" if current_language() == "en" else "sv_SE"
     table = Table(expand=True)
-    for column in (
-        "Id",
-        _("Time"),
-        _("Meeting"),
-        _("Status"),
-        _("Invited"),
-    ):
-        table.add_column(column)
+    # Ids are what the other meeting commands take: a narrow terminal folds them, never cuts them.
+    widest = max((len(r["id"]) for r in rows), default=2)
+    table.add_column("Id", overflow="fold", no_wrap=widest <= console.width // 3)
+    for column in (_("Time"), _("Meeting"), _("Status"), _("Invited")):
+        table.add_column(column, overflow="fold")
     for r in rows:
         when = format_datetime(r["starts_at"], "EEE d MMM y HH:mm", tzinfo=ZoneInfo(tz), locale=locale)
         table.add_row(r["id"], when, r["title"], str(STATUSES[r["status"]]), str(r["invitees"]))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from workflow.agreement.context import Audience, ReminderPolicy
+from workflow.agreement.context import Audience, EscalationStep, ReminderPolicy
 from workflow.outbox.notices import Decision, NoticeDraft
 from workflow.workdays import WorkCalendar
 
@@ -121,6 +121,12 @@ def first_action_at(item: ItemFacts, policy: ReminderPolicy, cal: WorkCalendar) 
     return min(times, default=None)
 
 
+def ladder(due: date, policy: ReminderPolicy, cal: WorkCalendar) -> list[tuple[datetime, EscalationStep]]:
+    """Each step of the overdue ladder of a target due on `due`, with the instant it is told."""
+    slots = _Slots(cal, policy)
+    return [(slots.after(due, step.after), step) for step in policy.escalation]
+
+
 def _stages(target: Target, policy: ReminderPolicy) -> tuple[int, ...]:
     if target.answered:
         return ()
@@ -161,7 +167,7 @@ def _escalate(item, target, policy, slots: _Slots, now, notices, later) -> None:
     overdue_from = slots.day_over(target.due)
     if item.acknowledged_at is not None and item.acknowledged_at >= overdue_from:
         return  # this overdue episode was acknowledged
-    steps = [(slots.after(target.due, s.after), s) for s in policy.escalation]
+    steps = ladder(target.due, policy, slots.cal)
     passed = [(t, s) for t, s in steps if t <= now]
     later.extend(t for t, _ in steps if t > now)
     if not passed:

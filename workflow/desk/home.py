@@ -1,0 +1,82 @@
+"""The desk's first page: what needs the coordinator now (overdue by ladder stage, requests, failed mails, meetings)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.agreement.models import Agreement, Role
+from workflow.desk.access import DESK_ROLES, Access
+from workflow.desk.activities import activity_rows
+from workflow.desk.outbox import counts
+from workflow.desk.requests import Waiting, waiting_requests
+from workflow.meetings.models import Meeting, MeetingStatus
+
+NEXT_MEETINGS = 5
+
+
+@dataclass(frozen=True)
+class Home:
+    overdue: int
+    # (working days after the deadline, to whom) of the ladder step reached → how many, in ladder
+    # order; (0, "") for those the ladder has not reached yet.
+    overdue_by_stage: list[tuple[tuple[int, str], int]]
+    requests: list[Waiting]
+    failed_mails: int
+    pending_mails: int
+    meetings: list[Meeting]
+
+
+def desk_home(session: Session, agreement: Agreement, now: datetime) -> Home:
+    """What the coordinator should look at first."""
+    overdue = [row for row in activity_rows(session, agreement, now) if row.status == "overdue"]
+    stages = Counter((row.stage.after, row.stage.to) if row.stage else (0, "") for row in overdue)
+    mails = counts(session, agreement.id)
+    meetings = list(
+        session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.agreement_id == agreement.id,
+                Meeting.starts_at >= now,
+                Meeting.status == MeetingStatus.PLANNED,
+            )
+            .order_by(Meeting.starts_at)
+            .limit(NEXT_MEETINGS)
+        )
+    )
+    return Home(
+        overdue=len(overdue),
+        overdue_by_stage=sorted(stages.items()),
+        requests=waiting_requests(session, agreement.id),
+        failed_mails=mails.get("failed", 0),
+        pending_mails=mails.get("pending", 0) + mails.get("sending", 0),
+        meetings=meetings,
+    )
+
+
+@dataclass(frozen=True)
+class Desks:
+    """Where /me sends a signed-in address: the desks it may open, and whether the overview is its."""
+
+    desks: list[tuple[str, str]]  # (agreement key, title)
+    overview: bool
+
+
+def desks_of(session: Session, access: Access | None) -> Desks:
+    """The desks of `access` (every agreement for an administrator) and its right to the overview."""
+    if access is None:
+        return Desks([], False)
+    ids = access.agreement_ids(*DESK_ROLES)
+    query = (
+        select(Agreement.key, Agreement.title)
+        .where(Agreement.archived_at.is_(None))
+        .order_by(Agreement.title)
+    )
+    if ids is not None:
+        query = query.where(Agreement.id.in_(ids)) if ids else query.where(False)
+    overview = access.admin or bool(access.agreement_ids(Role.MANAGEMENT.value))
+    return Desks([(key, title) for key, title in session.execute(query)], overview)
