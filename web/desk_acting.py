@@ -1,38 +1,24 @@
-"""What every write on the desk needs first: the agreement seen with the coordinator's role, and the person acting.
+"""The desk's door (`web.desk.door`) for the routes of part 2: a refused write ends the request with the door's page.
 
-A change on the web is made by the signed-in address's person in THAT agreement; an administrator
-without a person there may read the desk but not change it (403, saying why). An archived
-agreement is read-only.
+The rule (who may write, an archived agreement is read-only) lives in the door; this only turns
+its refusal into the response, so part 2's routes can ask for a unit of work in one line.
 """
 
 from __future__ import annotations
 
-from flask import abort, make_response, render_template
+from flask import abort, make_response
 
-from web.access import agreement_for, require_access
-from web.context import db, trygg
+from web.context import db
+from web.desk.door import WriteRefused, acting, desk_agreement, refused_write
 from workflow.agreement.models import Agreement
-from workflow.audit import UnitOfWork, person_actor
-from workflow.desk.access import DESK_ROLES
-from workflow.i18n import _l
+from workflow.audit import UnitOfWork
 
-
-def desk_agreement(key: str) -> Agreement:
-    """The agreement of a desk page (404 when not seen, 403 without the coordinator's role)."""
-    return agreement_for(key, *DESK_ROLES)
+__all__ = ["acting_unit", "desk_agreement"]
 
 
 def acting_unit(agreement: Agreement) -> UnitOfWork:
     """The unit of work of a change by the signed-in person in `agreement` (channel web), or 403 with why."""
-    person_id = require_access().person_ids.get(agreement.id)
-    if agreement.archived_at is not None:
-        abort(_refused(_l("The agreement is archived: it can be read, not changed.")))
-    if person_id is None:
-        abort(_refused(_l("You may read this agreement but not change it: you are not one of its people.")))
-    unit = UnitOfWork(db(), trygg().clock, person_actor(person_id), channel="web")
-    unit.agreement_id = agreement.id
-    return unit
-
-
-def _refused(why):
-    return make_response(render_template("desk/refused.html", why=why), 403)
+    try:
+        return acting(db(), agreement)
+    except WriteRefused as exc:
+        abort(make_response(*refused_write(agreement, exc)))

@@ -7,11 +7,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from web.context import db, now, trygg, writing
 from web.desk_acting import acting_unit, desk_agreement
 from workflow.desk import schedules
-
-try:  # helper F's *What goes out* (issue 15): until it is merged the editor saves without a preview
-    from workflow.desk.outgoing import what_goes_out
-except ImportError:  # pragma: no cover - removed once workflow.desk.outgoing is on main
-    what_goes_out = None
+from workflow.desk.outgoing import what_goes_out
 
 bp = Blueprint("desk_schedules", __name__)
 PREVIEW_DAYS = 7
@@ -36,7 +32,7 @@ def change(key: str):
     if not edited.valid:
         return _page(agreement, form, edited, None, status=422)
     changes = schedules.changed_settings(schedules.current(agreement), edited)
-    if request.form.get("action") != "save" and what_goes_out is not None:
+    if request.form.get("action") != "save":
         settings = trygg().settings
 
         def apply(session, target):
