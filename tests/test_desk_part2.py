@@ -286,9 +286,13 @@ def test_the_plan_diff_shows_exactly_one_when_one_row_removed_one_added_and_one_
         f"{BASE}/plan/confirm", data={"csrf_token": csrf_of(client.get(f"{BASE}/plan").text)}
     )
     assert confirm.status_code == 303 and versions() == count + 1
-    with sessions() as s:  # the engine follows the new plan: the new row is scheduled, the removed one withdrawn
+    with (
+        sessions() as s
+    ):  # the engine follows the new plan: the new row is scheduled, the removed one withdrawn
         added = s.scalar(select(Activity).where(Activity.title.startswith("Bjuda in handlarna")))
-        removed = s.scalar(select(Activity).where(Activity.title.startswith("Öka och aktualisera anmälningar")))
+        removed = s.scalar(
+            select(Activity).where(Activity.title.startswith("Öka och aktualisera anmälningar"))
+        )
         assert added.state == "open" and added.next_action_at is not None
         assert removed.state == "withdrawn"
     assert client.get(confirm.headers["Location"]).status_code == 200
