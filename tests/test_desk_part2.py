@@ -489,3 +489,22 @@ def test_an_administrator_without_a_person_reads_but_may_not_change_and_an_archi
     refused = post(coordinator, f"{BASE}/people", f"{BASE}/meetings/council-2012-2/cancel", reason="x")
     assert refused.status_code == 403
     assert dump(url) == before
+
+
+def test_a_meeting_moved_on_the_desk_sends_the_invited_an_update_with_a_higher_sequence(desk):
+    app, sessions, _ = desk
+    invited_at = datetime(2012, 4, 5, 9, tzinfo=UTC)  # council-2012-2 (10 April) has had its invitations
+    sweep(sessions, invited_at, ran_at=invited_at)
+    client = signed_in(app, COORDINATOR)
+    page = f"{BASE}/meetings/council-2012-2"
+    moved = post(client, page, f"{page}/reschedule", starts_at="2012-04-12T13:00", minutes="120", location="")
+    assert moved.status_code == 303
+    sweep(sessions, invited_at + timedelta(minutes=5), ran_at=invited_at + timedelta(minutes=5))
+    with sessions() as s:
+        meeting = s.scalar(select(Meeting).where(Meeting.key == "council-2012-2"))
+        updates = s.scalars(
+            select(Notice).where(Notice.rule == "meeting_update", Notice.subject_id == meeting.id)
+        ).all()
+        assert meeting.sequence == 1
+        assert updates and {n.payload["sequence"] for n in updates} == {1}
+        assert {n.recipient_id for n in updates} == {i.person_id for i in meeting.invitees}
