@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from workflow.agreement.models import Agreement, Person
-from workflow.answers.views import ActivityView, MeetingView, activity_view, meeting_view
+from workflow.answers.views import ActivityView, MeetingView, activity_views, meeting_view
 from workflow.meetings.models import Invitee, Meeting, MeetingStatus
 from workflow.plan.models import Activity, ActivityState, ActivityStatusChange, Goal
 from workflow.reminders.recipients import directory
@@ -74,10 +74,13 @@ def _overview(session: Session, person: Person, now: datetime) -> AgreementOverv
     out = AgreementOverview(
         agreement.id, agreement.key, agreement.title, agreement.timezone, person.id, person.role_names
     )
-    for activity in my_activities(session, person):
-        view = activity_view(session, activity)
+    activities = my_activities(session, person)
+    done_at = _done_at(session, [a.id for a in activities if a.state == ActivityState.DONE])
+    zone = ZoneInfo(agreement.timezone)
+    for activity, view in zip(activities, activity_views(session, activities), strict=True):
         if activity.state == ActivityState.DONE:
-            if _done_in(session, activity, today.year, agreement.timezone):
+            at = done_at.get(activity.id)
+            if at is not None and at.astimezone(zone).year == today.year:
                 out.done_this_year.append(view)
         elif view.deadline is not None and view.deadline < today:
             out.overdue.append(view)
@@ -120,11 +123,17 @@ def my_meetings(session: Session, person: Person, now: datetime, limit: int = 10
     return [MyMeeting(meeting_view(session, meeting), answer) for meeting, answer in rows]
 
 
-def _done_in(session: Session, activity: Activity, year: int, tz: str) -> bool:
-    done_at = session.scalar(
-        select(func.max(ActivityStatusChange.at)).where(
-            ActivityStatusChange.activity_id == activity.id,
-            ActivityStatusChange.to_state == ActivityState.DONE.value,
-        )
+def _done_at(session: Session, activity_ids: list[int]) -> dict[int, datetime]:
+    """When each of these activities was last marked done (one query)."""
+    if not activity_ids:
+        return {}
+    return dict(
+        session.execute(
+            select(ActivityStatusChange.activity_id, func.max(ActivityStatusChange.at))
+            .where(
+                ActivityStatusChange.activity_id.in_(activity_ids),
+                ActivityStatusChange.to_state == ActivityState.DONE.value,
+            )
+            .group_by(ActivityStatusChange.activity_id)
+        ).all()
     )
-    return done_at is not None and done_at.astimezone(ZoneInfo(tz)).year == year

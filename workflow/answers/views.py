@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.agreement.models import Person
@@ -90,27 +90,69 @@ class ExtensionView:
 
 
 def activity_view(session: Session, activity: Activity) -> ActivityView:
-    last = session.scalar(
+    return activity_views(session, [activity])[0]
+
+
+def activity_views(session: Session, activities: list[Activity]) -> list[ActivityView]:
+    """The views of many activities in a fixed number of queries (a page of 20 or of 200 alike)."""
+    lasts = last_reports(session, [a.id for a in activities])
+    names = _actor_names(session, {c.actor for c in lasts.values()})
+    return [
+        ActivityView(
+            id=activity.id,
+            key=activity.key,
+            title=activity.title,
+            area=activity.goal.area.title,
+            goal=activity.goal.title,
+            when=activity.when_text,
+            state=activity.state,
+            deadline=effective_deadline(activity.deadline, activity.extended_deadline),
+            planned_deadline=activity.deadline,
+            last_report=Report(last.to_state, last.note, last.at, names.get(last.actor, ""))
+            if (last := lasts.get(activity.id))
+            else None,
+        )
+        for activity in activities
+    ]
+
+
+def last_reports(session: Session, activity_ids: list[int]) -> dict[int, ActivityStatusChange]:
+    """Each activity's latest change someone made (the state a plan was loaded with is no report)."""
+    if not activity_ids:
+        return {}
+    ranked = (
+        select(
+            ActivityStatusChange.id,
+            func.row_number()
+            .over(
+                partition_by=ActivityStatusChange.activity_id,
+                order_by=(ActivityStatusChange.at.desc(), ActivityStatusChange.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(
+            ActivityStatusChange.activity_id.in_(activity_ids), ActivityStatusChange.from_state.is_not(None)
+        )
+        .subquery()
+    )
+    latest = session.scalars(
         select(ActivityStatusChange)
-        # The state the plan was loaded with is no report: only a change someone made is.
-        .where(ActivityStatusChange.activity_id == activity.id, ActivityStatusChange.from_state.is_not(None))
-        .order_by(ActivityStatusChange.at.desc(), ActivityStatusChange.id.desc())
-        .limit(1)
+        .join(ranked, ranked.c.id == ActivityStatusChange.id)
+        .where(ranked.c.rank == 1)
     )
-    return ActivityView(
-        id=activity.id,
-        key=activity.key,
-        title=activity.title,
-        area=activity.goal.area.title,
-        goal=activity.goal.title,
-        when=activity.when_text,
-        state=activity.state,
-        deadline=effective_deadline(activity.deadline, activity.extended_deadline),
-        planned_deadline=activity.deadline,
-        last_report=Report(last.to_state, last.note, last.at, _actor_name(session, last.actor))
-        if last
-        else None,
-    )
+    return {change.activity_id: change for change in latest}
+
+
+def _actor_names(session: Session, actors: set[str]) -> dict[str, str]:
+    """A person's name for each `person:<id>`; the engine and command lines stay unnamed (a login
+    name means nothing to the reader; the coordinator recorded it)."""
+    ids = {int(a.removeprefix("person:")) for a in actors if a.startswith("person:")}
+    if not ids:
+        return {}
+    return {
+        f"person:{pid}": name
+        for pid, name in session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))
+    }
 
 
 def meeting_view(session: Session, meeting: Meeting) -> MeetingView:
@@ -176,12 +218,3 @@ def extension_view(session: Session, request: ExtensionRequest) -> ExtensionView
         status=request.status,
         decision_note=request.decision_note,
     )
-
-
-def _actor_name(session: Session, actor: str) -> str:
-    """A person's name for `person:<id>`; "" for the engine or a command line (a login name means
-    nothing to the reader; the coordinator recorded it)."""
-    if actor.startswith("person:"):
-        person = session.get(Person, int(actor.removeprefix("person:")))
-        return person.name if person else ""
-    return ""
