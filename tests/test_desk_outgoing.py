@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.desk_world import HOME, DeskWorld, make
+from tests.web_world import dump
 from workflow import models  # noqa: F401 (every table known to the metadata)
-from workflow.agreement.models import Agreement, Person
+from workflow.agreement.models import Agreement
 from workflow.clock import FixedClock
 from workflow.db import Base
 from workflow.desk.outgoing import send_instants, what_goes_out
@@ -17,7 +18,7 @@ from workflow.engine.sweep import sweep
 from workflow.links.tokens import LinkSigner
 from workflow.links.urls import LinkSettings
 from workflow.outbox.delivery import claim_lease, deliver
-from workflow.outbox.models import Mail, MailStatus
+from workflow.outbox.models import Mail
 from workflow.outbox.transport import FileTransport
 
 # The Monday before the deadlines of 2012-11-30: reminders, then the first overdue notices.
@@ -107,6 +108,7 @@ def desk(tmp_path, sqlite_templates) -> DeskWorld:
 
 def test_the_page_lists_each_day_per_person_and_shows_each_mail_as_rendered(desk):
     client = desk.client(desk.coordinator.email, clock=FixedClock(START))
+    before = dump(desk.world.url)
     page = client.get(HOME + "/outgoing")
     assert page.status_code == 200
     assert "2012-11-26" in page.text and "2012-12-02" in page.text
@@ -120,9 +122,7 @@ def test_the_page_lists_each_day_per_person_and_shows_each_mail_as_rendered(desk
     assert client.get(f"{HOME}/outgoing/2012-11-27/999").status_code == 404
     assert client.get(f"{HOME}/outgoing/1999-01-01/1").status_code == 404
     assert client.get(f"{HOME}/outgoing/inte-ett-datum/1").status_code == 404
-    with desk.world.sessions() as session:
-        assert session.scalar(select(Mail.id).where(Mail.status == MailStatus.SENT)) is None
-        assert session.scalar(select(Person.id).where(Person.email == desk.coordinator.email))
+    assert dump(desk.world.url) == before
 
 
 def test_preview_links_are_signed_with_a_key_of_the_moment(desk):

@@ -187,8 +187,8 @@ def test_the_activities_filter_by_status_and_export_the_same_rows_as_csv_and_xls
     before = dump(desk.world.url)
     page = client.get(HOME + "/activities?status=overdue").text
     assert '<span class="tag bad">försenad</span>' in page
-    assert "efter 5 arbetsdagar: samordnaren (7 december 2012 kl." in page  # the step reached
-    assert "efter 10 arbetsdagar: ledningen (14 december 2012 kl." in page  # and the next
+    assert "efter 5 arbetsdagar: samordnaren (7 december 2012 kl. 08:00)" in page  # the step reached
+    assert "efter 10 arbetsdagar: ledningen (14 december 2012 kl. 08:00)" in page  # and the next
     rows = list(
         csv.reader(
             io.StringIO(client.get(HOME + "/activities.csv?status=overdue").text.lstrip("\ufeff")),
