@@ -87,3 +87,40 @@ def test_the_page_opens_for_the_coordinator_and_axe_finds_nothing(served, name):
                 context.close()
         finally:
             browser.close()
+
+
+def test_the_plan_diff_and_the_schedules_preview_pass_axe_in_the_browser(served, tmp_path):
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_desk_part2 import _seed_revised
+
+    base, cookie = served
+    revised = _seed_revised(tmp_path)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+            context.add_cookies([{"name": "trygg_session", "value": cookie, "url": base}])
+            page = context.new_page()
+            page.goto(base + PAGES["plan"])
+            page.set_input_files("#plan-file", str(revised))
+            page.get_by_role("button", name="Visa vad den ändrar").click()
+            page.wait_for_selector("#diff-title")
+            assert "Under hösten 2012" in page.content()
+            for width in (1280, 390):
+                page.set_viewport_size({"width": width, "height": 900})
+                results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+                assert results.violations_count == 0, results.generate_report()
+                page.screenshot(path=str(SCREENSHOTS / f"desk-plan-diff-{width}.png"), full_page=True)
+            page.goto(base + PAGES["schedules"])
+            page.fill("#reminders-send_at", "07:30")
+            page.get_by_role("button", name="Visa vad som går ut").click()
+            page.wait_for_selector("#preview-title")
+            page.set_viewport_size({"width": 1280, "height": 900})
+            results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+            assert results.violations_count == 0, results.generate_report()
+            page.screenshot(path=str(SCREENSHOTS / "desk-schedules-preview-1280.png"), full_page=True)
+            context.close()
+        finally:
+            browser.close()

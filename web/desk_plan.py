@@ -12,11 +12,29 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from web.context import db, now, trygg, writing
 from web.desk_acting import acting_unit, desk_agreement
 from workflow.desk import plan_upload
+from workflow.i18n import _l
 from workflow.plan.importing import default_year
 from workflow.plan.models import PlanVersion
 from workflow.source import InputError
 
 bp = Blueprint("desk_plan", __name__)
+# The diff's field names as the plan's reader knows them (När and Ansvarig are the plan's own words).
+FIELD_NAMES = {
+    "title": _l("Title"),
+    "when": "När",
+    "responsible": "Ansvarig",
+    "goal": _l("Goal"),
+    "area": _l("Area"),
+    "background": _l("Background"),
+    "footnotes": _l("Footnotes"),
+}
+
+
+@bp.context_processor
+def _words():
+    return {"field_name": lambda name: str(FIELD_NAMES.get(name, name))}
+
+
 SESSION_KEY = "plan_upload"
 
 
