@@ -8,7 +8,19 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from web import errors, health, language, links, me, security, signin
+from web import (
+    desk_meetings,
+    desk_people,
+    desk_plan,
+    desk_schedules,
+    errors,
+    health,
+    language,
+    links,
+    me,
+    security,
+    signin,
+)
 from web.context import Trygg, close_db
 from web.desk import BLUEPRINTS as DESK
 from web.logs import install_redaction
@@ -65,5 +77,7 @@ def create_app(
         app.register_blueprint(module.bp)
     for blueprint in DESK:
         app.register_blueprint(blueprint)
+    for module in (desk_schedules, desk_meetings, desk_plan, desk_people):  # the desk, part 2 (issue 15)
+        app.register_blueprint(module.bp)
     app.teardown_appcontext(lambda _exc: close_db())
     return app

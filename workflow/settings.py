@@ -47,6 +47,10 @@ class Settings(BaseSettings):
         description="smtp://user:password@host:port (or smtps://); unset writes .eml files",
     )
     mail_dir: Path = Field(default=VAR_DIR / "mail", description="where the file transport writes .eml")
+    upload_dir: Path = Field(
+        default=VAR_DIR / "uploads",
+        description="where the desk keeps an uploaded plan between preview and import",
+    )
     mail_from: str = Field(
         default="trygg <trygg@localhost>", description="the From of every mail; its domain names Message-IDs"
     )

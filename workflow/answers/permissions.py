@@ -2,14 +2,16 @@
 
 The rule of who is asked is the rule of who may answer: an activity's reminders go to the
 contact people of its organisations (`workflow.reminders.recipients`), so those people (and the
-coordinator) may mark it done, report on it or ask for a new date.
+coordinator) may mark it done, report on it or ask for a new date. A deputy named in an absence
+of such a person gets their mails (`workflow.outbox.stand_ins`), so may answer them too.
 """
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.agreement.models import Person, Role
+from workflow.agreement.models import Absence, Person, Role
 from workflow.links.tokens import SUBJECT_OF, Action
 from workflow.meetings.models import Meeting
 from workflow.plan.models import Activity, ExtensionRequest
@@ -38,13 +40,15 @@ def may(session: Session, person: Person | None, action: Action, subject: Subjec
     coordinator = Role.COORDINATOR.value in roles
     match action:
         case Action.DONE | Action.PROGRESS | Action.EXTEND:
-            return coordinator or person.id in _asked_about(session, subject)
+            asked = set(_asked_about(session, subject))
+            return coordinator or person.id in asked or bool(asked & _stands_in_for(session, person))
         case Action.ACK:
             return coordinator or Role.MANAGEMENT.value in roles
         case Action.PROPOSE:
             return coordinator or Role.COUNCIL_MEMBER.value in roles or _invited(subject, person)
         case Action.ATTEND | Action.DECLINE:
-            return _invited(subject, person)
+            invited = {i.person_id for i in subject.invitees}
+            return person.id in invited or bool(invited & _stands_in_for(session, person))
         case Action.MINUTES:
             return coordinator or Role.COUNCIL_SECRETARY.value in roles
         case Action.APPROVE | Action.REFUSE:
@@ -57,6 +61,16 @@ def may(session: Session, person: Person | None, action: Action, subject: Subjec
 def _asked_about(session: Session, activity: Activity) -> tuple[int, ...]:
     """The people an activity's reminders go to: its organisations' contact people."""
     return directory(session, activity.agreement_id).contacts_of([o.organisation_id for o in activity.owners])
+
+
+def _stands_in_for(session: Session, deputy: Person) -> set[int]:
+    """The people `deputy` is named to stand in for (absences not cancelled); their mails come to the
+    deputy with links signed for the deputy, so the deputy acts, and is recorded, as themselves."""
+    return set(
+        session.scalars(
+            select(Absence.person_id).where(Absence.deputy_id == deputy.id, Absence.cancelled_at.is_(None))
+        )
+    )
 
 
 def _invited(meeting: Meeting, person: Person) -> bool:

@@ -115,6 +115,48 @@ def add_agenda_item(
     return item
 
 
+def move_agenda_item(session: Session, unit: UnitOfWork, meeting: Meeting, item_id: int, step: int) -> None:
+    """Move a proposed item up (step -1) or down (+1) the agenda."""
+    require_open(meeting)
+    items = list(meeting.agenda)
+    index = next((i for i, item in enumerate(items) if item.id == item_id), None)
+    if index is None:
+        raise MeetingError(_l("no such agenda item"))
+    target = index + step
+    if not 0 <= target < len(items) or step not in (-1, 1):
+        return
+    items[index], items[target] = items[target], items[index]
+    _renumber(session, items)
+    unit.audit(
+        "move_agenda_item",
+        "meeting",
+        meeting.key,
+        before={"title": items[target].title, "position": index + 1},
+        after={"title": items[target].title, "position": target + 1},
+    )
+
+
+def remove_agenda_item(session: Session, unit: UnitOfWork, meeting: Meeting, item_id: int) -> None:
+    """Take a proposed item off the agenda (the standing items of the meeting's kind stay)."""
+    require_open(meeting)
+    item = next((i for i in meeting.agenda if i.id == item_id), None)
+    if item is None:
+        raise MeetingError(_l("no such agenda item"))
+    meeting.agenda.remove(item)
+    session.flush()
+    _renumber(session, list(meeting.agenda))
+    unit.audit("remove_agenda_item", "meeting", meeting.key, before={"title": item.title}, after=None)
+
+
+def _renumber(session: Session, items: list[AgendaItem]) -> None:
+    # Positions are not unique in the table, so they can be rewritten in place.
+    for position, item in enumerate(items, start=1):
+        item.position = position
+    session.flush()
+    if items:
+        session.expire(items[0].meeting, ["agenda"])
+
+
 def coopt(session: Session, unit: UnitOfWork, meeting: Meeting, person: Person) -> Invitee:
     """Adjungera: invite someone outside the council to this one meeting."""
     require_open(meeting)

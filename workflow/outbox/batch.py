@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from workflow.agreement.models import Agreement
 from workflow.clock import LAST_YEAR
 from workflow.outbox.notices import Decision, NoticeDraft, add_notices, notice_row
+from workflow.outbox.stand_ins import StandIns
 
 log = logging.getLogger(__name__)
 
@@ -100,17 +101,21 @@ def run_batch(
         except Exception as exc:  # one broken row must not stop the others
             _broken(result, items, row, exc, retry_at)
     payload_of = items.payloads(state, decided, now)
+    # While someone is away their notices go to their deputy: decided here, in one place.
+    stand_ins = StandIns(session, {row.agreement_id for row, _ in decided}) if decided else None
     notices: list[dict[str, Any]] = []
     for row, decision in decided:
         try:
             notices += [
-                notice_row(
-                    agreement_id=row.agreement_id,
-                    subject_type=items.subject_type,
-                    subject_id=row.id,
-                    draft=draft,
-                    payload=payload_of(row, draft),
-                    now=now,
+                stand_ins.route(
+                    notice_row(
+                        agreement_id=row.agreement_id,
+                        subject_type=items.subject_type,
+                        subject_id=row.id,
+                        draft=draft,
+                        payload=payload_of(row, draft),
+                        now=now,
+                    )
                 )
                 for draft in decision.notices
             ]

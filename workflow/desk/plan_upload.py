@@ -1,0 +1,188 @@
+"""The revised plan from the desk: an uploaded file kept server-side, its diff by a rolled-back import, then the import.
+
+The file lives under the deployment's upload folder by a random id; only that id travels (in the
+signed session of the person who uploaded it), so the confirm imports exactly the bytes that were
+previewed, and no client can name another file. The preview and the import are the same code as
+`trygg plan import` (`workflow.loading.import_plan`), with its `--allow-withdraw` choice, and the
+desk's `keep_unreadable`: rows that cannot be read are left out and the activities they name are
+kept as the store has them, instead of the whole file being refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.agreement.models import Agreement
+from workflow.audit import LoadResult
+from workflow.clock import Clock
+from workflow.desk.plan_diff import Change, diff, snapshot
+from workflow.i18n import _l
+from workflow.loading import import_plan, lock_agreement
+from workflow.plan.importing import PlanImport, WithdrawalRefused, read_plan_import
+from workflow.plan.models import Activity, OwnerRole
+from workflow.plan_language.content import ActivityPlan, AreaContent, title_key
+from workflow.source import InputError, Problem
+
+SUFFIXES = (".txt", ".csv", ".xlsx")
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+_ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+class UploadRefused(ValueError):
+    """A file that is not a plan file the desk reads (its message says why)."""
+
+
+@dataclass
+class PlanPreview:
+    """What importing the file would do: the diff, what stops it, and what needs a choice."""
+
+    changes: list[Change] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    needs_allow_withdraw: Problem | None = None
+    unreadable: list[Problem] = field(default_factory=list)  # rows left out with keep_unreadable
+    revision: int | None = None
+
+    @property
+    def importable(self) -> bool:
+        return not self.problems
+
+
+def store_upload(folder: Path, filename: str, data: bytes) -> str:
+    """Keep an uploaded plan file; returns its random id (the only thing the browser holds)."""
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UploadRefused(_l("give the plan as a .txt (copied from Word), .csv or .xlsx file"))
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UploadRefused(_l("the file is larger than %(mb)s MB", mb=MAX_UPLOAD_BYTES // (1024 * 1024)))
+    folder.mkdir(parents=True, exist_ok=True)
+    upload_id = secrets.token_urlsafe(18) + suffix.replace(".", "_")
+    (folder / upload_id).mkdir()
+    (folder / upload_id / f"plan{suffix}").write_bytes(data)
+    return upload_id
+
+
+def upload_path(folder: Path, upload_id: str) -> Path | None:
+    """The kept file of an id, or None (an id is only ever one we made: no path in it)."""
+    if not upload_id or not set(upload_id) <= _ID_CHARS:
+        return None
+    files = list((folder / upload_id).glob("plan.*")) if (folder / upload_id).is_dir() else []
+    return files[0] if files else None
+
+
+def preview(
+    session: Session,
+    agreement: Agreement,
+    path: Path,
+    year: int,
+    *,
+    clock: Clock,
+    actor: str,
+    allow_withdraw: bool = False,
+    keep_unreadable: bool = False,
+) -> PlanPreview:
+    """The import run for real and rolled back: the diff of the plan before and after."""
+    if session.in_transaction():
+        session.rollback()
+    session.begin()
+    try:
+        return _run(session, agreement, path, year, clock, actor, allow_withdraw, keep_unreadable)
+    finally:
+        session.rollback()
+
+
+def confirm(
+    session: Session,
+    agreement: Agreement,
+    path: Path,
+    year: int,
+    *,
+    clock: Clock,
+    actor: str,
+    allow_withdraw: bool,
+    keep_unreadable: bool,
+) -> PlanPreview:
+    """Import the file as the year's plan version, in the caller's transaction (refused: nothing written)."""
+    outcome = _run(session, agreement, path, year, clock, actor, allow_withdraw, keep_unreadable)
+    if not outcome.importable or outcome.needs_allow_withdraw is not None:
+        raise InputError(outcome.problems or [outcome.needs_allow_withdraw])
+    return outcome
+
+
+def _run(session, agreement, path, year, clock, actor, allow_withdraw, keep_unreadable) -> PlanPreview:
+    lock_agreement(session, agreement.key)
+    before = snapshot(session, agreement.id)
+    out = PlanPreview()
+    try:
+        checked = read_plan_import(session, agreement, path, year)
+    except InputError as exc:  # the file itself cannot be read
+        out.problems = list(exc.problems)
+        return out
+    if keep_unreadable:
+        out.unreadable = keep_unreadable_rows(session, checked)
+    if checked.problems:
+        out.problems = list(checked.problems)
+        return out
+    try:
+        result: LoadResult = import_plan(
+            session, checked, clock=clock, actor=actor, allow_withdraw=allow_withdraw
+        )
+        out.revision = result.plan_revision
+    except WithdrawalRefused as exc:
+        out.needs_allow_withdraw = exc.problems[0]
+    session.flush()
+    out.changes = diff(before, snapshot(session, agreement.id))
+    return out
+
+
+def keep_unreadable_rows(session: Session, checked: PlanImport) -> list[Problem]:
+    """Leave out the rows that cannot be read, keeping the activities they name as they are.
+
+    Returns the problems so left aside; problems of the file as a whole stay and still refuse it.
+    """
+    rows = {row.line: (area, row) for area in checked.document.areas for row in area.rows}
+    aside = [p for p in checked.problems if p.line in rows]
+    if not aside:
+        return []
+    checked.problems = [p for p in checked.problems if p not in aside]
+    known = {
+        a.key: a
+        for a in session.scalars(select(Activity).where(Activity.agreement_id == checked.agreement.id))
+    }
+    by_title = {title_key(a.title): a for a in known.values()}
+    present = {plan.key for plan, _, _ in checked.rows}
+    for line in sorted({p.line for p in aside}):
+        area, row = rows[line]
+        activity = known.get(row.id or "") or by_title.get(title_key(row.activity))
+        if activity is not None and activity.key not in present:
+            present.add(activity.key)
+            checked.areas.setdefault(activity.goal.area.key, _area_of(checked, activity))
+            checked.rows.append((_as_planned(activity), row, area.title))
+    return aside
+
+
+def _as_planned(activity: Activity) -> ActivityPlan:
+    """An activity as the store has it, as if its row had been read again."""
+    owners = sorted(activity.owners, key=lambda o: o.position)
+    return ActivityPlan(
+        area_key=activity.goal.area.key,
+        goal_key=activity.goal.key,
+        goal_title=activity.goal.title,
+        key=activity.key,
+        title=activity.title,
+        when_text=activity.when_text,
+        responsible_text=activity.responsible_text or "",
+        leads=tuple(o.organisation.key for o in owners if o.role == OwnerRole.LEAD),
+        partners=tuple(o.organisation.key for o in owners if o.role == OwnerRole.PARTNER),
+        timing=dict(activity.timing or {}),
+        footnotes=tuple(activity.footnotes or ()),
+    )
+
+
+def _area_of(checked: PlanImport, activity: Activity) -> AreaContent:
+    area = activity.goal.area
+    return AreaContent(area.key, area.title, None, area.background, tuple(area.footnotes or ()))
