@@ -8,12 +8,12 @@ from markupsafe import Markup, escape
 
 COLOURS = {
     "done_on_time": "#2e7d32",
-    "done_late": "#9e9d24",
+    "done_late": "#827717",
     "late": "#c62828",
     "open": "#1565c0",
-    "ongoing": "#9e9e9e",
+    "ongoing": "#616161",
     "on_time": "#2e7d32",
-    "pending": "#90a4ae",
+    "pending": "#546e7a",
 }
 
 
