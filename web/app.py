@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from web import errors, health, language, links, me, security, signin
+from web import errors, health, language, links, me, overview, security, signin
 from web.context import Trygg, close_db
 from web.logs import install_redaction
 from workflow.clock import Clock, SystemClock
@@ -62,5 +62,6 @@ def create_app(
     signin.init(app)
     for module in (health, language, links, me, signin):
         app.register_blueprint(module.bp)
+    app.register_blueprint(overview.bp)  # H: the leadership's overview and the yearly report
     app.teardown_appcontext(lambda _exc: close_db())
     return app

@@ -61,9 +61,9 @@ class AgreementOverview:
 
 
 def leadership_overview(
-    session: Session, agreement_ids: Collection[int] | None, today: date
+    session: Session, agreement_ids: Collection[int] | None, now: datetime
 ) -> list[AgreementOverview]:
-    """The overview of the agreements `agreement_ids` (None: all), as of the local day `today`."""
+    """The overview of the agreements `agreement_ids` (None: all) at `now`, each on its own local day."""
     agreements = list(session.scalars(_agreements(agreement_ids)))
     if not agreements:
         return []
@@ -73,11 +73,12 @@ def leadership_overview(
     for row in session.execute(_activities(ids)):
         activities[row.agreement_id].append(row)
     contexts = {a.id: context_of(a) for a in agreements}
-    council, check_ins = _meetings(session, agreements, contexts, today)
+    council, check_ins = _meetings(session, agreements, contexts, now)
     out = []
     for agreement in agreements:
         rows = activities[agreement.id]
-        tz = ZoneInfo(agreement.timezone)
+        tz = contexts[agreement.id].zone
+        today = now.astimezone(tz).date()
         out.append(
             AgreementOverview(
                 key=agreement.key,
@@ -161,7 +162,7 @@ def _overdue(context: AgreementContext, rows, today: date) -> dict[str, int]:
 
 
 def _meetings(
-    session: Session, agreements: list[Agreement], contexts: dict[int, AgreementContext], today: date
+    session: Session, agreements: list[Agreement], contexts: dict[int, AgreementContext], now: datetime
 ):
     """Per agreement and year: the council's meetings and the check-ins, planned, held, minuted on time."""
     first_minutes = (
@@ -195,7 +196,7 @@ def _meetings(
         entry.planned += not cancelled
         entry.held += row.status in HELD
         starts_on = row.starts_at.astimezone(context.zone).date()
-        day = as_of(row.year, today)
+        day = as_of(row.year, now.astimezone(context.zone).date())
         due = context.meetings.minutes_due
         minutes = minutes_standing(row.recorded_at, row.ends_at, starts_on, cancelled, day, due)
         entry.minutes_on_time += minutes == "on_time"
