@@ -17,7 +17,7 @@ from workflow.db import transaction
 from workflow.loading import load_agreement
 from workflow.plan.models import Activity
 from workflow.settings import Settings
-from workflow.synthetic import deployment_email, write_deployment
+from workflow.synthetic import as_yaml, deployment_email, synthetic_agreement
 from workflow.work import mark_done
 
 KEY = "k" * 48
@@ -56,12 +56,17 @@ def officer(number: int) -> str:
     return deployment_email("person-1", number)
 
 
-def build(sessions, url: str, folder: Path, *, agreements: int = 2, activities: int = 20) -> Deployment:
-    """Load `agreements` synthetic agreements; in agreement n, every (n+1)th activity due before NOW is
-    left undone (late), the others are done on their deadline (on time)."""
-    paths = write_deployment(
-        folder, agreements=agreements, activities=activities, people=15, around=AROUND, spread_days=90
-    )
+def build(sessions, url: str, folder: Path, sizes: tuple[int, ...] = (20, 20)) -> Deployment:
+    """Load one synthetic agreement per entry of `sizes` (its number of activities); in agreement n,
+    every (n+1)th activity due before NOW is left undone (late), the others are done on time."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n, size in enumerate(sizes, start=1):
+        data = synthetic_agreement(
+            key=f"synthetic-{n:03d}", number=n, activities=size, people=15, around=AROUND, spread_days=90
+        )
+        paths.append(folder / f"{data['id']}.yaml")
+        paths[-1].write_text(as_yaml(data), encoding="utf-8")
     keys = []
     for path in paths:
         with transaction(sessions) as session:
