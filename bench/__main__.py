@@ -6,10 +6,10 @@ import argparse
 import time
 from pathlib import Path
 
-from bench import delivery, latency, simulation, sweep_scaling, usual
+from bench import delivery, latency, simulation, sweep_scaling, usual, web
 from bench.common import ROOT, SIZES, Section, machine, ms, secs, today
 
-MODULES = (sweep_scaling, delivery, usual, latency, simulation)
+MODULES = (sweep_scaling, delivery, usual, latency, simulation, web)
 
 
 def verdicts(s: dict[int, Section]) -> list[tuple[str, str, str, str]]:
@@ -25,7 +25,22 @@ def verdicts(s: dict[int, Section]) -> list[tuple[str, str, str, str]]:
         out += _latency_verdicts(s[4])
     if 5 in s:
         out += _simulation_verdicts(s[5])
+    if 6 in s:
+        out += _web_verdicts(s[6])
     return out
+
+
+def _web_verdicts(section: Section) -> list[tuple[str, str, str, str]]:
+    return [
+        (
+            f"6. {r['page']}, p95 under 50 users",
+            "≤ 150 ms",
+            ms(r["p95"]),
+            "met" if r["p95"] <= 0.150 else "**missed** — see section 6",
+        )
+        for r in section.figures["rows"]
+        if not r["missing"]
+    ]
 
 
 def _sweep_verdicts(section: Section) -> list[tuple[str, str, str, str]]:
