@@ -26,21 +26,8 @@ def verdicts(s: dict[int, Section]) -> list[tuple[str, str, str, str]]:
     if 5 in s:
         out += _simulation_verdicts(s[5])
     if 6 in s:
-        out += _web_verdicts(s[6])
+        out += web.verdicts(s[6])
     return out
-
-
-def _web_verdicts(section: Section) -> list[tuple[str, str, str, str]]:
-    return [
-        (
-            f"6. {r['page']}, p95 under 50 users",
-            "≤ 150 ms",
-            ms(r["p95"]),
-            "met" if r["p95"] <= 0.150 else "**missed** — see section 6",
-        )
-        for r in section.figures["rows"]
-        if not r["missing"]
-    ]
 
 
 def _sweep_verdicts(section: Section) -> list[tuple[str, str, str, str]]:

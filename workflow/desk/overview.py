@@ -8,6 +8,7 @@ overview and the report cannot disagree and the page stays fast at a national de
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -72,7 +73,7 @@ def leadership_overview(
     activities = defaultdict(list)
     for row in session.execute(_activities(ids)):
         activities[row.agreement_id].append(row)
-    contexts = {a.id: context_of(a) for a in agreements}
+    contexts = _contexts(agreements)
     council, check_ins = _meetings(session, agreements, contexts, now)
     out = []
     for agreement in agreements:
@@ -90,6 +91,23 @@ def leadership_overview(
                 check_ins=check_ins[agreement.id],
             )
         )
+    return out
+
+
+def _contexts(agreements: list[Agreement]) -> dict[int, AgreementContext]:
+    """Each agreement's context, built once per distinct setting: most agreements share the defaults,
+    and a working-day calendar is the costly part of a context."""
+    built: dict[str, AgreementContext] = {}
+    out = {}
+    for a in agreements:
+        settings = json.dumps(
+            [a.timezone, a.calendar_config, a.reminders_config, a.meetings_config],
+            sort_keys=True,
+            default=str,
+        )
+        if settings not in built:
+            built[settings] = context_of(a)
+        out[a.id] = built[settings]
     return out
 
 
