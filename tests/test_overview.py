@@ -9,11 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import IN_CI, ROOT
 from tests.overview_world import ADMIN, NOW, Deployment, build, management, officer
 from workflow.agreement.models import Agreement
 from workflow.db import session_factory
 from workflow.desk.overview import leadership_overview
 from workflow.report.yearly import yearly_report
+
+SHOTS = ROOT / "var" / "screenshots"
 
 
 @pytest.fixture
@@ -71,20 +74,43 @@ def test_the_report_page_is_for_the_agreements_leadership(world):
     assert client.get(f"/agreements/{mine}/report/1999").status_code == 404
 
 
-def test_the_report_as_pdf_has_the_years_verdict_on_its_first_page(world, tmp_path):
+def test_the_report_as_pdf_is_a_pdf_named_for_the_agreement_and_year(world):
     mine = world.keys[0]
     answer = world.client(management(1)).get(f"/agreements/{mine}/report/2012.pdf")
     assert answer.status_code == 200 and answer.mimetype == "application/pdf"
-    assert answer.data.startswith(b"%PDF")
+    assert (
+        answer.data.startswith(b"%PDF")
+        and f"arsrapport-{mine}-2012.pdf" in answer.headers["Content-Disposition"]
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_pdfs_first_page_renders_with_the_years_verdict_on_it(world, tmp_path):
+    """pdftoppm draws page 1 (kept in var/screenshots to be looked at); pdftotext reads the verdict off it."""
+    mine = world.keys[0]
     pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(answer.data)
-    if shutil.which("pdftotext") is None:
-        pytest.skip("no pdftotext (poppler-utils: .ci/run installs it)")
+    pdf.write_bytes(world.client(management(1)).get(f"/agreements/{mine}/report/2012.pdf").data)
+    if shutil.which("pdftoppm") is None:
+        if IN_CI:
+            pytest.fail("CI=true needs poppler-utils: .ci/run installs it")
+        pytest.skip("no pdftoppm (poppler-utils)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    png = SHOTS / "overview-report-pdf-page1"
+    subprocess.run(
+        ["pdftoppm", "-f", "1", "-l", "1", "-r", "80", "-png", "-singlefile", str(pdf), str(png)], check=True
+    )
+    assert png.with_suffix(".png").stat().st_size > 10_000  # a drawn page, not a blank one
     text = subprocess.run(
         ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     with world.sessions() as session:
         agreement = session.scalar(select(Agreement).where(Agreement.key == mine))
         verdict = yearly_report(session, agreement, 2012, NOW.date())["verdict"]
-    assert "Årets utfall" in text
-    assert f"{verdict.on_time} av {verdict.due}" in text and f"({verdict.percent} %)" in text
+    flat = " ".join(text.split())
+    assert (
+        f"Årets utfall: {verdict.on_time} av {verdict.due} slutdagar" in flat
+        and f"({verdict.percent} %)" in flat
+    )
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])  # every font embedded

@@ -54,7 +54,7 @@ def stacked_bars(
                     f'<text x="{x + w / 2:.1f}" y="{y + 16}" text-anchor="middle" font-size="11" fill="#fff">{n}</text>'
                 )
             x += w
-    parts.append(_legend(keys, labels, label_w, top + row_h * len(rows) + 14))
+    parts.append(_legend(keys, labels, 10, top + row_h * len(rows) + 14))  # the whole width: five labels fit
     parts.append("</svg>")
     return Markup("".join(parts))
 
