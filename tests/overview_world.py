@@ -71,7 +71,9 @@ def build(sessions, url: str, folder: Path, sizes: tuple[int, ...] = (20, 20)) -
     for path in paths:
         with transaction(sessions) as session:
             load = FixedClock(datetime(2012, 1, 2, tzinfo=UTC))
-            keys.append(load_agreement(session, read_agreement(path), clock=load, actor="cli:test").agreement_key)
+            keys.append(
+                load_agreement(session, read_agreement(path), clock=load, actor="cli:test").agreement_key
+            )
     for n, key in enumerate(keys, start=1):
         _work(sessions, key, n)
     with transaction(sessions) as session:
