@@ -24,6 +24,13 @@ from workflow.report.yearly import yearly_report
 bp = Blueprint("overview", __name__)
 
 
+@bp.after_request
+def _private(response: Response) -> Response:
+    # The leadership's figures: a shared computer's cache must not keep them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/overview")
 def overview():
     access = require_access()
