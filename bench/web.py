@@ -50,8 +50,12 @@ def run(size: str = "full") -> Section:
         loaded = _deploy(url, folder / "agreements", agreements, activities, people)
         cookies = folder / "users.json"
         cookies.write_text(json.dumps(_users(url, agreements, users)), encoding="utf-8")
-        rows, load = _load_test(url, folder, cookies, users, seconds)
+        rows, load, alone = _load_test(url, folder, cookies, users, seconds)
     body = _body(rows, agreements, activities, people, users, seconds, loaded)
+    body += (
+        "\n\nOne request at a time (no other users; the time a page costs the server, without queueing):\n\n"
+    )
+    body += table(["page", "as", "median of 5", "slowest"], alone)
     body += (
         f"\n\nThe machine's load average when the users started: {load:.1f} on {os.cpu_count()} cores (it is "
         "shared with other work; locust's own process runs on the same cores as the server and PostgreSQL)."
@@ -104,7 +108,9 @@ def _users(url: str, agreements: int, users: int) -> list[dict[str, str]]:
     return out
 
 
-def _load_test(url: str, folder: Path, cookies: Path, users: int, seconds: int) -> tuple[list[dict], float]:
+def _load_test(
+    url: str, folder: Path, cookies: Path, users: int, seconds: int
+) -> tuple[list[dict], float, list[list]]:
     """Serve with `trygg web` (2 workers: the machine's cores), run locust headless, read its CSV."""
     port = _free_port()
     env = {
@@ -120,6 +126,7 @@ def _load_test(url: str, folder: Path, cookies: Path, users: int, seconds: int) 
     try:
         _wait(f"http://127.0.0.1:{port}/healthz")
         _warm(f"http://127.0.0.1:{port}", json.loads(cookies.read_text(encoding="utf-8")))
+        alone = _one_at_a_time(f"http://127.0.0.1:{port}", json.loads(cookies.read_text(encoding="utf-8")))
         load = os.getloadavg()[0]
         prefix = folder / "locust"
         subprocess.run(
@@ -128,7 +135,7 @@ def _load_test(url: str, folder: Path, cookies: Path, users: int, seconds: int) 
              "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"],
             cwd=ROOT, env=env, check=False, capture_output=True,
         )  # fmt: skip
-        return _rows(Path(f"{prefix}_stats.csv")), load
+        return _rows(Path(f"{prefix}_stats.csv")), load, alone
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -189,6 +196,27 @@ def _warm(base: str, users: list[dict[str, str]]) -> None:
                     urllib.request.urlopen(request, timeout=60).close()
                 except OSError:
                     pass  # a 403 for an officer's /overview is an answer too
+
+
+def _one_at_a_time(base: str, users: list[dict[str, str]]) -> list[list]:
+    """Each page as the first user of each role, five times in a row: median and slowest."""
+    rows, seen = [], set()
+    for user in users:
+        if user["role"] in seen:
+            continue
+        seen.add(user["role"])
+        pages = ["/me"] + (["/overview"] if user["role"] != "officer" else [])
+        for page in pages:
+            request = urllib.request.Request(
+                base + page, headers={"Cookie": f"trygg_session={user['cookie']}"}
+            )
+            times = []
+            for _ in range(5):
+                start = time.perf_counter()
+                urllib.request.urlopen(request, timeout=120).read()
+                times.append(time.perf_counter() - start)
+            rows.append([page, user["role"], ms(sorted(times)[2]), ms(max(times))])
+    return rows
 
 
 def _free_port() -> int:
