@@ -128,6 +128,14 @@ restarting loses nothing. APScheduler's SQLAlchemyJobStore does one transaction 
 are one broker message each, then held in the worker's memory (and, with Redis, delivered again after the
 visibility timeout: an ETA beyond it runs twice). trygg's next order of magnitude is limited by the INSERT
 rate of the database (≈ its index maintenance), not by any process's memory.
+
+**Web (6).** One request at a time, every page but one costs the server 14–47 ms at 300 agreements (the
+overview reads in a fixed number of statements, `tests/test_sql_per_page.py`); the administrator's
+overview of all 300 costs ≈ 290 ms (one row and one small trend table per agreement, rendered by Jinja2).
+Under 50 users the p95 is seconds on every page, the 404s included: the requests queue for two sync
+gunicorn workers on two cores that locust, PostgreSQL and other work share (load average 4–9 during the
+runs). What would close it: more workers on more cores than the load generator's, locust on another
+machine, and /me reading set-based (it reads per activity: `workflow/answers/views.py`, `mine.py`).
 """
 
 
