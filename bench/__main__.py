@@ -134,8 +134,9 @@ overview reads in a fixed number of statements, `tests/test_sql_per_page.py`); t
 overview of all 300 costs ≈ 290 ms (one row and one small trend table per agreement, rendered by Jinja2).
 Under 50 users the p95 is seconds on every page, the 404s included: the requests queue for two sync
 gunicorn workers on two cores that locust, PostgreSQL and other work share (load average 4–9 during the
-runs). What would close it: more workers on more cores than the load generator's, locust on another
-machine, and /me reading set-based (it reads per activity: `workflow/answers/views.py`, `mine.py`).
+runs). What would close it: more workers on more cores than the load generator's, and locust on another
+machine. (/me was measured before it read in a fixed number of queries, commit "Mina uppgifter in a fixed
+number of queries".)
 """
 
 

@@ -47,15 +47,14 @@ def world(db_url, engine, tmp_path):
     return build(session_factory(engine), db_url, tmp_path / "deployment", sizes=(20, 200))
 
 
-# /me (issue 14's) reads per activity today: workflow/answers/views.py::activity_view asks for the last
-# report and the pending notices of each one, and mine.py::_done_in for its done date (27 statements at
-# 20 activities, 54 at 200). Known, not yet mended: strict, so the mend turns this red until it is removed.
-ME_GROWS = pytest.mark.xfail(strict=True, reason="/me reads per activity (answers/views.py, answers/mine.py)")
+# A page may skip a query when a list is empty (nothing done yet, no notes): the smaller agreement
+# can then make a few statements fewer. A read per activity would add 180 (20 → 200 activities).
+SLACK = 3
 
 
-@pytest.mark.parametrize("page", [pytest.param(p, marks=ME_GROWS) if p == "/me" else p for p in PAGES])
+@pytest.mark.parametrize("page", list(PAGES))
 def test_a_pages_statements_do_not_grow_with_the_number_of_activities(page, world, engine):
     small, large = (_count(world, engine, page, PAGES[page], number) for number in (1, 2))
     if small is None:
         pytest.skip(f"{page} is not there yet (404)")
-    assert large <= small, f"{page}: {small} statements with 20 activities, {large} with 200"
+    assert large <= small + SLACK, f"{page}: {small} statements with 20 activities, {large} with 200"
