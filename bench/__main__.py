@@ -6,10 +6,10 @@ import argparse
 import time
 from pathlib import Path
 
-from bench import delivery, latency, simulation, sweep_scaling, usual
+from bench import delivery, latency, simulation, sweep_scaling, usual, web
 from bench.common import ROOT, SIZES, Section, machine, ms, secs, today
 
-MODULES = (sweep_scaling, delivery, usual, latency, simulation)
+MODULES = (sweep_scaling, delivery, usual, latency, simulation, web)
 
 
 def verdicts(s: dict[int, Section]) -> list[tuple[str, str, str, str]]:
@@ -25,6 +25,8 @@ def verdicts(s: dict[int, Section]) -> list[tuple[str, str, str, str]]:
         out += _latency_verdicts(s[4])
     if 5 in s:
         out += _simulation_verdicts(s[5])
+    if 6 in s:
+        out += web.verdicts(s[6])
     return out
 
 
@@ -126,6 +128,15 @@ restarting loses nothing. APScheduler's SQLAlchemyJobStore does one transaction 
 are one broker message each, then held in the worker's memory (and, with Redis, delivered again after the
 visibility timeout: an ETA beyond it runs twice). trygg's next order of magnitude is limited by the INSERT
 rate of the database (≈ its index maintenance), not by any process's memory.
+
+**Web (6).** One request at a time, every page but one costs the server 14–47 ms at 300 agreements (the
+overview reads in a fixed number of statements, `tests/test_sql_per_page.py`); the administrator's
+overview of all 300 costs ≈ 290 ms (one row and one small trend table per agreement, rendered by Jinja2).
+Under 50 users the p95 is seconds on every page, the 404s included: the requests queue for two sync
+gunicorn workers on two cores that locust, PostgreSQL and other work share (load average 4–9 during the
+runs). What would close it: more workers on more cores than the load generator's, and locust on another
+machine. (/me was measured before it read in a fixed number of queries, commit "Mina uppgifter in a fixed
+number of queries".)
 """
 
 

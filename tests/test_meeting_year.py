@@ -188,8 +188,8 @@ def test_the_evaluation_invites_and_both_leaderships_get_the_yearly_report(mails
     assert mails.who("evaluation-2012", "invitation") == {"thomas-nyberg", "fred-nilsson", "anna-sjoberg"}
     assert mails.who("evaluation-2012", "evaluation") == {"thomas-nyberg", "fred-nilsson"}
     attached = next(p for p in mails.first("evaluation-2012", "evaluation").iter_attachments())
-    assert attached.get_content_type() == "text/html" and attached.get_filename().endswith("-2012.html")
-    assert "2012" in attached.get_content() and "<html" in attached.get_content().lower()
+    assert attached.get_content_type() == "application/pdf" and attached.get_filename().endswith("-2012.pdf")
+    assert attached["Content-Transfer-Encoding"] == "base64" and attached.get_content().startswith(b"%PDF")
 
 
 def test_nothing_was_moved_or_cancelled_and_nothing_left_outside_a_working_day(mails):

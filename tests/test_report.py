@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
 from datetime import UTC, date, datetime, timedelta
@@ -134,14 +135,20 @@ PROBE = """<script>
 """
 
 
-def test_the_evaluation_mails_report_carries_no_script(year_2012):
+def test_the_evaluation_mail_carries_the_report_as_a_pdf_in_the_readers_language(year_2012):
     with year_2012() as session:
         agreement = resolve_agreement(session, None)
-        for lang in ("sv", "en"):
+        for lang, name in (("sv", "arsrapport"), ("en", "annual-report")):
             attached = evaluation_report(session, agreement, 2012, date(2013, 1, 15), lang)["attachment"]
-            html = attached["content"]
-            assert "<script" not in html.lower() and "javascript:" not in html.lower()
-            assert " onload=" not in html.lower() and html.count('<svg class="chart"') == 2
+            assert attached["content_type"] == "application/pdf"
+            assert attached["filename"] == f"{name}-{agreement.key}-2012.pdf"
+            assert base64.b64decode(attached["content_base64"]).startswith(b"%PDF")
+
+
+def test_the_reports_html_carries_no_script(year_2012):
+    html = render_report(report_of(year_2012), "sv")
+    assert "<script" not in html.lower() and "javascript:" not in html.lower()
+    assert " onload=" not in html.lower() and html.count('<svg class="chart"') == 2
 
 
 @pytest.mark.slow

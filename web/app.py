@@ -18,6 +18,7 @@ from web import (
     language,
     links,
     me,
+    overview,
     security,
     signin,
 )
@@ -79,5 +80,6 @@ def create_app(
         app.register_blueprint(blueprint)
     for module in (desk_schedules, desk_meetings, desk_plan, desk_people):  # the desk, part 2 (issue 15)
         app.register_blueprint(module.bp)
+    app.register_blueprint(overview.bp)  # the leadership's overview and the yearly report
     app.teardown_appcontext(lambda _exc: close_db())
     return app

@@ -1,7 +1,9 @@
 """Synthetic agreements of any size around a day: N activities, M people, deadlines spread around it.
 
 For tests, fault runs and benchmarks: the output is an ordinary agreement file, read and
-loaded by the same code as Härnösand's. The same seed gives the same file.
+loaded by the same code as Härnösand's. The same seed gives the same file. A deployment of many
+(`synthetic_deployment`, a national number of partnerships) gives each its own addresses, except
+the police chief of a region of ten, who leads all ten (the overview of many agreements).
 """
 
 from __future__ import annotations
@@ -27,20 +29,24 @@ def synthetic_agreement(
     spread_days: int = 30,
     seed: int = 1,
     key: str | None = None,
+    number: int | None = None,
 ) -> dict[str, Any]:
-    """An agreement as the file's data: deadlines uniformly within ±spread_days of `around`."""
+    """An agreement as the file's data: deadlines uniformly within ±spread_days of `around`;
+    `number` (1, 2, …) makes it one of a deployment's, with addresses of its own."""
     if activities < 1 or people < 4:
         raise ValueError("at least 1 activity and 4 people (management ×2, coordinator, an officer)")
     rnd = random.Random(seed)
     key = key or f"synthetic-{around.isoformat()}-{activities}x{people}"
     departments = max(1, min(people - 3, 12))
     homes = ["polisen"] + [f"enhet-{i}" for i in range(1, departments + 1)]
-    persons = _people(people, homes)
+    persons = _people(people, homes, number)
     period_start = date(around.year - 1, 1, 1)
     period_end = date(around.year + 1, 12, 31)
     return {
         "id": key,
-        "title": f"Syntetisk överenskommelse kring {around.isoformat()}",
+        "title": f"Syntetisk överenskommelse {number:03d}"
+        if number
+        else f"Syntetisk överenskommelse kring {around.isoformat()}",
         "period": {"start": period_start, "end": period_end},
         "organisations": _organisations(departments),
         "people": persons,
@@ -71,7 +77,7 @@ def _organisations(departments: int) -> list[dict[str, Any]]:
     return orgs
 
 
-def _people(people: int, homes: list[str]) -> list[dict[str, Any]]:
+def _people(people: int, homes: list[str], number: int | None = None) -> list[dict[str, Any]]:
     """Both managements and the coordinator, then officers who are their organisations' contacts."""
     persons: list[dict[str, Any]] = [
         _person("chef-polis", "Polischef", "polisen", ["management"]),
@@ -90,7 +96,29 @@ def _people(people: int, homes: list[str]) -> list[dict[str, Any]]:
                 language="en" if i % 7 == 6 else "sv",
             )
         )
+    if number:
+        for p in persons:
+            p["email"] = deployment_email(p["id"], number)
     return persons
+
+
+def deployment_email(person_key: str, number: int) -> str:
+    """A person's address in the deployment's agreement `number`: its own domain; the police
+    chief's is the region's (ten agreements), so one address leads ten partnerships."""
+    if person_key == "chef-polis":
+        return f"chef-polis@region-{(number - 1) // REGION + 1:02d}.example.org"
+    return f"{person_key}@kommun-{number:03d}.example.org"
+
+
+REGION = 10  # agreements per police region in a synthetic deployment
+
+
+def synthetic_deployment(*, agreements: int, seed: int = 1, **kwargs: Any) -> list[dict[str, Any]]:
+    """`agreements` synthetic agreements, `synthetic-001`…, each with its own seed and addresses."""
+    return [
+        synthetic_agreement(key=f"synthetic-{n:03d}", number=n, seed=seed * 10_000 + n, **kwargs)
+        for n in range(1, agreements + 1)
+    ]
 
 
 def _areas(
@@ -201,3 +229,14 @@ def as_yaml(data: dict[str, Any]) -> str:
 def write_synthetic(path: Path, **kwargs: Any) -> Path:
     path.write_text(as_yaml(synthetic_agreement(**kwargs)), encoding="utf-8")
     return path
+
+
+def write_deployment(folder: Path, *, agreements: int, **kwargs: Any) -> list[Path]:
+    """One file per agreement in `folder` (made if missing): synthetic-001.yaml, …"""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for data in synthetic_deployment(agreements=agreements, **kwargs):
+        path = folder / f"{data['id']}.yaml"
+        path.write_text(as_yaml(data), encoding="utf-8")
+        paths.append(path)
+    return paths

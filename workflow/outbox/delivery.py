@@ -173,7 +173,7 @@ def prepare(session: Session, mail_id: int, now: datetime, sender: str, links: L
         coordinator_ids=coordinator_ids,
         calendar=_calendar_of(notices),
         attachments=tuple(
-            Attachment(**n.payload["attachment"]) for n in notices if n.payload.get("attachment")
+            Attachment.from_payload(n.payload["attachment"]) for n in notices if n.payload.get("attachment")
         ),
     )
 

@@ -8,6 +8,7 @@ Dates are written the Swedish (or English) way by Babel.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.headerregistry import Address
@@ -49,9 +50,20 @@ class CalendarPart:
 
 @dataclass(frozen=True)
 class Attachment:
+    """A file a mail carries: text (sent as it is) or bytes (a PDF; base64 in the MIME part)."""
+
     filename: str
-    content_type: str  # "text/html"
-    content: str
+    content_type: str  # "text/html", "application/pdf"
+    content: str | bytes
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Attachment:
+        """From a notice's JSON payload, where bytes are kept as `content_base64`."""
+        if "content_base64" in payload:
+            content: str | bytes = base64.b64decode(payload["content_base64"])
+        else:
+            content = payload["content"]
+        return cls(payload["filename"], payload["content_type"], content)
 
 
 @lru_cache(maxsize=1)
@@ -197,7 +209,12 @@ def build_message(
         )
     for attachment in attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
-        msg.add_attachment(attachment.content, subtype=subtype, filename=attachment.filename)
+        if isinstance(attachment.content, bytes):
+            msg.add_attachment(
+                attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+            )
+        else:
+            msg.add_attachment(attachment.content, subtype=subtype, filename=attachment.filename)
     msg["Content-Language"] = language  # after the parts: set_content drops Content-* headers
     return msg
 

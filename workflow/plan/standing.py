@@ -5,8 +5,9 @@ Shared by the check-in report (twice a year) and the yearly follow-up report.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -50,19 +51,26 @@ class Standing:
     last_note_on: date | None
 
 
+def done_on_at(state: str, done_at: Iterable[datetime], day: date, tz: ZoneInfo) -> date | None:
+    """The local day an activity was done, as known at `day`: its last change to done on or before
+    `day`, while it is done now (None otherwise). The reports and the overview read it here."""
+    if state != ActivityState.DONE:
+        return None
+    days = [at.astimezone(tz).date() for at in done_at]
+    return max((d for d in days if d <= day), default=None)
+
+
 def standing_of(activity: Activity, day: date, tz: ZoneInfo) -> Standing:
     deadline = effective_deadline(activity.deadline, activity.extended_deadline)
-    done_on = None
     last_note, last_note_on = None, None
     for change in activity.history:
         changed_on = change.at.astimezone(tz).date()
-        if changed_on > day:
-            continue
-        if change.to_state == ActivityState.DONE:
-            done_on = changed_on
-        if change.note:
+        if changed_on <= day and change.note:
             last_note, last_note_on = change.note, changed_on
-    done = activity.state == ActivityState.DONE and done_on is not None
+    done_on = done_on_at(
+        activity.state, (c.at for c in activity.history if c.to_state == ActivityState.DONE), day, tz
+    )
+    done = done_on is not None
     if done:
         standing = "done_on_time" if deadline is None or done_on <= deadline else "done_late"
     elif deadline is None:

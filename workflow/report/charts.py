@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from markupsafe import Markup, escape
 
 COLOURS = {
     "done_on_time": "#2e7d32",
-    "done_late": "#9e9d24",
+    "done_late": "#827717",
     "late": "#c62828",
     "open": "#1565c0",
-    "ongoing": "#9e9e9e",
+    "ongoing": "#616161",
     "on_time": "#2e7d32",
-    "pending": "#90a4ae",
+    "pending": "#546e7a",
 }
 
 
@@ -53,7 +54,7 @@ def stacked_bars(
                     f'<text x="{x + w / 2:.1f}" y="{y + 16}" text-anchor="middle" font-size="11" fill="#fff">{n}</text>'
                 )
             x += w
-    parts.append(_legend(keys, labels, label_w, top + row_h * len(rows) + 14))
+    parts.append(_legend(keys, labels, 10, top + row_h * len(rows) + 14))  # the whole width: five labels fit
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -108,3 +109,37 @@ def _legend(keys: Sequence[str], labels: Mapping[str, str], x: int, y: int) -> s
         )
         x += 24 + 7 * len(labels[key])
     return "".join(items)
+
+
+def rate_trend(years: Mapping[int, Any], *, title: str) -> Markup:
+    """The on-time rate per year as columns (0–100 %); a year with nothing due yet shows no column.
+
+    `years` maps a year to something with `percent` (report.figures.Verdict).
+    """
+    left, col_w, plot_h, top = 34, 48, 80, 14
+    width, height = left + col_w * max(len(years), 1) + 8, top + plot_h + 22
+    parts = [
+        f'<svg class="trend" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+        f"<title>{escape(title)}</title>",
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 8}" y2="{top + plot_h}" stroke="#555"/>',
+        f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" font-size="10">100 %</text>',
+        f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" font-size="10">0</text>',
+    ]
+    for i, (year, verdict) in enumerate(sorted(years.items())):
+        x = left + i * col_w + 8
+        percent = verdict.percent
+        if percent is not None:
+            h = plot_h * percent / 100
+            parts.append(
+                f'<rect x="{x}" y="{top + plot_h - h:.1f}" width="{col_w - 16}" height="{h:.1f}" '
+                f'fill="{COLOURS["on_time"]}"><title>{year}: {percent} %</title></rect>'
+                f'<text x="{x + (col_w - 16) / 2}" y="{top + plot_h - h - 3:.1f}" text-anchor="middle" '
+                f'font-size="10">{percent}</text>'
+            )
+        parts.append(
+            f'<text x="{x + (col_w - 16) / 2}" y="{top + plot_h + 14}" text-anchor="middle" font-size="10">'
+            f"{year}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from babel.dates import format_date, format_datetime, get_month_names
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from workflow.i18n import _pl, gettext, render, translations
 from workflow.plan.standing import STANDING_EN, STANDING_SV, STANDINGS
@@ -48,7 +49,20 @@ def _environment(lang: str) -> Environment:
     return env
 
 
-def render_report(data: dict[str, Any], lang: Literal["sv", "en"] = "sv") -> str:
+def stylesheet() -> str:
+    """The report's CSS: inlined in the mailed file and the PDF, linked from the web page."""
+    return (templates_dir() / "reports" / "yearly.css").read_text(encoding="utf-8")
+
+
+def render_report(
+    data: dict[str, Any],
+    lang: Literal["sv", "en"] = "sv",
+    *,
+    stylesheet_url: str | None = None,
+    nav: dict[str, str] | None = None,
+) -> str:
+    """The report as one HTML document; on the web its CSS is linked (`stylesheet_url`, no inline
+    style under the CSP) and `nav` links back to the overview and to the PDF."""
     standing = STANDING_SV if lang == "sv" else STANDING_EN
     timeliness = {k: render(v, lang) for k, v in TIMELINESS.items()}
     month_names = [
@@ -77,4 +91,7 @@ def render_report(data: dict[str, Any], lang: Literal["sv", "en"] = "sv") -> str
         standings=STANDINGS,
         status_chart=status_chart,
         timeliness_chart=timeliness_chart,
+        stylesheet=stylesheet_url,
+        css=Markup("") if stylesheet_url else Markup(stylesheet()),
+        nav=nav,
     )

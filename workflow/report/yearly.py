@@ -17,13 +17,14 @@ from workflow.meetings.models import Meeting, MeetingKind, MeetingStatus
 from workflow.plan.models import Activity, ActivityState
 from workflow.plan.standing import STANDINGS, progress_by_area
 from workflow.plan_language.timing import follow_ups
+from workflow.report.figures import TIMELINESS, as_of, minutes_standing, timeliness, verdict
 
 HELD = (MeetingStatus.HELD, MeetingStatus.CLOSED)
 
 
 def yearly_report(session: Session, agreement: Agreement, year: int, today: date) -> dict[str, Any]:
     """Everything the report shows, as of `today` (or the year's end, if that came first)."""
-    day = min(today, date(year, 12, 31))
+    day = as_of(year, today)
     tz = ZoneInfo(agreement.timezone)
     areas = []
     months = {m: Counter() for m in range(1, 13)}
@@ -34,27 +35,21 @@ def yearly_report(session: Session, agreement: Agreement, year: int, today: date
         )
         for s in standings:
             if s.deadline and s.deadline.year == year:
-                months[s.deadline.month][_timeliness(s, day)] += 1
+                months[s.deadline.month][timeliness(s.deadline, s.done_on, day)] += 1
+    monthly = [{"month": m, **{k: months[m].get(k, 0) for k in TIMELINESS}} for m in months]
     return {
         "agreement": {"id": agreement.key, "title": agreement.title, "council": agreement.council_name},
         "year": year,
         "as_of": day,
         "areas": areas,
         "totals": {k: sum(a["counts"][k] for a in areas) for k in STANDINGS},
-        "timeliness": [
-            {"month": m, **{k: months[m].get(k, 0) for k in ("on_time", "late", "pending")}} for m in months
-        ],
+        "timeliness": monthly,
+        "verdict": verdict(monthly),
         "follow_ups": _follow_ups(session, agreement, year, day),
         "check_ins": _meetings(session, agreement, year, [MeetingKind.CHECK_IN], tz, day),
         "council": _council(session, agreement, year, tz, day),
         "cycle": _cycle(session, agreement, year),
     }
-
-
-def _timeliness(s, day: date) -> str:
-    if s.done_on is not None:
-        return "on_time" if s.done_on <= s.deadline else "late"
-    return "late" if s.deadline < day else "pending"
 
 
 def _follow_ups(session: Session, agreement: Agreement, year: int, day: date) -> list[dict[str, Any]]:
@@ -99,10 +94,8 @@ def _meetings(session, agreement, year, kinds, tz, day) -> list[dict[str, Any]]:
     for m in rows:
         local = m.starts_at.astimezone(tz)
         minutes_at = m.minutes[0].recorded_at if m.minutes else None
-        if minutes_at is None:
-            minutes = "missing" if local.date() < day and m.status != MeetingStatus.CANCELLED else None
-        else:
-            minutes = "on_time" if minutes_at - m.ends_at <= due else "late"
+        cancelled = m.status == MeetingStatus.CANCELLED
+        minutes = minutes_standing(minutes_at, m.ends_at, local.date(), cancelled, day, due)
         out.append(
             {
                 "id": m.key,
