@@ -83,7 +83,7 @@ def test_the_other_agreements_coordinator_sees_their_own_desk_only(desk):
 def test_me_links_the_coordinator_to_the_desk(desk):
     page = desk.client(desk.coordinator.email).get("/me").text
     assert f'href="{HOME}"' in page
-    assert "/overview" not in page
+    assert 'href="/overview"' in page  # a coordinator sees the overview of their agreement too
     assert 'href="/overview"' in desk.client(desk.management.email).get("/me").text
 
 
