@@ -232,3 +232,36 @@ def test_an_archived_agreement_is_read_on_the_desk_but_not_changed(desk):
     )
     assert answer.status_code == 403 and "arkiverad" in answer.text
     assert dump(desk.world.url) == before
+
+
+def test_the_coordinator_renews_the_agreement_on_the_desk_as_themselves(desk):
+    client = desk.client(desk.coordinator.email)
+    page = client.get(HOME).text
+    assert "Förnya överenskommelsen" in page and "Arkivera överenskommelsen" in page
+    bad = client.post(f"{HOME}/renew", data={"csrf_token": csrf_of(page), "to": "2013-13-40"})
+    assert bad.status_code == 422 and "2013-13-40" in bad.text  # an impossible date, named
+    answer = client.post(
+        f"{HOME}/renew", data={"csrf_token": csrf_of(page), "from": "2014-01-01", "to": "2015-12-31"}
+    )
+    assert answer.status_code == 303
+    with desk.world.sessions() as session:
+        agreement = session.get(Agreement, desk.coordinator.agreement_id)
+        assert (agreement.period_start, agreement.period_end) == (date(2014, 1, 1), date(2015, 12, 31))
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "renew"))
+        assert (entry.actor, entry.channel) == (f"person:{desk.coordinator.id}", "web")
+
+
+def test_archiving_on_the_desk_needs_the_tick_and_then_refuses_every_change(desk):
+    client = desk.client(desk.coordinator.email)
+    page = client.get(HOME).text
+    before = dump(desk.world.url)
+    unticked = client.post(f"{HOME}/archive", data={"csrf_token": csrf_of(page)})
+    assert unticked.status_code == 422 and dump(desk.world.url) == before
+    assert (
+        client.post(f"{HOME}/archive", data={"csrf_token": csrf_of(page), "confirm": "yes"}).status_code
+        == 303
+    )
+    home = client.get(HOME).text
+    assert "arkiverad" in home and "Förnya överenskommelsen" not in home
+    again = client.post(f"{HOME}/renew", data={"csrf_token": csrf_of(home), "to": "2015-12-31"})
+    assert again.status_code == 403

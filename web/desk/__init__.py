@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from web.desk import activities, audit, cycle, home, outbox, outgoing, requests
+from web.desk import activities, audit, cycle, home, outbox, outgoing, period, requests
 
-BLUEPRINTS = tuple(m.bp for m in (home, cycle, activities, requests, outgoing, outbox, audit))
+BLUEPRINTS = tuple(m.bp for m in (home, cycle, activities, requests, outgoing, outbox, audit, period))

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.agreement.lifecycle import ends_on, has_ended
 from workflow.agreement.models import Agreement, Role
 from workflow.desk.access import DESK_ROLES, Access
 from workflow.desk.activities import activity_rows
+from workflow.desk.lifecycle import default_start
 from workflow.desk.outbox import counts
 from workflow.desk.requests import Waiting, waiting_requests
+from workflow.engine.ending import ENDING_NOTICE
 from workflow.meetings.models import Meeting, MeetingStatus
 
 NEXT_MEETINGS = 5
@@ -29,6 +33,21 @@ class Home:
     failed_mails: int
     pending_mails: int
     meetings: list[Meeting]
+    period: Period
+
+
+@dataclass(frozen=True)
+class Period:
+    """The agreement's period as the coordinator must act on it: when the engine stops, and how to go on."""
+
+    start: date
+    end: date
+    ends_on: date  # the end plus the grace: the last day anything is sent
+    days_left: int  # until `end` (negative once it has passed)
+    ended: bool  # past the grace, or archived
+    archived: bool
+    renew_from: date  # a renewal's default first day
+    ending_soon: bool  # within the sixty days in which the coordinator is told (agreement_ending)
 
 
 def desk_home(session: Session, agreement: Agreement, now: datetime) -> Home:
@@ -55,6 +74,20 @@ def desk_home(session: Session, agreement: Agreement, now: datetime) -> Home:
         failed_mails=mails.get("failed", 0),
         pending_mails=mails.get("pending", 0) + mails.get("sending", 0),
         meetings=meetings,
+        period=period_of(agreement, now.astimezone(ZoneInfo(agreement.timezone)).date()),
+    )
+
+
+def period_of(agreement: Agreement, today: date) -> Period:
+    return Period(
+        start=agreement.period_start,
+        end=agreement.period_end,
+        ends_on=ends_on(agreement),
+        days_left=(agreement.period_end - today).days,
+        ended=has_ended(agreement, today),
+        archived=agreement.archived_at is not None,
+        renew_from=default_start(agreement, today),
+        ending_soon=(agreement.period_end - today) <= ENDING_NOTICE,
     )
 
 
