@@ -508,3 +508,41 @@ def test_a_meeting_moved_on_the_desk_sends_the_invited_an_update_with_a_higher_s
         assert meeting.sequence == 1
         assert updates and {n.payload["sequence"] for n in updates} == {1}
         assert {n.recipient_id for n in updates} == {i.person_id for i in meeting.invitees}
+
+
+def test_a_notice_drafted_late_goes_to_whoever_stands_in_when_it_is_drafted(desk):
+    """The engine catches up after days down: a reminder due before the absence began, drafted
+    during it, goes to the deputy — the person is away when it arrives."""
+    app, sessions, _ = desk
+    client = signed_in(app, COORDINATOR)
+    with sessions() as s:
+        activity = s.scalars(
+            select(Activity).where(Activity.deadline.is_not(None)).order_by(Activity.deadline)
+        ).first()
+        owner = next(
+            p
+            for p in s.scalars(select(Person).where(Person.is_contact))
+            if p.organisation_id in {o.organisation_id for o in activity.owners}
+        )
+        deputy = s.scalars(select(Person).where(Person.id != owner.id, Person.is_contact.is_(False))).first()
+        owner_id, deputy_id, deadline = owner.id, deputy.id, activity.deadline
+    start, end = deadline - timedelta(days=2), deadline + timedelta(days=1)
+    post(
+        client,
+        f"{BASE}/people",
+        f"{BASE}/people/absences",
+        person=str(owner_id),
+        deputy=str(deputy_id),
+        starts_on=start.isoformat(),
+        ends_on=end.isoformat(),
+    )
+    late = datetime.combine(start, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
+    sweep(sessions, late, ran_at=late)  # the first sweep in weeks
+    with sessions() as s:
+        earlier = s.scalars(
+            select(Notice).where(
+                Notice.key.contains(f"/{owner_id}/"), Notice.due_at < late - timedelta(days=1)
+            )
+        ).all()
+        assert earlier, "the catch-up drafts a notice that was due before the absence"
+        assert {n.recipient_id for n in earlier} == {deputy_id}

@@ -102,7 +102,7 @@ def run_batch(
             _broken(result, items, row, exc, retry_at)
     payload_of = items.payloads(state, decided, now)
     # While someone is away their notices go to their deputy: decided here, in one place.
-    stand_ins = StandIns(session, {row.agreement_id for row, _ in decided}) if decided else None
+    stand_ins = StandIns(session, {row.agreement_id for row, _ in decided}, now) if decided else None
     notices: list[dict[str, Any]] = []
     for row, decision in decided:
         try:

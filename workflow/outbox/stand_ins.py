@@ -35,8 +35,9 @@ class Away:
 class StandIns:
     """The absences of some agreements, read once per batch; `route` answers who receives a notice."""
 
-    def __init__(self, session: Session, agreement_ids: Iterable[int]) -> None:
+    def __init__(self, session: Session, agreement_ids: Iterable[int], now: datetime | None = None) -> None:
         ids = set(agreement_ids)
+        self.now = now  # a notice drafted late (a catch-up) goes to whoever stands in when it is drafted
         self.zones = {
             aid: ZoneInfo(tz)
             for aid, tz in session.execute(
@@ -70,10 +71,12 @@ class StandIns:
         return None if current == person_id else current
 
     def route(self, row: dict[str, Any]) -> dict[str, Any]:
-        """A notice row (workflow.outbox.notices.notice_row) sent to whoever stands in on its day."""
+        """A notice row (workflow.outbox.notices.notice_row) sent to whoever stands in on its day: the
+        day it is due, or the day it is drafted when the engine catches up later than that."""
         if not self.away:
             return row
-        day = _local_day(row["due_at"], self.zones.get(row["agreement_id"]))
+        at = max(row["due_at"], self.now) if self.now is not None else row["due_at"]
+        day = _local_day(at, self.zones.get(row["agreement_id"]))
         payload = dict(row["payload"])
         stand_ins = self._stand_ins(payload.get("contacts"), day)
         if stand_ins:
