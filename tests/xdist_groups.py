@@ -25,6 +25,7 @@ GROUPS = {
     "tests/test_packaging.py": "packaging",
     # One Chromium for all of them (per worker), and a web server each beside it on two cores.
     "tests/test_web_browser.py": "browser",
+    "tests/test_desk_flows.py": "browser",
     # Its table of measured refusals (TRYGG_HOSTILE_REPORT) is gathered in one module's run.
     "tests/test_hostile_input.py": "hostile-input",
 }
