@@ -273,7 +273,9 @@ def test_in_december_an_absence_sends_the_next_reminder_to_the_deputy_and_an_ext
     assert "Erik Holm" in page.inner_text("#absences")
 
     mails = server.sweep("2012-12-14T08:00:00+01:00")
-    assert not [m for m in mails if recipient(m) == MARIA], [text_of(m) for m in mails if recipient(m) == MARIA]
+    assert not [m for m in mails if recipient(m) == MARIA], [
+        text_of(m) for m in mails if recipient(m) == MARIA
+    ]
     for_maria = [m for m in mails if recipient(m) == ERIK and "På uppdrag av Maria Lund" in text_of(m)]
     assert for_maria, summary(mails)
     assert CONTACTS in text_of(for_maria[0])
