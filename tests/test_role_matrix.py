@@ -15,7 +15,7 @@ import difflib
 import re
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -81,8 +81,15 @@ class Matrix:
     values: dict[str, tuple[str, ...]]  # URL parameter → real values of agreement A
     baseline: list[str]
     engine: object = None
+    apps: dict = field(default_factory=dict)
 
-    def app(self):
+    def app(self, caller: str = ""):
+        """The app on the world's database, one per caller (each has its own sign-in rate limit)."""
+        if caller not in self.apps:
+            self.apps[caller] = self._new_app()
+        return self.apps[caller]
+
+    def _new_app(self):
         self.engine = self.engine or make_engine(self.url)
         app = create_app(
             Settings(database_url=self.url, secret_key=KEY, base_url="http://localhost"),
@@ -365,7 +372,7 @@ def test_every_public_route_written_down_is_a_route_of_the_app():
 @pytest.mark.parametrize("caller", sorted(CALLERS))
 @pytest.mark.parametrize(("rule", "method"), [r for r in ROUTES if r not in PUBLIC])
 def test_a_route_about_agreement_a_is_refused_and_changes_nothing(matrix, rule, method, caller):
-    app = matrix.app()
+    app = matrix.app(caller)
     client, token = signed_in(app, CALLERS[caller])
     problems = []
     for address in addresses(rule, matrix.values):
@@ -383,7 +390,7 @@ def test_a_route_about_agreement_a_is_refused_and_changes_nothing(matrix, rule, 
 @pytest.mark.parametrize("caller", sorted(CALLERS))
 @pytest.mark.parametrize(("rule", "method"), sorted(PUBLIC))
 def test_a_public_route_does_what_it_documents_and_nothing_of_agreement_a(matrix, rule, method, caller):
-    app = matrix.app()
+    app = matrix.app(caller)
     client, token = signed_in(app, CALLERS[caller])
     try:
         for address in addresses(rule, matrix.values):
