@@ -305,6 +305,12 @@ def test_in_december_an_absence_sends_the_next_reminder_to_the_deputy_and_an_ext
     decision = one(server.mails_sent_at_once("extension_decision", EVA), "extension_decision", EVA)
     assert "31 januari 2013" in text_of(decision)
 
+    # After Maria's last day, still away: the ladder names who stands in for her.
+    ladder = server.sweep("2013-01-03T08:00:00+01:00")
+    named = [m for m in ladder if "Erik Holm på uppdrag av Maria Lund" in text_of(m)]
+    assert named, summary(ladder)
+    assert not [m for m in ladder if recipient(m) == MARIA], summary(ladder)
+
 
 def test_the_overview_of_two_agreements_shows_each_ones_on_time_rate_and_the_report_opens_as_pdf(
     page, live_server, tmp_path
