@@ -132,8 +132,8 @@ def test_the_revised_plan_shows_exactly_its_four_changes_and_the_next_sweep_foll
     assert sorted((change, field) for _what, change, field in rows) == [
         ("borttagen", ""),
         ("tillagd", ""),
-        ("ändrade", "footnotes"),
-        ("ändrade", "when"),
+        ("ändrade", "Fotnoter"),
+        ("ändrade", "När"),
     ], rows
     titles = {what for what, _change, _field in rows}
     assert ADDED in titles and any(t.startswith(REMOVED) for t in titles), rows
