@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import HARNOSAND, ROOT, _require, trygg
+from tests.smtp_server import free_port
 from workflow.db import make_engine, session_factory
 from workflow.engine.models import Heartbeat, Lease
 
@@ -35,6 +36,9 @@ def test_trygg_run_at_another_time_sends_that_days_mails_once_and_keeps_ticking(
         "TRYGG_DATABASE_URL": f"sqlite:///{tmp_path / 'trygg.db'}",
         "TRYGG_MAIL_DIR": str(tmp_path / "mail"),
         "TZ": "UTC",
+        # `trygg run` signs links and serves the web as well: a real key, a port of its own.
+        "TRYGG_SECRET_KEY": "faketime-run-" + "k" * 40,
+        "TRYGG_WEB_BIND": f"127.0.0.1:{free_port()}",
     }
     assert trygg("db", "upgrade", env=env).returncode == 0
     assert trygg("load", str(HARNOSAND), env=env).returncode == 0

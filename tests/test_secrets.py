@@ -25,7 +25,7 @@ from workflow.settings import SettingError, SmtpConfig
 
 SMTP_SECRET = "Sm7p/pa#ss?word"
 DB_SECRET = "Db-pa/ss#word?x"
-KEY_SECRET = "key-6f1e9c-never-shown"
+KEY_SECRET = "key-6f1e9c-never-shown-in-any-log-or-page"  # long enough for `trygg run` to start
 SECRETS = (SMTP_SECRET, DB_SECRET, KEY_SECRET, "Sm7p", "Db-pa", "6f1e9c")
 AT_EIGHT = datetime(2013, 3, 15, 8, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 
@@ -124,6 +124,7 @@ def test_trygg_run_logs_no_secret_tick_after_tick(tmp_path):
         "TRYGG_DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
         "TRYGG_SMTP_URL": smtp_url(free_port(), "?tls=none"),
         "TRYGG_SECRET_KEY": KEY_SECRET,
+        "TRYGG_WEB_BIND": f"127.0.0.1:{free_port()}",  # `trygg run` serves the web too
     }
     assert run_trygg("db", "upgrade", env=env).returncode == 0
     assert run_trygg("load", str(ten_people(tmp_path)), env=env).returncode == 0

@@ -58,9 +58,11 @@ def need_browser() -> None:
         _require("Chromium", f"no {CHROMIUM} (Debian's chromium; .ci/run installs it)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Debian Chromium for the run (per xdist worker); Playwright downloads nothing."""
+    """One headless Debian Chromium per test module; Playwright downloads nothing. Per module, not per
+    run: Playwright's sync API allows one instance at a time in a thread, and the other browser
+    modules start their own (tests/xdist_groups.py keeps every browser module on one worker, in turn)."""
     need_browser()
     from playwright.sync_api import sync_playwright
 

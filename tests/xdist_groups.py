@@ -23,9 +23,13 @@ GROUPS = {
     "tests/test_simulation.py": "simulation",
     "tests/test_email_snapshots.py": "email-snapshots",
     "tests/test_packaging.py": "packaging",
-    # One Chromium for all of them (per worker), and a web server each beside it on two cores.
+    # One Chromium at a time (Playwright's sync API allows one per thread), module after module,
+    # and a web server each beside it on two cores.
     "tests/test_web_browser.py": "browser",
     "tests/test_desk_flows.py": "browser",
+    "tests/test_desk_browser.py": "browser",
+    "tests/test_desk_part2_browser.py": "browser",
+    "tests/test_overview_browser.py": "browser",
     # Its table of measured refusals (TRYGG_HOSTILE_REPORT) is gathered in one module's run.
     "tests/test_hostile_input.py": "hostile-input",
 }
