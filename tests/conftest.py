@@ -47,6 +47,35 @@ def pytest_configure(config) -> None:
         config.pluginmanager.register(xdist_groups.Plugin(), "trygg-xdist-groups")
 
 
+# Whole-scenario files: each runs the engine over weeks of the Härnösand calendar, every mail kind,
+# every hostile file, or many databases of the desk. They run in `make test` (as CI does), not in
+# the fast lane, which must stay under a minute (`make check` is run constantly; 46 s on 2 cores
+# with these out, 1 m 56 s with them in). The role matrix stays in the fast lane.
+SCENARIO_FILES = (
+    "tests/test_hostile_time.py",
+    "tests/test_hostile_input.py",
+    "tests/test_hostile_delivery.py",
+    "tests/test_email_snapshots.py",
+    "tests/test_sql_per_page.py",
+    "tests/test_agreement_lifecycle.py",
+    "tests/test_meeting_mails.py",
+    "tests/test_backup.py",
+    "tests/test_desk_outgoing.py",
+    "tests/test_export_and_reverts.py",
+    "tests/test_overview.py",
+    "tests/test_desk_pages.py",
+    "tests/test_desk_part2.py",
+    "tests/test_outbox.py",
+    "tests/test_load.py",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if item.nodeid.startswith(SCENARIO_FILES):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_terminal_summary(terminalreporter, config) -> None:
     # Here, not in tests/e2e/conftest.py: under xdist the main process collects nothing, so it
     # never loads that file, yet it is the one that prints.
