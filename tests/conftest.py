@@ -48,9 +48,9 @@ def pytest_configure(config) -> None:
 
 
 # Whole-scenario files: each runs the engine over weeks of the Härnösand calendar, every mail kind,
-# every hostile file, or many databases of the desk. They run in `make test` (as CI does), not in
-# the fast lane, which must stay under a minute (`make check` is run constantly; 46 s on 2 cores
-# with these out, 1 m 56 s with them in). The role matrix stays in the fast lane.
+# every hostile file, many databases of the desk, or every route as every role. They run in
+# `make test` (as CI does), not in the fast lane, which must stay under a minute (`make check` is
+# run constantly; about 45 s on 2 cores with these out, 1 m 56 s with them in).
 SCENARIO_FILES = (
     "tests/test_hostile_time.py",
     "tests/test_hostile_input.py",
@@ -67,6 +67,7 @@ SCENARIO_FILES = (
     "tests/test_desk_part2.py",
     "tests/test_outbox.py",
     "tests/test_load.py",
+    "tests/test_role_matrix.py",
 )
 
 
