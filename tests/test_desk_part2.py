@@ -342,9 +342,8 @@ def _reminders_to(sessions, person_id):
         ).all()
 
 
-def test_during_an_absence_the_next_reminder_goes_to_the_deputy_marked_and_after_it_to_the_person(desk):
-    app, sessions, _ = desk
-    client = signed_in(app, COORDINATOR)
+def _first_deadline_owner_and_deputy(sessions):
+    """The activity due first, its responsible contact, and someone else who may stand in for them."""
     with sessions() as s:
         activity = s.scalars(
             select(Activity).where(Activity.deadline.is_not(None)).order_by(Activity.deadline)
@@ -355,9 +354,12 @@ def test_during_an_absence_the_next_reminder_goes_to_the_deputy_marked_and_after
             if p.organisation_id in {o.organisation_id for o in activity.owners}
         )
         deputy = s.scalars(select(Person).where(Person.id != owner.id, Person.is_contact.is_(False))).first()
-        owner_id, deputy_id, deadline = owner.id, deputy.id, activity.deadline
-    start, end = deadline - timedelta(days=30), deadline + timedelta(days=1)
-    answer = post(
+        return owner.id, deputy.id, activity.deadline
+
+
+def _set_absence(client, owner_id, deputy_id, start, end):
+    """The coordinator records on the desk that `owner_id` is away from–to, `deputy_id` standing in."""
+    return post(
         client,
         f"{BASE}/people",
         f"{BASE}/people/absences",
@@ -366,6 +368,14 @@ def test_during_an_absence_the_next_reminder_goes_to_the_deputy_marked_and_after
         starts_on=start.isoformat(),
         ends_on=end.isoformat(),
     )
+
+
+def test_during_an_absence_the_next_reminder_goes_to_the_deputy_marked_and_after_it_to_the_person(desk):
+    app, sessions, _ = desk
+    client = signed_in(app, COORDINATOR)
+    owner_id, deputy_id, deadline = _first_deadline_owner_and_deputy(sessions)
+    start, end = deadline - timedelta(days=30), deadline + timedelta(days=1)
+    answer = _set_absence(client, owner_id, deputy_id, start, end)
     assert answer.status_code == 303, answer.text[:500]
     with transaction(sessions) as s:
         assert s.scalar(select(Absence)).deputy_id == deputy_id
@@ -515,27 +525,9 @@ def test_a_notice_drafted_late_goes_to_whoever_stands_in_when_it_is_drafted(desk
     during it, goes to the deputy — the person is away when it arrives."""
     app, sessions, _ = desk
     client = signed_in(app, COORDINATOR)
-    with sessions() as s:
-        activity = s.scalars(
-            select(Activity).where(Activity.deadline.is_not(None)).order_by(Activity.deadline)
-        ).first()
-        owner = next(
-            p
-            for p in s.scalars(select(Person).where(Person.is_contact))
-            if p.organisation_id in {o.organisation_id for o in activity.owners}
-        )
-        deputy = s.scalars(select(Person).where(Person.id != owner.id, Person.is_contact.is_(False))).first()
-        owner_id, deputy_id, deadline = owner.id, deputy.id, activity.deadline
+    owner_id, deputy_id, deadline = _first_deadline_owner_and_deputy(sessions)
     start, end = deadline - timedelta(days=2), deadline + timedelta(days=1)
-    post(
-        client,
-        f"{BASE}/people",
-        f"{BASE}/people/absences",
-        person=str(owner_id),
-        deputy=str(deputy_id),
-        starts_on=start.isoformat(),
-        ends_on=end.isoformat(),
-    )
+    _set_absence(client, owner_id, deputy_id, start, end)
     late = datetime.combine(start, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
     sweep(sessions, late, ran_at=late)  # the first sweep in weeks
     with sessions() as s:
