@@ -66,7 +66,9 @@ _DAY_ABBREVIATIONS: dict[str, Weekday] = {
     "lör": "sat", "sön": "sun",
 }  # fmt: skip
 _NUMBERS = {"en": 1, "ett": 1, "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 6,
-            "sju": 7, "åtta": 8, "nio": 9, "tio": 10, "elva": 11, "tolv": 12}  # fmt: skip
+            "sju": 7, "åtta": 8, "nio": 9, "tio": 10, "elva": 11, "tolv": 12, "tretton": 13,
+            "fjorton": 14, "femton": 15, "sexton": 16, "sjutton": 17, "arton": 18, "nitton": 19,
+            "tjugo": 20}  # fmt: skip
 
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DAY = (
@@ -668,8 +670,12 @@ def _parse_part(text: str, ctx: TimingContext) -> Timing:
     s, follow, cont, clock = mods.rest, mods.follow, mods.cont, mods.clock
     if found := _occasions(s, ctx, mods):
         return found
-    if m := _EVENT.fullmatch(text):
+    # A count is never an event, though it starts with "vid" ("vid minst tre tillfällen …").
+    if (m := _EVENT.fullmatch(text)) and not re.match(rf"(?:minst|åtminstone|{_NUMBER})\s", m["event"]):
         return EventTiming(kind="event", event=m["event"].strip(" ."))  # the event's words as written
+    if m := re.fullmatch(rf"{_DAY}\s+(?P<date>(?:den\s+)?[0-9].*)", s):  # "onsdag den 7 mars 2018"
+        if due := _date(m["date"], ctx):
+            return DeadlineTiming(kind="deadline", due=due)
     _ambiguous(s, ctx)
     if not s and cont and not follow and not clock:
         return ContinuousTiming(kind="continuous", start=ctx.period_start, end=ctx.period_end)
