@@ -62,7 +62,9 @@ def test_sourced_phrases_parse_per_family_and_every_miss_is_a_located_error_whos
     with capsys.disabled():
         print("\nNär corpus, sourced phrases read, per family:")
         for family in sorted(total):
-            print(f"  {family:<18} {parsed[family]:>3}/{total[family]:<3} {parsed[family] / total[family]:6.1%}")
+            print(
+                f"  {family:<18} {parsed[family]:>3}/{total[family]:<3} {parsed[family] / total[family]:6.1%}"
+            )
         share = sum(parsed.values()) / sum(total.values())
         print(f"  {'all':<18} {sum(parsed.values()):>3}/{sum(total.values()):<3} {share:6.1%}")
         for miss in misses:
@@ -82,7 +84,9 @@ def test_no_phrase_of_the_corpus_parses_to_a_kind_its_family_does_not_allow(entr
     assert to_data(timing)["kind"] in allowed, to_data(timing)
 
 
-@pytest.mark.parametrize("entry", [e for e in CORPUS["when"] if e["family"] == "ambiguous"], ids=lambda e: e["phrase"])
+@pytest.mark.parametrize(
+    "entry", [e for e in CORPUS["when"] if e["family"] == "ambiguous"], ids=lambda e: e["phrase"]
+)
 def test_an_ambiguous_phrase_is_refused_with_the_readings_it_could_have(entry: dict[str, Any]) -> None:
     with pytest.raises(TimingError) as caught:
         parse_when(entry["phrase"], CTX)

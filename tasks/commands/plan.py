@@ -93,7 +93,8 @@ def plan_import(
     changes = _changes(result)
     if as_json:
         print_json(
-            _as_json(agreement_key, chosen_year, dry_run, result.plan_revision, rows, changes) | {"warnings": warnings}
+            _as_json(agreement_key, chosen_year, dry_run, result.plan_revision, rows, changes)
+            | {"warnings": warnings}
         )
         return
     for problem in checked.warnings:

@@ -284,7 +284,11 @@ class CalendarSpec(Strict):
             key = (holiday.name, holiday.start.year)
             if key in seen:
                 raise ValueError(
-                    _l("%(name)s %(year)s is given more than once", name=holiday.name, year=holiday.start.year)
+                    _l(
+                        "%(name)s %(year)s is given more than once",
+                        name=holiday.name,
+                        year=holiday.start.year,
+                    )
                 )
             seen.add(key)
         return holidays

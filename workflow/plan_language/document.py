@@ -163,6 +163,8 @@ def title_year(title: str | None) -> int | None:
     gives the first), or None."""
     match = _TITLE_YEAR.search(title or "")
     return int(match.group()) if match else None
+
+
 _HEADING = re.compile(r"([0-9]{1,2})[.)]\s*([^\d\s].*)")
 _BACKGROUND = re.compile(r"bakgrund:?", re.IGNORECASE)
 _FOOTNOTE = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+\s*\S.*")

@@ -142,7 +142,8 @@ def _term_ends(ctx: TimingContext, cal: WorkCalendar, span: Span, start: date, e
 
 
 def _span(
-    timing: RecurringTiming | ContinuousTiming | WindowTiming | OccasionsTiming | AsNeededTiming, ctx: TimingContext
+    timing: RecurringTiming | ContinuousTiming | WindowTiming | OccasionsTiming | AsNeededTiming,
+    ctx: TimingContext,
 ) -> Span:
     return timing.start or ctx.period_start, timing.end or ctx.period_end
 

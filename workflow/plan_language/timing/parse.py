@@ -71,9 +71,7 @@ _NUMBERS = {"en": 1, "ett": 1, "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 
             "tjugo": 20}  # fmt: skip
 
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_DAY = (
-    rf"(?:(?:{'|'.join(_DAYS)})(?:arna|ar|en|s)?-?|(?:{'|'.join(_DAY_ABBREVIATIONS)})\.?(?![^\W\d_]))"
-)
+_DAY = rf"(?:(?:{'|'.join(_DAYS)})(?:arna|ar|en|s)?-?|(?:{'|'.join(_DAY_ABBREVIATIONS)})\.?(?![^\W\d_]))"
 _NUMBER = rf"[0-9]+|{'|'.join(_NUMBERS)}"
 _TIME_WORD = (
     r"(?:kvälls-\s*och\s*nattetid|kvällarna|kvällstid|kvällar|kvällen|kväll"
@@ -101,7 +99,9 @@ _CLOCK = re.compile(
 _TIME_WORDS = re.compile(rf"\s*/?\s*\b{_TIME_WORD}\b")
 _LEAD = re.compile(r"^(?:(?:under|på|i|om|för|inom|hela|åren|perioden)\s+)+")
 _OPENING_HOURS = re.compile(rf"öppet(?:tider(?:na)?|tid(?:en)?){_END}")
-_DEADLINE = re.compile(r"(?:klart\s+)?(?:senast|(?:fram\s+)?till och med|t\.?o\.?m\.?|fram till)\s+(?:den\s+)?")
+_DEADLINE = re.compile(
+    r"(?:klart\s+)?(?:senast|(?:fram\s+)?till och med|t\.?o\.?m\.?|fram till)\s+(?:den\s+)?"
+)
 
 
 # --- reading dates and spans ---------------------------------------------------------------
@@ -198,7 +198,9 @@ def _part_of_year(m: re.Match[str], ctx: TimingContext) -> Span:
     def make(year: int) -> Span:
         if not 1 <= n <= parts:
             last = WindowTiming(kind="window", start=date(year, 13 - months, 1), end=date(year, 12, 31))
-            raise _Invalid(_l("the year has %(parts)s such parts, not a number %(n)s", parts=parts, n=n), last)
+            raise _Invalid(
+                _l("the year has %(parts)s such parts, not a number %(n)s", parts=parts, n=n), last
+            )
         return date(year, months * (n - 1) + 1, 1), _month_span(year, months * n)[1]
 
     return _dated(m, ctx, make)
@@ -255,7 +257,7 @@ def _holiday(m: re.Match[str], ctx: TimingContext) -> Span:
 
 
 def _plan_year(m: re.Match[str], ctx: TimingContext) -> Span:
-    """"Under året": the plan's year, else the agreement period's first year."""
+    """ "Under året": the plan's year, else the agreement period's first year."""
     return _in_period(ctx, lambda year: (date(year, 1, 1), date(year, 12, 31)))
 
 
@@ -323,23 +325,34 @@ def _range(text: str, ctx: TimingContext) -> Span | None:
     body = _RANGE_LEAD.sub("", text)
     for sep in _RANGE_SEP.finditer(body):
         a, b = _side(body[: sep.start()]), _side(body[sep.end() :])
-        if a is None or b is None or b[1] is None or b[0] is None and not b[3] or a[3] != b[3]:
-            continue
-        (da, ma, ya, whole), (db, mb, yb, _) = a, b
-        ma = ma or mb
-        assert ma is not None and mb is not None
-        first_day, last_day = (1, 31) if whole else (da or 1, db or 1)
-
-        def make(year: int, ya: int | None = ya) -> Span:
-            start_year = ya or (year if (ma, first_day) <= (mb, last_day) else year - 1)
-            end = _month_span(year, mb)[1] if whole else _make_date(year, mb, last_day)
-            start = date(start_year, ma, 1) if whole else _make_date(start_year, ma, first_day)
-            if start > end:
-                raise _Invalid(_l("the span ends before it starts"), WindowTiming(kind="window", start=end, end=end))
-            return start, end
-
-        return make(yb) if yb else _in_period(ctx, make)
+        if (
+            a is not None
+            and b is not None
+            and b[1] is not None
+            and (b[0] is not None or b[3])
+            and a[3] == b[3]
+        ):
+            return _range_span(a, b, ctx)
     return None
+
+
+def _range_span(a: _Side, b: _Side, ctx: TimingContext) -> Span:
+    (da, ma, ya, whole), (db, mb, yb, _) = a, b
+    assert mb is not None
+    first_month = ma or mb
+    first_day, last_day = (1, 31) if whole else (da or 1, db or 1)
+
+    def make(year: int) -> Span:
+        start_year = ya or (year if (first_month, first_day) <= (mb, last_day) else year - 1)
+        end = _month_span(year, mb)[1] if whole else _make_date(year, mb, last_day)
+        start = date(start_year, first_month, 1) if whole else _make_date(start_year, first_month, first_day)
+        if start > end:
+            raise _Invalid(
+                _l("the span ends before it starts"), WindowTiming(kind="window", start=end, end=end)
+            )
+        return start, end
+
+    return make(yb) if yb else _in_period(ctx, make)
 
 
 _DATES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[int, int]]]] = [
@@ -373,7 +386,9 @@ _ALL_DAYS = {**_DAY_ABBREVIATIONS, **_DAYS}
 def _weekdays(m: re.Match[str], evening: bool) -> Rule:
     """Days listed ("fredag och lördag", "tors, fre eller lör") or a run ("mån–fre")."""
     days: list[Weekday] = []
-    for token in re.finditer(rf"(?P<day>{'|'.join(_DAY_NAMES)})[^\s,/&-]*(?P<run>\s*-\s*(?={'|'.join(_DAY_NAMES)}))?", m["days"]):
+    for token in re.finditer(
+        rf"(?P<day>{'|'.join(_DAY_NAMES)})[^\s,/&-]*(?P<run>\s*-\s*(?={'|'.join(_DAY_NAMES)}))?", m["days"]
+    ):
         day = _ALL_DAYS[token["day"]]
         if days and days[-1] == "run":
             days.pop()
@@ -592,9 +607,7 @@ def _modifiers(text: str) -> _Modifiers:
         until = f"{end[0]:02}:{end[1]:02}" if end else None
         s = _take(_CLOCK, s)[0]
     s, evening = _take(_TIME_WORDS, s)
-    return _Modifiers(
-        _LEAD.sub("", s), follow, cont, evening, clock or (EVENING if evening else None), until
-    )
+    return _Modifiers(_LEAD.sub("", s), follow, cont, evening, clock or (EVENING if evening else None), until)
 
 
 # "vid minst tre tillfällen per år", "2 gånger/månad", "minst sex riktade insatser", "4 ggr under hösten"
@@ -635,9 +648,11 @@ def _even_rule(n: int, per: str) -> Rule | None:
     if per == "year" and n in TIMES_PER_YEAR:
         return Rule(freq="yearly", times=n)
     if n == 1:
-        return {"week": Rule(freq="weekly"), "month": Rule(freq="monthly"), "term": Rule(freq="yearly", times=2)}.get(
-            per
-        )
+        return {
+            "week": Rule(freq="weekly"),
+            "month": Rule(freq="monthly"),
+            "term": Rule(freq="yearly", times=2),
+        }.get(per)
     return None
 
 
@@ -673,9 +688,9 @@ def _parse_part(text: str, ctx: TimingContext) -> Timing:
     # A count is never an event, though it starts with "vid" ("vid minst tre tillfällen …").
     if (m := _EVENT.fullmatch(text)) and not re.match(rf"(?:minst|åtminstone|{_NUMBER})\s", m["event"]):
         return EventTiming(kind="event", event=m["event"].strip(" ."))  # the event's words as written
-    if m := re.fullmatch(rf"{_DAY}\s+(?P<date>(?:den\s+)?[0-9].*)", s):  # "onsdag den 7 mars 2018"
+    if m := re.fullmatch(rf"(?P<day>{_DAY})\s+(?P<date>(?:den\s+)?[0-9].*)", s):  # "onsdag den 7 mars 2018"
         if due := _date(m["date"], ctx):
-            return DeadlineTiming(kind="deadline", due=due)
+            return _on_weekday(due, m["day"])
     _ambiguous(s, ctx)
     if not s and cont and not follow and not clock:
         return ContinuousTiming(kind="continuous", start=ctx.period_start, end=ctx.period_end)
@@ -718,6 +733,17 @@ def _parse_part(text: str, ctx: TimingContext) -> Timing:
             "'Löpande', 'Vid behov', 'vid remissförfarande'",
         )
     )
+
+
+def _on_weekday(due: date, written: str) -> DeadlineTiming:
+    """A date with its weekday ("onsdag den 7 mars 2018"): the two must agree."""
+    name = next(n for n in sorted(_ALL_DAYS, key=len, reverse=True) if written.startswith(n))
+    if _WEEK.index(_ALL_DAYS[name]) != due.weekday():
+        raise _Invalid(
+            _l("%(date)s is not a %(weekday)s", date=due.isoformat(), weekday=name),
+            DeadlineTiming(kind="deadline", due=due),
+        )
+    return DeadlineTiming(kind="deadline", due=due)
 
 
 def _bound(text: str, ctx: TimingContext) -> Span:
