@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
 from tests.conftest import HARNOSAND, SEED, trygg
+from workflow.agreement.context import context_of
 from workflow.agreement.validate import read_agreement
 from workflow.db import transaction
-from workflow.loading import load_agreement
+from workflow.loading import import_plan, load_agreement
 from workflow.plan.importing import read_plan_import
-from workflow.status import resolve_agreement
+from workflow.reminders.targets import targets_of
+from workflow.report.yearly import yearly_report
+from workflow.status import agreement_status, resolve_agreement
 
 AUTUMN_ROW = "Under hösten 2012\tKommun och polis"
 
@@ -73,3 +77,44 @@ def test_cli_json_lists_the_warnings_with_their_place(cli_loaded, tmp_path):
     assert data["year"] == 2013 and data["errors"] == []
     (warning,) = data["warnings"]
     assert warning["path"] == "När" and warning["line"] and "2015" in warning["message"]
+
+
+def test_the_new_kinds_go_through_the_engine_deadlines_follow_ups_status_and_report(loaded, clock, tmp_path):
+    """A count within a span is due at its end; a count per month is followed up monthly with no
+    deadline; 'vid behov' has neither; each shows in the status and the yearly report as such."""
+    text = SEED.read_text(encoding="utf-8").replace("Handlingsplan för 2012-2013", "Handlingsplan 2013")
+    text = text.replace(AUTUMN_ROW, "Minst 4 tillfällen under hösten\tKommun och polis")
+    text = text.replace("\tUppföljning månadsvis\t", "\t2 gånger per månad\t")
+    text = text.replace("\tKontinuerligt\tPolis", "\tVid behov\tPolis")
+    path = tmp_path / "plan.txt"
+    path.write_text(text, encoding="utf-8")
+    with transaction(loaded) as session:
+        agreement = resolve_agreement(session, None)
+        checked = read_plan_import(session, agreement, path, 2012, year_given=False)
+        assert not checked.problems and checked.year == 2013
+        import_plan(session, checked, clock=clock, actor="cli:test")
+    with loaded() as session:
+        agreement = resolve_agreement(session, None)
+        rows = {
+            a["when"]: a for area in agreement_status(session, agreement)["areas"] for a in area["activities"]
+        }
+        report = yearly_report(session, agreement, 2013, date(2013, 12, 31))
+        context = context_of(agreement)
+        monthly = rows["2 gånger per månad"]
+        targets = targets_of(
+            timing=monthly["timing"], deadline=None, open_events=(), reported_at=None,
+            ctx=context.timing, cal=context.workdays, today=date(2013, 3, 10),
+        )  # fmt: skip
+    counted, as_needed = rows["Minst 4 tillfällen under hösten"], rows["Vid behov"]
+    assert (
+        counted["timing"]["kind"] == "occasions" and counted["deadline"] == "2013-11-29"
+    )  # 30 Nov: Saturday
+    assert counted["starts_on"] == "2013-09-01"
+    assert monthly["timing"]["kind"] == "occasions" and monthly["deadline"] is None
+    assert [(t.kind, t.due) for t in targets] == [
+        ("follow_up", date(2013, 3, 28)),
+        ("follow_up", date(2013, 4, 30)),
+    ]
+    assert as_needed["timing"]["kind"] == "as_needed" and as_needed["deadline"] is None
+    followed = {f["title"]: f["due"] for f in report["follow_ups"]}
+    assert followed[monthly["title"]] == 12 and as_needed["title"] not in followed

@@ -398,6 +398,11 @@ VOCABULARY = [
     "fredag", "lördagar", "söndag", "helg", "två", "en", "0", "1", "2", "5", "12", "13", "29", "31",
     "53", "54", "99", "2012", "2013", "0000", "9999", "2012-06-30", "2012-02-31", "30/6", "31/2",
     "/", "-", ",", ".", ":", "i", "till",
+    # issue 19's families
+    "tertial", "halvåret", "första", "andra", "kvartalet", "h2", "t3", "läsåret", "2012/2013", "12/13",
+    "sommarlovet", "jullovet", "påsklov", "minst", "tillfällen", "tillfälle", "månad", "vecka", "termin",
+    "behov", "efter", "v.", "veckorna", "10-12", "51-2", "1/3-31/5", "1", "mars-31", "maj", "mellan", "och",
+    "kl.", "22-02", "mån-fre", "fre", "eller", "vardagar", "varje", "dygn", "jul", "året", "onsdag", "den",
 ]  # fmt: skip
 phrases = st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=7).map(" ".join)
 

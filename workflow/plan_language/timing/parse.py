@@ -276,7 +276,7 @@ _WINDOWS: list[tuple[re.Pattern[str], Callable[[re.Match[str], TimingContext], S
     (re.compile(rf"(?P<unit>kvartal|halvår|tertial|q|h|t)\s*(?P<n>[0-9]+){_OPT_YEAR}"), _part_of_year),
     (re.compile(rf"(?P<n>[0-9]+|{'|'.join(_ORDINALS)})(?::a|:e)?\s+(?P<unit>kvartalet|halvåret|tertialet)"
                 rf"{_OPT_YEAR}"), _part_of_year),
-    (re.compile(r"(?:vecka|veckorna|v\.?)\s*(?P<a>[0-9]+)\s*-\s*(?:v\.?\s*)?(?P<b>[0-9]+)"
+    (re.compile(r"(?:vecka|veckorna|v\.?)\s*(?P<a>[0-9]+)\s*(?:-|och|till)\s*(?:v\.?\s*)?(?P<b>[0-9]+)"
                 r"(?:\s*(?P<year>[0-9]{4}))?"), _weeks),
     (re.compile(r"(?:vecka|v\.?)\s*(?P<week>[0-9]+)(?:\s*(?P<year>[0-9]{4}))?"), _week),
     (re.compile(r"(?:hela\s+)?läsår(?:et)?(?:\s*(?P<a>[0-9]{4}|[0-9]{2})\s*[/-]\s*(?P<b>[0-9]{4}|[0-9]{2}))?"),
