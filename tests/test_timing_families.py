@@ -95,6 +95,7 @@ FAMILIES: list[tuple[str, dict[str, Any]]] = [tuple(row) for row in [  # type: i
     ["fredagar och lördagar kl 21-03", {"kind": "recurring", "rule": {"freq": "weekly", "weekdays": ["fri", "sat"], "hour": 21, "until": "03:00"}, "start": "2025-01-01", "end": "2027-12-31"}],
     ["fre-lör kl. 22.00–03.00", {"kind": "recurring", "rule": {"freq": "weekly", "weekdays": ["fri", "sat"], "hour": 22, "until": "03:00"}, "start": "2025-01-01", "end": "2027-12-31"}],
     ["mån–fre kl 15–18", {"kind": "recurring", "rule": {"freq": "weekly", "weekdays": ["mon", "tue", "wed", "thu", "fri"], "hour": 15, "until": "18:00"}, "start": "2025-01-01", "end": "2027-12-31"}],
+    ["lör–mån", {"kind": "recurring", "rule": {"freq": "weekly", "weekdays": ["mon", "sat", "sun"]}, "start": "2025-01-01", "end": "2027-12-31"}],
     ["Vardagar", {"kind": "recurring", "rule": {"freq": "weekly", "weekdays": ["mon", "tue", "wed", "thu", "fri"]}, "start": "2025-01-01", "end": "2027-12-31"}],
     ["tisdagar och torsdagar", {"kind": "recurring", "rule": {"freq": "weekly", "weekdays": ["tue", "thu"]}, "start": "2025-01-01", "end": "2027-12-31"}],
     ["varje onsdag eller torsdag", {"kind": "recurring", "rule": {"freq": "weekly", "weekdays": ["wed", "thu"]}, "start": "2025-01-01", "end": "2027-12-31"}],

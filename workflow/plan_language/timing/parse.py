@@ -20,6 +20,7 @@ from workflow.plan_language.timing.model import (
     HOLIDAYS,
     TIMES_PER_YEAR,
     TIMING,
+    WEEKDAYS,
     YEARS,
     AsNeededTiming,
     CombinedTiming,
@@ -386,23 +387,19 @@ _ALL_DAYS = {**_DAY_ABBREVIATIONS, **_DAYS}
 def _weekdays(m: re.Match[str], evening: bool) -> Rule:
     """Days listed ("fredag och lördag", "tors, fre eller lör") or a run ("mån–fre")."""
     days: list[Weekday] = []
+    run_from: Weekday | None = None  # the day before a dash: "mån-" of "mån-fre"
     for token in re.finditer(
         rf"(?P<day>{'|'.join(_DAY_NAMES)})[^\s,/&-]*(?P<run>\s*-\s*(?={'|'.join(_DAY_NAMES)}))?", m["days"]
     ):
         day = _ALL_DAYS[token["day"]]
-        if days and days[-1] == "run":
-            days.pop()
-            first = _WEEK.index(days[-1])
-            days += list(_WEEK[first + 1 : _WEEK.index(day) + 1])
+        if run_from is not None:  # through the weekend if need be: "lör–mån"
+            length = (WEEKDAYS.index(day) - WEEKDAYS.index(run_from)) % 7
+            days += [WEEKDAYS[(WEEKDAYS.index(run_from) + i) % 7] for i in range(1, length + 1)]
         else:
             days.append(day)
-        if token["run"]:
-            days.append("run")  # type: ignore[arg-type]
+        run_from = day if token["run"] else None
     freq = "biweekly" if m["every"] in ("varannan", "var annan") else "weekly"
-    return Rule(freq=freq, weekdays=tuple(d for d in days if d != "run"))
-
-
-_WEEK: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    return Rule(freq=freq, weekdays=tuple(days))
 
 
 def _per_year(m: re.Match[str], evening: bool) -> Rule:
@@ -618,6 +615,7 @@ _OCCASIONS = re.compile(
     rf"(?:\s+(?P<rest>(?:under|inom|på|i|för)\s+.+))?"
 )
 _PER = {"vecka": "week", "månad": "month", "termin": "term", "år": "year"}
+_NOT_NOUNS = {"gånger", "gång"}
 _TIMES_WORD = ("gånger", "gång", "ggr", "gg")
 
 
@@ -639,9 +637,6 @@ def _occasions(s: str, ctx: TimingContext, mods: _Modifiers) -> Timing | None:
     if not m["rest"] and per is None and ctx.year is not None:
         start, end = plan_period(ctx)  # "vid minst femton tillfällen": within the plan's year
     return OccasionsTiming(kind="occasions", times=n, at_least=bool(m["min"]), per=per, start=start, end=end)
-
-
-_NOT_NOUNS = {"gånger", "gång"}
 
 
 def _even_rule(n: int, per: str) -> Rule | None:
@@ -738,7 +733,7 @@ def _parse_part(text: str, ctx: TimingContext) -> Timing:
 def _on_weekday(due: date, written: str) -> DeadlineTiming:
     """A date with its weekday ("onsdag den 7 mars 2018"): the two must agree."""
     name = next(n for n in sorted(_ALL_DAYS, key=len, reverse=True) if written.startswith(n))
-    if _WEEK.index(_ALL_DAYS[name]) != due.weekday():
+    if WEEKDAYS.index(_ALL_DAYS[name]) != due.weekday():
         raise _Invalid(
             _l("%(date)s is not a %(weekday)s", date=due.isoformat(), weekday=name),
             DeadlineTiming(kind="deadline", due=due),
