@@ -106,7 +106,7 @@ def test_the_report_shows_how_the_council_worked(year_2012):
 def test_the_html_is_swedish_or_english_and_self_contained(year_2012):
     data = report_of(year_2012)
     sv, en = render_report(data, "sv"), render_report(data, "en")
-    assert "Årsuppföljning 2012" in sv and "Hur rådet har fungerat" in sv and "klar, försenad" in sv
+    assert "Årsuppföljning 2012" in sv and "Hur rådet har fungerat" in sv and "klar för sent" in sv
     assert "Yearly follow-up 2012" in en and "How the council worked" in en
     for html in (sv, en):
         assert html.count('<svg class="chart"') == 2

@@ -44,7 +44,7 @@ def stacked_bars(
     title: str,
 ) -> Markup:
     """One horizontal bar per row, split by `keys`, on a scale with gridlines from a zero line; a legend below."""
-    label_w, bar_w, row_h, top = 260, 420, 30, 8
+    label_w, bar_w, row_h, top = 310, 400, 30, 8  # the longest area title fits its 310 units
     scale = ticks(max((sum(v.get(k, 0) for k in keys) for _, v in rows), default=0))
     total_max = scale[-1]
     plot_bottom = top + row_h * len(rows)
