@@ -166,7 +166,7 @@ def test_generated_agendas_of_the_review_and_the_evaluation(loaded, clock):
     review, evaluation = act(loaded, clock, both)
     assert "Revidering: förslag till handlingsplan 2013" in review
     assert "Område: Livsstilskriminella (0 av 2 åtgärder klara)" in review
-    assert "Hur rådet har fungerat: 0 av 4 planerade möten hållna" in evaluation
+    assert "Hur rådet har fungerat: 0 av 5 planerade möten hållna" in evaluation  # four and the review
 
 
 def test_meeting_cli(cli_loaded, tmp_path):

@@ -66,7 +66,7 @@ def test_the_report_page_is_for_the_agreements_leadership(world):
     mine, theirs = world.keys
     client = world.client(management(1))
     page = client.get(f"/agreements/{mine}/report/2012")
-    assert page.status_code == 200 and "Årets utfall" in page.text and "<style" not in page.text
+    assert page.status_code == 200 and "åtgärder klar" in page.text and "<style" not in page.text
     assert client.get(f"/agreements/{theirs}/report/2012").status_code == 404
     assert client.get(f"/agreements/{theirs}/report/2012.pdf").status_code == 404
     assert world.client(officer(1)).get(f"/agreements/{mine}/report/2012").status_code == 403
@@ -106,11 +106,9 @@ def test_the_pdfs_first_page_renders_with_the_years_verdict_on_it(world, tmp_pat
     ).stdout
     with world.sessions() as session:
         agreement = session.scalar(select(Agreement).where(Agreement.key == mine))
-        verdict = yearly_report(session, agreement, 2012, NOW.date())["verdict"]
-    flat = " ".join(text.split())
-    assert (
-        f"Årets utfall: {verdict.on_time} av {verdict.due} slutdagar" in flat
-        and f"({verdict.percent} %)" in flat
-    )
+        report = yearly_report(session, agreement, 2012, NOW.date())
+    verdict, flat = report["verdict"], " ".join(text.split())
+    assert f"{report['totals']['done_on_time']} av {report['activities']} åtgärd" in flat  # the first line
+    assert f"{verdict.due} sista dag" in flat and f"i tid: {verdict.on_time} ({verdict.percent} %)" in flat
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])  # every font embedded

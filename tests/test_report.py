@@ -83,7 +83,7 @@ def test_the_report_counts_per_area_and_activity(year_2012):
     assert sum(len(a["activities"]) for a in data["areas"]) == 19
     assert data["totals"]["done_on_time"] == 1 and data["totals"]["done_late"] == 1
     assert data["totals"]["late"] == 10  # every other 2012 deadline has passed undone
-    assert data["totals"]["open"] == 1  # "Under projektiden": due at the end of 2013
+    assert data["totals"]["not_started"] == 1  # "Under projektiden": due at the end of 2013, no report yet
     assert data["totals"]["ongoing"] == 6  # continuous and recurring work has no deadline
     december = data["timeliness"][11]
     assert december["late"] >= 1
@@ -106,7 +106,7 @@ def test_the_report_shows_how_the_council_worked(year_2012):
 def test_the_html_is_swedish_or_english_and_self_contained(year_2012):
     data = report_of(year_2012)
     sv, en = render_report(data, "sv"), render_report(data, "en")
-    assert "Årsuppföljning 2012" in sv and "Hur rådet har fungerat" in sv and "klar, försenad" in sv
+    assert "Årsuppföljning 2012" in sv and "Hur rådet har fungerat" in sv and "klar för sent" in sv
     assert "Yearly follow-up 2012" in en and "How the council worked" in en
     for html in (sv, en):
         assert html.count('<svg class="chart"') == 2

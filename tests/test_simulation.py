@@ -93,7 +93,33 @@ def test_a_report_for_each_year(two_years):
     for year in (2012, 2013):
         report = out / f"rapport-harnosand-2012-2013-{year}.html"
         assert f"Årsuppföljning {year}" in report.read_text(encoding="utf-8")
+        english = out / f"annual-report-harnosand-2012-2013-{year}.html"
+        assert f"Yearly follow-up {year}" in english.read_text(encoding="utf-8")
     assert "Mejl per månad och slag" in stdout
+
+
+@pytest.mark.slow
+def test_the_simulated_reports_tell_the_truth_on_their_first_screen(two_years):
+    """Issue 16 on the two simulated years: the verdict first, 2013 without its own plan says so,
+    escalations listed, members' attendance never above the members invited."""
+    import re
+
+    out, _, _ = two_years
+    key = "harnosand-2012-2013"
+    for year in (2012, 2013):
+        sv = (out / f"rapport-{key}-{year}.html").read_text(encoding="utf-8")
+        en = (out / f"annual-report-{key}-{year}.html").read_text(encoding="utf-8")
+        body = sv[sv.index("<main>") : sv.index("<h2")]
+        assert re.search(r'id="verdict">\d+ av \d+ åtgärder? klara? i tid', body), body
+        assert 'id="story"' in body and 'id="story"' in en
+        for present, invited in re.findall(r'<td class="n">(\d+)/(\d+)', sv):
+            assert int(present) <= int(invited)
+        for row in re.findall(r"<tr>(?:(?!</tr>).)*badge in_progress(?:(?!</tr>).)*</tr>", sv, re.S):
+            assert "Lägesrapport" in row, row  # "pågår" only beside the progress report that says so
+    sv_2013 = (out / f"rapport-{key}-2013.html").read_text(encoding="utf-8")
+    assert "Ingen handlingsplan för 2013 har lästs in" in sv_2013 and 'id="carried"' in sv_2013
+    assert "Ingen handlingsplan" not in (out / f"rapport-{key}-2012.html").read_text(encoding="utf-8")
+    assert 'id="escalations"' in (out / f"rapport-{key}-2012.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow

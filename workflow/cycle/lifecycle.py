@@ -19,13 +19,13 @@ from workflow.agreement.models import Agreement, Organisation
 from workflow.audit import UnitOfWork
 from workflow.cycle.models import Cycle, CycleActivity, CycleStep, Deliverable, StepState
 from workflow.i18n import LazyText, _l, _pl, render
-from workflow.meetings.models import Meeting, MeetingKind, MeetingStatus
+from workflow.meetings.held import HELD
+from workflow.meetings.models import Meeting, MeetingKind
 from workflow.meetings.schedule import reconcile_meetings
 from workflow.plan.load import latest_version
 from workflow.plan.models import Activity, ActivityState, PlanVersion
 
 UNFINISHED = (ActivityState.OPEN, ActivityState.IN_PROGRESS)
-HELD = (MeetingStatus.HELD, MeetingStatus.CLOSED)
 
 
 # Short names of the steps, for calendars and mails; the agreement's own words are the titles.

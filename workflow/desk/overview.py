@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from workflow.agreement.context import AgreementContext, context_of
 from workflow.agreement.models import Agreement
+from workflow.meetings.held import COUNCIL_KINDS, is_held
 from workflow.meetings.models import Meeting, MeetingKind, MeetingStatus, MinutesRevision
 from workflow.plan.models import Activity, ActivityState, ActivityStatusChange, Goal, PriorityArea
 from workflow.plan.standing import done_on_at, effective_deadline
@@ -28,8 +29,6 @@ from workflow.report.figures import TIMELINESS, Verdict, as_of, minutes_standing
 # The ladder's stages an overdue item can stand at, in order: not yet told anyone, told its owners,
 # the coordinator, management; or acknowledged by management (the ladder stops there).
 STAGES = ("none", "owner", "coordinator", "management", "acknowledged")
-COUNCIL_KINDS = (MeetingKind.COUNCIL, MeetingKind.YEARLY_REVIEW)  # the report's "how the council worked"
-HELD = (MeetingStatus.HELD, MeetingStatus.CLOSED)
 OPEN_STATES = (ActivityState.OPEN, ActivityState.IN_PROGRESS)
 
 
@@ -212,7 +211,7 @@ def _meetings(
         entry = group[row.agreement_id][row.year]
         cancelled = row.status == MeetingStatus.CANCELLED
         entry.planned += not cancelled
-        entry.held += row.status in HELD
+        entry.held += is_held(row.status)
         starts_on = row.starts_at.astimezone(context.zone).date()
         day = as_of(row.year, now.astimezone(context.zone).date())
         due = context.meetings.minutes_due

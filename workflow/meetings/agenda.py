@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from workflow.agreement.models import Agreement
 from workflow.i18n import _
-from workflow.meetings.models import Meeting, MeetingKind, MeetingStatus
+from workflow.meetings.held import COUNCIL_KINDS, tally
+from workflow.meetings.models import Meeting, MeetingKind
 from workflow.plan.models import Activity, ActivityState, PriorityArea
 
 
@@ -93,11 +94,12 @@ def _counts(session: Session, agreement: Agreement) -> dict[str, tuple[int, int]
 
 
 def _council_meetings(session: Session, agreement: Agreement, year: int) -> tuple[int, int]:
-    rows = session.scalars(
-        select(Meeting).where(
-            Meeting.agreement_id == agreement.id, Meeting.year == year, Meeting.kind == MeetingKind.COUNCIL
+    """Held and planned meetings of the council this year, counted as the yearly report counts them."""
+    counted = tally(
+        session.scalars(
+            select(Meeting.status).where(
+                Meeting.agreement_id == agreement.id, Meeting.year == year, Meeting.kind.in_(COUNCIL_KINDS)
+            )
         )
-    ).all()
-    held = sum(m.status in (MeetingStatus.HELD, MeetingStatus.CLOSED) for m in rows)
-    planned = sum(m.status != MeetingStatus.CANCELLED for m in rows)
-    return held, planned
+    )
+    return counted.held, counted.planned

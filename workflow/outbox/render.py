@@ -78,7 +78,7 @@ def environment() -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, newstyle=True
+        gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext, newstyle=True
     )
     env.filters["day"] = _day
     env.filters["day_short"] = _day_short
@@ -101,6 +101,11 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
 @pass_context
 def _pgettext(context: Context, msgctxt: str, message: str) -> str:
     return i18n.translations(i18n.known(context.get("lang"))).pgettext(msgctxt, message)
+
+
+@pass_context
+def _npgettext(context: Context, msgctxt: str, singular: str, plural: str, n: int) -> str:
+    return i18n.translations(i18n.known(context.get("lang"))).npgettext(msgctxt, singular, plural, n)
 
 
 def _as_date(value: date | str) -> date:

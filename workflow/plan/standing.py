@@ -1,4 +1,5 @@
-"""How each activity stands at a day: done on time or late, late, open or ongoing, its last note.
+"""How each activity stands at a day: done on time or late, late, in progress or not started, or
+ongoing work without a deadline; its last note. "In progress" only with a progress report to show.
 
 Shared by the check-in report (twice a year) and the yearly follow-up report.
 """
@@ -24,12 +25,13 @@ def effective_deadline(deadline: date | None, extended_deadline: date | None) ->
 
 
 # How an activity stands, in the order reports list them.
-STANDINGS = ("done_on_time", "done_late", "late", "open", "ongoing")
+STANDINGS = ("done_on_time", "done_late", "late", "in_progress", "not_started", "ongoing")
 STANDING_WORDS = {
     "done_on_time": _pl("standing", "done on time"),
     "done_late": _pl("standing", "done late"),
     "late": _pl("standing", "late"),
-    "open": _pl("standing", "open, on time"),
+    "in_progress": _pl("standing", "in progress, on time"),
+    "not_started": _pl("standing", "not started"),
     "ongoing": _pl("standing", "ongoing"),
 }
 STANDING_SV = {k: render(v, "sv") for k, v in STANDING_WORDS.items()}
@@ -62,11 +64,12 @@ def done_on_at(state: str, done_at: Iterable[datetime], day: date, tz: ZoneInfo)
 
 def standing_of(activity: Activity, day: date, tz: ZoneInfo) -> Standing:
     deadline = effective_deadline(activity.deadline, activity.extended_deadline)
-    last_note, last_note_on = None, None
+    last_note, last_note_on, reported = None, None, False
     for change in activity.history:
         changed_on = change.at.astimezone(tz).date()
         if changed_on <= day and change.note:
             last_note, last_note_on = change.note, changed_on
+        reported |= changed_on <= day and change.to_state == ActivityState.IN_PROGRESS
     done_on = done_on_at(
         activity.state, (c.at for c in activity.history if c.to_state == ActivityState.DONE), day, tz
     )
@@ -77,8 +80,8 @@ def standing_of(activity: Activity, day: date, tz: ZoneInfo) -> Standing:
         standing = "ongoing"
     elif deadline < day:
         standing = "late"
-    else:
-        standing = "open"
+    else:  # not yet due: "in progress" needs a progress report, else nobody has said it started
+        standing = "in_progress" if reported else "not_started"
     return Standing(
         key=activity.key,
         title=activity.title,

@@ -23,6 +23,14 @@ def evaluation_report(
     pdf = report_pdf(render_report(data, "en" if lang == "en" else "sv"))
     return {
         "totals": data["totals"],
+        "activities": data["activities"],
+        # Made before the year's last deadlines, the figures say so (the report's own test, one place).
+        "provisional": (
+            {"pending": data["provisional"].pending, "last": data["provisional"].last.isoformat()}
+            if data["provisional"]
+            else None
+        ),
+        "plan": {"own": data["plan"]["own"], "year": data["plan"]["year"]},
         # The notice's payload is JSON: the PDF rides in it as base64 (outbox.render.Attachment).
         "attachment": {
             "filename": f"{name}-{agreement.key}-{year}.pdf",

@@ -69,3 +69,17 @@ def minutes_standing(
     if first_recorded_at is None:
         return "missing" if starts_on < day and not cancelled else None
     return "on_time" if first_recorded_at - ends_at <= due else "late"
+
+
+@dataclass(frozen=True)
+class Provisional:
+    """Figures made before the year's last deadlines: how many are still to come, and the last one."""
+
+    pending: int
+    last: date
+
+
+def provisional(open_deadlines: Iterable[date], day: date) -> Provisional | None:
+    """Whether figures as of `day` are provisional: some of the year's open deadlines are still ahead."""
+    ahead = [d for d in open_deadlines if d >= day]
+    return Provisional(len(ahead), max(ahead)) if ahead else None

@@ -24,6 +24,11 @@ MINUTES = {
     "late": _pl("report", "late"),
     "missing": _pl("report", "missing"),
 }
+LADDER = {
+    "owner": _pl("ladder", "owners"),
+    "coordinator": _pl("ladder", "coordinator"),
+    "management": _pl("ladder", "management"),
+}
 STEP_STATES = {
     "closed": _pl("report", "closed"),
     "open": _pl("report", "open"),
@@ -87,6 +92,7 @@ def render_report(
         lang=lang,
         minutes_words={k: render(w, lang) for k, w in MINUTES.items()},
         step_states={k: render(w, lang) for k, w in STEP_STATES.items()},
+        ladder_words={k: render(w, lang) for k, w in LADDER.items()},
         standing=standing,
         standings=STANDINGS,
         status_chart=status_chart,

@@ -2,7 +2,7 @@
 
 A throwaway SQLite database, the file transport into the output folder, and simulated people
 who act each morning before the engine's 08:00 sweep. What comes out is every mail as `.eml`,
-a `timeline.jsonl` (one object per mail), and the yearly report of every year simulated.
+a `timeline.jsonl` (one object per mail), and the yearly report of every year simulated (sv and en).
 """
 
 from __future__ import annotations
@@ -365,7 +365,9 @@ def _reports(sessions: sessionmaker[Session], out: Path, start: date, end: date,
         agreement = _agreement(session)
         for year in range(start.year, end.year + 1):
             data = yearly_report(session, agreement, year, end)
-            path = out / f"rapport-{agreement.key}-{year}.html"
-            path.write_text(render_report(data, "sv"), encoding="utf-8")
-            paths.append(path)
+            # Swedish first, as the leaderships read it; the English one beside it.
+            for lang, name in (("sv", "rapport"), ("en", "annual-report")):
+                path = out / f"{name}-{agreement.key}-{year}.html"
+                path.write_text(render_report(data, lang), encoding="utf-8")
+                paths.append(path)
     return paths
