@@ -24,10 +24,10 @@ from tasks.commands.common import (
     print_json,
     warn_if_far,
 )
+from workflow.agreement.models import Person
 from workflow.i18n import _, _l, _pl, current_language
 from workflow.meetings import actions
 from workflow.meetings.agenda import agenda
-from workflow.agreement.models import Person
 from workflow.meetings.models import Meeting, MeetingKind
 
 app = typer.Typer(help=_l("Meetings: council, check-ins, review, evaluation"), no_args_is_help=True)

@@ -138,7 +138,9 @@ def move_agenda_item(session: Session, unit: UnitOfWork, meeting: Meeting, item_
         place_agenda_item(session, unit, meeting, item_id, index + step + 1)
 
 
-def place_agenda_item(session: Session, unit: UnitOfWork, meeting: Meeting, item_id: int, position: int) -> None:
+def place_agenda_item(
+    session: Session, unit: UnitOfWork, meeting: Meeting, item_id: int, position: int
+) -> None:
     """Put a proposed item at `position` (1 is the first proposed item); the others close up."""
     unit.check()
     require_open(meeting)
