@@ -41,6 +41,18 @@ AllowWithdraw = Annotated[
 ]
 
 
+KeepUnreadable = Annotated[
+    bool,
+    typer.Option(
+        "--keep-unreadable",
+        help=_l(
+            "keep rows whose När cannot be read, as activities without timing (no reminders until "
+            "one is set); each is listed as a warning"
+        ),
+    ),
+]
+
+
 @app.command("import", help=_l("Import a revised action plan."))
 def plan_import(
     file: Annotated[Path, typer.Argument(help=_l("the plan: text copied from Word, CSV or XLSX"))],
@@ -52,6 +64,7 @@ def plan_import(
         bool, typer.Option("--dry-run", help=_l("show what would change, write nothing"))
     ] = False,
     allow_withdraw: AllowWithdraw = False,
+    keep_unreadable: KeepUnreadable = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Import the year's revised action plan."""
@@ -60,6 +73,7 @@ def plan_import(
     require_schema(eng)
     clock = SystemClock()
     rows: list[dict] = []
+    warnings: list[dict] = []
     with session_factory(eng)() as session:
         try:
             target = resolve_agreement(session, agreement)
@@ -68,8 +82,8 @@ def plan_import(
             session.refresh(target)
             agreement_key = target.key
             chosen_year = year if year is not None else default_year(target, clock)
-            checked = read_plan_import(session, target, file, chosen_year)
-            rows = checked.as_json()
+            checked = read_plan_import(session, target, file, chosen_year, keep_unreadable=keep_unreadable)
+            rows, warnings = checked.as_json(), checked.warnings_json()
             result = import_plan(session, checked, clock=clock, actor=actor(), allow_withdraw=allow_withdraw)
             # A dry run goes all the way, so that it shows the real changes, then undoes them.
             if dry_run:
@@ -85,18 +99,34 @@ def plan_import(
             session.rollback()
             if as_json:
                 errors = [p.as_json() for p in exc.problems]
-                print_json({"activities": rows, "errors": errors, "changes": _changes(exc)})
+                print_json(
+                    {"activities": rows, "errors": errors, "warnings": warnings, "changes": _changes(exc)}
+                )
             else:
                 report_problems(exc, as_json=False)
             raise typer.Exit(EXIT_INPUT) from None
     changes = _changes(result)
     if as_json:
-        print_json(_as_json(agreement_key, chosen_year, dry_run, result.plan_revision, rows, changes))
+        print_json(
+            _as_json(agreement_key, chosen_year, dry_run, result.plan_revision, rows, changes, warnings)
+        )
         return
     _print_plan(rows, changes, chosen_year, dry_run)
+    for warning in warnings:
+        err.print(
+            _(
+                "[yellow]warning:[/] %(file)s:%(line)s: %(field)s: %(message)s (%(id)s is kept without "
+                "timing: no reminders until it has one)",
+                **warning,
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
-def _as_json(key: str, year: int, dry_run: bool, revision, rows: list[dict], changes: list[dict]) -> dict:
+def _as_json(
+    key: str, year: int, dry_run: bool, revision, rows: list[dict], changes: list[dict], warnings: list[dict]
+) -> dict:
     return {
         "agreement": key,
         "year": year,
@@ -104,6 +134,7 @@ def _as_json(key: str, year: int, dry_run: bool, revision, rows: list[dict], cha
         "plan_revision": revision,
         "activities": rows,
         "errors": [],
+        "warnings": warnings,
         "changes": changes,
     }
 
@@ -120,7 +151,8 @@ def _print_plan(rows: list[dict], changes: list[dict[str, str]], year: int, dry_
         table.add_column(column)
     for row in rows:
         owners = ", ".join(row["owners"]) + (" + " + ", ".join(row["partners"]) if row["partners"] else "")
-        table.add_row(str(row["line"]), row["id"], row["activity"], owners, row["deadline"] or "—")
+        due = row["deadline"] or ("—" if row["timing"] is not None else _("needs a timing"))
+        table.add_row(str(row["line"]), row["id"], row["activity"], owners, due)
     console.print(table)
     verb = _("would change") if dry_run else _("changed")
     console.print(

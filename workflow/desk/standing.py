@@ -42,9 +42,11 @@ LADDER_RULES = ("overdue", "escalation")
 STAGES = ("none", "owner", "coordinator", "management", "acknowledged")
 
 # What the desk filters on, in the order it lists them.
-STATUSES = ("overdue", "open", "ongoing", "done", "cancelled")
+STATUSES = ("overdue", "untimed", "open", "ongoing", "done", "cancelled")
 STATUS_WORDS = {
     "overdue": _pl("standing", "overdue"),
+    # Kept from a plan file although its När could not be read: no dates, no reminders.
+    "untimed": _pl("standing", "needs a timing"),
     "open": _pl("standing", "open, on time"),
     "ongoing": _pl("standing", "ongoing"),
     "done": _pl("standing", "done"),
@@ -388,6 +390,8 @@ def _status(activity: Activity, deadline: date | None, missed: Iterable[Target])
         return "cancelled"
     if any(True for _ in missed):
         return "overdue"
+    if activity.timing is None:
+        return "untimed"
     return "open" if deadline is not None else "ongoing"
 
 

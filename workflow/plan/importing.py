@@ -41,6 +41,23 @@ class PlanImport:
     rows: list[tuple[ActivityPlan, PlanRow, str]] = field(default_factory=list)  # plan, row, area
     problems: list[Problem] = field(default_factory=list)
     areas: dict[str, AreaContent] = field(default_factory=dict)  # by area key, in file order
+    # With keep_unreadable: the När fields that could not be read; their rows are kept without timing.
+    warnings: list[Problem] = field(default_factory=list)
+
+    def warnings_json(self) -> list[dict[str, Any]]:
+        """Each kept row's unreadable När with its place: file, line, column, field; and its id."""
+        ids = {row.line: plan.key for plan, row, _ in self.rows}
+        return [
+            {
+                "file": w.file,
+                "line": w.line,
+                "column": w.column,
+                "field": w.path,
+                "id": ids.get(w.line),
+                "message": render(w.message),
+            }
+            for w in self.warnings
+        ]
 
     def content(self) -> PlanContent:
         areas: dict[str, AreaContent] = {}
@@ -62,7 +79,7 @@ class PlanImport:
         ctx, days = context.timing, context.workdays
         out = []
         for plan, row, area_title in self.rows:
-            deadline = deadline_of(plan.timing, ctx, days)
+            deadline = deadline_of(plan.timing, ctx, days) if plan.timing is not None else None
             out.append(
                 {
                     "id": plan.key,
@@ -90,8 +107,14 @@ def default_year(agreement: Agreement, clock: Clock) -> int:
     return agreement.period_start.year
 
 
-def read_plan_import(session: Session, agreement: Agreement, path: str | Path, year: int) -> PlanImport:
-    """Read and check a plan file against the agreement in the store; writes nothing."""
+def read_plan_import(
+    session: Session, agreement: Agreement, path: str | Path, year: int, *, keep_unreadable: bool = False
+) -> PlanImport:
+    """Read and check a plan file against the agreement in the store; writes nothing.
+
+    A row whose När cannot be read refuses the whole file, unless `keep_unreadable`: then the row
+    becomes an activity without timing (no dates, no reminders; it shows as needing a timing)
+    and its problem is a warning. Every other problem still refuses the file."""
     document = read_plan(path)
     result = PlanImport(agreement, document, year)
     result.problems += _year_problems(document, agreement, year)
@@ -112,6 +135,10 @@ def read_plan_import(session: Session, agreement: Agreement, path: str | Path, y
             result.problems.append(_at(document, row, "id", key.args[0]))
             continue
         plan, problems = _read_row(document, row, area_key, key, keys, aliases, contacts, ctx)
+        if plan is None and keep_unreadable and [p.path for p in problems] == [_FIELD_NAMES["when"]]:
+            plan, more = _read_row(document, row, area_key, key, keys, aliases, contacts, ctx, untimed=True)
+            result.warnings += problems if plan is not None else []
+            problems = more
         result.problems += problems
         if plan is not None:
             result.rows.append((plan, row, area_title))
@@ -130,8 +157,11 @@ def _year_problems(document: PlanDocument, agreement: Agreement, year: int) -> l
     return [Problem(document.file, None, None, "--year", message)]
 
 
-def _read_row(document, row, area_key, key, keys, aliases, contacts, ctx) -> tuple[ActivityPlan | None, list]:
-    """One row as an activity of the plan, or the problems that keep it out (with their places)."""
+def _read_row(
+    document, row, area_key, key, keys, aliases, contacts, ctx, *, untimed: bool = False
+) -> tuple[ActivityPlan | None, list]:
+    """One row as an activity of the plan, or the problems that keep it out (with their places);
+    `untimed`: read without its När."""
     try:
         plan = read_activity(
             area_key=area_key,
@@ -144,6 +174,7 @@ def _read_row(document, row, area_key, key, keys, aliases, contacts, ctx) -> tup
             timing=None,
             aliases=aliases,
             ctx=ctx,
+            without_timing=untimed,
         )
     except ResponsibilityError as exc:
         return None, [_at(document, row, "responsible", exc.args[0])]
