@@ -33,7 +33,8 @@ DemoOpt = Annotated[
 ]
 WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=64, help=_l("gunicorn worker processes"))]
 ThreadsOpt = Annotated[
-    int, typer.Option("--threads", min=1, max=64, help=_l("threads per worker (requests served at once by each)"))
+    int,
+    typer.Option("--threads", min=1, max=64, help=_l("threads per worker (requests served at once by each)")),
 ]
 
 
