@@ -302,10 +302,13 @@ def _missed(
 ) -> list[Target]:
     """The escalating targets (deadline, event dues) whose day is over, earliest first. Follow-ups
     never escalate, so the timing's follow-up dates (the costly part) are not computed here."""
+    events = facts.events.get(activity.id, ())
+    if not events and (deadline is None or deadline >= today):
+        return []  # nothing that escalates can be over (most activities, most days: a page of many)
     targets = targets_of(
         timing=None,
         deadline=deadline,
-        open_events=facts.events.get(activity.id, ()),
+        open_events=events,
         reported_at=activity.reported_at,
         ctx=ctx.timing,
         cal=ctx.workdays,
