@@ -86,6 +86,11 @@ def test_with_the_flag_the_odd_rows_become_activities_without_timing_listed_as_w
     }
     assert all(w["column"] and w["message"] for w in data["warnings"])
 
+    human = trygg("plan", "import", str(plan), "--keep-unreadable", "--dry-run", env=env)
+    assert human.returncode == 0, human.stderr
+    assert human.stderr.count("behålls utan tidpunkt") == 2 and f"{plan}:" in human.stderr
+    assert "saknar tidpunkt" in human.stdout
+
     status = json.loads(trygg("status", "--json", env=env).stdout)
     shown = {
         act["id"]: act

@@ -115,9 +115,13 @@ def plan_import(
     for warning in warnings:
         err.print(
             _(
-                "[yellow]warning:[/] %(file)s:%(line)s: %(field)s: %(message)s (%(id)s is kept without "
+                "[yellow]warning:[/] %(file)s:%(line)s: %(field)s: %(reason)s (%(id)s is kept without "
                 "timing: no reminders until it has one)",
-                **warning,
+                file=warning["file"],
+                line=warning["line"],
+                field=warning["field"],
+                reason=warning["message"],
+                id=warning["id"],
             ),
             highlight=False,
             soft_wrap=True,
