@@ -104,6 +104,12 @@ def test_with_the_flag_the_odd_rows_become_activities_without_timing_listed_as_w
     text = trygg("status", env=env).stdout
     assert text.count("saknar tidpunkt") == 2, text
 
+
+def test_the_engine_the_report_and_the_overview_pass_over_activities_without_timing(cli_loaded, tmp_path):
+    env = {"TRYGG_DATABASE_URL": cli_loaded, "TRYGG_MAIL_DIR": str(tmp_path / "mail")}
+    plan = odd_plan(tmp_path)
+    data = json.loads(trygg("plan", "import", str(plan), "--keep-unreadable", "--json", env=env).stdout)
+    untimed = {a["id"] for a in data["activities"] if a["timing"] is None}
     # The engine tolerates them: a sweep through the year sends nothing about them, never crashes.
     for now in ("2012-06-01T08:00:00+02:00", "2012-12-17T08:00:00+01:00"):
         swept = trygg("sweep", "--now", now, "--json", env=env)

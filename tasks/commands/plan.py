@@ -112,6 +112,11 @@ def plan_import(
         )
         return
     _print_plan(rows, changes, chosen_year, dry_run)
+    _print_warnings(warnings)
+
+
+def _print_warnings(warnings: list[dict]) -> None:
+    """Each row kept without timing, with its place, on stderr."""
     for warning in warnings:
         err.print(
             _(
