@@ -1,4 +1,5 @@
-"""A small deployment for the overview's tests: synthetic agreements loaded, some work done on time, some late."""
+"""A small deployment for the overview's tests: synthetic agreements loaded, some work done on time,
+some late, and the engine's sweep run once at NOW."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from workflow.agreement.validate import read_agreement
 from workflow.audit import UnitOfWork
 from workflow.clock import FixedClock
 from workflow.db import transaction
+from workflow.engine.sweep import sweep
 from workflow.loading import load_agreement
 from workflow.plan.models import Activity
 from workflow.settings import Settings
@@ -76,6 +78,8 @@ def build(sessions, url: str, folder: Path, sizes: tuple[int, ...] = (20, 20)) -
             )
     for n, key in enumerate(keys, start=1):
         _work(sessions, key, n)
+    # The engine looks once at NOW (catching up): the ladder's notices are what the stages count.
+    sweep(sessions, NOW, ran_at=NOW)
     with transaction(sessions) as session:
         session.add(Admin(email=ADMIN, added_at=NOW, added_by="cli:test"))
     return Deployment(url, sessions, keys)

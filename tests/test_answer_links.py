@@ -267,3 +267,47 @@ def test_a_deputy_may_come_from_a_department_of_the_same_party(loaded):
             "fritid",
             "samhallsforvaltning",
         }
+
+
+def test_a_deputy_answers_for_the_absent_person_only_during_the_absence_and_is_refused_outside(loaded):
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from workflow.agreement.models import Absence
+
+    stockholm = ZoneInfo("Europe/Stockholm")
+    with loaded() as s:
+        johan, act = person(s, "johan-berg"), activity(s, "ung-kontaktuppgifter")
+        lisa = colleague(s, johan, "lisa-polis", "Lisa Polis")
+        s.add(
+            Absence(
+                agreement_id=johan.agreement_id,
+                person_id=johan.id,
+                deputy_id=lisa.id,
+                starts_on=date(2012, 3, 5),
+                ends_on=date(2012, 3, 9),
+                created_at=NOW,
+                created_by="system",
+            )
+        )
+        s.commit()
+        tok, act_id, lisa_id = token(lisa.id, Action.DONE, act.id, NOW), act.id, lisa.id
+
+    def state_and_audits():
+        with loaded() as s:
+            return s.get(type(activity(s, "ung-kontaktuppgifter")), act_id).state, s.scalar(
+                select(func.count()).select_from(AuditEntry)
+            )
+
+    before = state_and_audits()
+    for local in (
+        datetime(2012, 3, 4, 23, 59, tzinfo=stockholm),
+        datetime(2012, 3, 10, 0, 1, tzinfo=stockholm),
+    ):
+        with pytest.raises(LinkRefused) as refused:
+            answer(loaded, tok, {}, now=local.astimezone(UTC))
+        assert (refused.value.reason, refused.value.status) == ("not_yours", 403)
+        assert state_and_audits() == before
+    answered = answer(loaded, tok, {}, now=datetime(2012, 3, 9, 23, 59, tzinfo=stockholm).astimezone(UTC))
+    assert answered.person_id == lisa_id and answered.outcome["by"] == "Lisa Polis"
+    assert state_and_audits()[0] == ActivityState.DONE

@@ -133,3 +133,41 @@ def test_preview_links_are_signed_with_a_key_of_the_moment(desk):
     for token in tokens[:3]:
         answer = client.get(f"/l/{token}")
         assert answer.status_code == 400  # tampered: not signed with the deployment's key
+
+
+def test_the_preview_of_one_agreement_lists_only_its_mails_and_leaves_the_other_untouched(loaded, tmp_path):
+    from tests.conftest import HARNOSAND, load_file
+
+    # A second partnership with the same plan: its deadlines fall on the same days as the first's.
+    twin = tmp_path / "tvilling.yaml"
+    twin.write_text(
+        HARNOSAND.read_text(encoding="utf-8").replace("id: harnosand-2012-2013", "id: tvilling-2012-2013", 1),
+        encoding="utf-8",
+    )
+    load_file(loaded, twin)
+    with loaded() as session:
+        ids = {a.key: a.id for a in session.scalars(select(Agreement))}
+    first, second = ids["harnosand-2012-2013"], ids["tvilling-2012-2013"]
+    before = _snapshot(loaded)
+    with loaded() as session:
+        days = what_goes_out(session, first, START, 7, base_url="https://trygg.example", sender=SENDER)
+    assert _snapshot(loaded) == before
+    previewed = [(d.day, m.recipient_id) for d in days for m in d.mails]
+    assert previewed, "reminders and overdue notices of the first go out that week"
+
+    # The real engine sends both agreements' mails that week; the preview named the first's only.
+    with loaded() as session:
+        people = {
+            p_id: a_id
+            for p_id, a_id in session.execute(
+                text("SELECT id, agreement_id FROM people WHERE agreement_id IN (:a, :b)"),
+                {"a": first, "b": second},
+            )
+        }
+        instants = send_instants(session.get(Agreement, first), START, 7)
+    assert {people[recipient] for _day, recipient in previewed} == {first}
+    for instant in instants:
+        sweep(loaded, instant, ran_at=instant)
+    with loaded() as session:
+        by_agreement = {a_id for (a_id,) in session.execute(select(Mail.agreement_id).distinct())}
+    assert by_agreement == {first, second}

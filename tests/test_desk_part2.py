@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -450,11 +451,12 @@ def test_after_an_absence_the_person_gets_their_mails_again(desk):
         )
 
 
-def test_a_deputy_may_answer_the_absent_persons_reminders_and_nobody_else_gains_that(desk):
+def test_a_deputy_may_answer_the_absent_persons_reminders_only_from_the_first_to_the_last_day(desk):
     from workflow.answers.permissions import may
     from workflow.links.tokens import Action
 
     _, sessions, _ = desk
+    stockholm = ZoneInfo("Europe/Stockholm")
     with transaction(sessions) as s:
         activity = s.scalars(select(Activity).where(Activity.deadline.is_not(None))).first()
         owners = {o.organisation_id for o in activity.owners}
@@ -462,7 +464,8 @@ def test_a_deputy_may_answer_the_absent_persons_reminders_and_nobody_else_gains_
             p for p in s.scalars(select(Person).where(Person.is_contact)) if p.organisation_id in owners
         )
         deputy = s.scalars(select(Person).where(Person.is_contact.is_(False), Person.id != owner.id)).first()
-        assert not may(s, deputy, Action.DONE, activity)
+        in_may = datetime(2012, 5, 15, 9, tzinfo=stockholm)
+        assert not may(s, deputy, Action.DONE, activity, in_may)
         s.add(
             Absence(
                 agreement_id=owner.agreement_id,
@@ -475,7 +478,16 @@ def test_a_deputy_may_answer_the_absent_persons_reminders_and_nobody_else_gains_
             )
         )
         s.flush()
-        assert may(s, deputy, Action.DONE, activity)
+        # The edges are Stockholm's midnights (UTC is two hours behind in May).
+        for local, allowed in (
+            (datetime(2012, 4, 30, 23, 59, tzinfo=stockholm), False),
+            (datetime(2012, 5, 1, 0, 0, tzinfo=stockholm), True),
+            (in_may, True),
+            (datetime(2012, 5, 31, 23, 59, tzinfo=stockholm), True),
+            (datetime(2012, 6, 1, 0, 0, tzinfo=stockholm), False),
+        ):
+            assert may(s, deputy, Action.DONE, activity, local.astimezone(UTC)) is allowed, local
+        assert may(s, owner, Action.DONE, activity, in_may)  # the absent person keeps theirs
 
 
 def test_an_administrator_without_a_person_reads_but_may_not_change_and_an_archived_agreement_is_read_only(

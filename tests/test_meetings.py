@@ -198,3 +198,74 @@ def test_meeting_cli(cli_loaded, tmp_path):
     assert unknown.returncode == 3 and "nobody" in unknown.stderr
     listed = json.loads(trygg("meeting", "list", "--year", "2013", "--json", env=env).stdout)
     assert len(listed["meetings"]) == 8
+
+
+def test_the_cli_moves_and_removes_proposed_agenda_items_audited_as_the_user(cli_loaded):
+    import json
+
+    env = {"TRYGG_DATABASE_URL": cli_loaded, "TRYGG_LANGUAGE": "sv"}
+    for title in ("Klotter vid resecentrum", "Nattvandring i centrum", "Belysning i parken"):
+        assert trygg("meeting", "agenda-item", "add", "council-2012-2", title, env=env).returncode == 0
+
+    moved = trygg("meeting", "agenda-item", "move", "council-2012-2", "3", "--to", "1", env=env)
+    assert moved.returncode == 0, moved.stderr
+    removed = trygg("meeting", "agenda-item", "remove", "council-2012-2", "2", env=env)
+    assert removed.returncode == 0, removed.stderr
+    assert "Klotter vid resecentrum" in removed.stdout
+
+    data = json.loads(trygg("meeting", "show", "council-2012-2", "--json", env=env).stdout)
+    assert [p["title"] for p in data["proposed"]] == ["Belysning i parken", "Nattvandring i centrum"]
+    assert [p["number"] for p in data["proposed"]] == [1, 2]
+    assert "Klotter vid resecentrum" not in data["agenda"]
+    shown = trygg("meeting", "show", "council-2012-2", env=env).stdout
+    assert "1. Belysning i parken" in shown
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    with Session(create_engine(cli_loaded)) as session:
+        entries = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action.in_(["move_agenda_item", "remove_agenda_item"]))
+            .order_by(AuditEntry.id)
+        ).all()
+        assert [e.action for e in entries] == ["move_agenda_item", "remove_agenda_item"]
+        assert all(e.actor.startswith("cli:") for e in entries)
+        assert entries[0].before == {"title": "Belysning i parken", "position": 3}
+        assert entries[0].after == {"title": "Belysning i parken", "position": 1}
+
+
+def test_the_cli_refuses_an_unknown_agenda_item_meeting_or_place_and_changes_nothing(cli_loaded):
+    import json
+
+    env = {"TRYGG_DATABASE_URL": cli_loaded, "TRYGG_LANGUAGE": "sv"}
+    for title in ("Klotter vid resecentrum", "Nattvandring i centrum"):
+        assert trygg("meeting", "agenda-item", "add", "council-2012-2", title, env=env).returncode == 0
+    refused = [
+        (("move", "council-2012-2", "7", "--to", "1"), "7"),
+        (("move", "council-2012-2", "1", "--to", "5"), "5"),
+        (("move", "council-2012-2", "1", "--to", "0"), "0"),
+        (("remove", "council-2012-2", "3"), "3"),
+        (("remove", "no-such-meeting", "1"), "no-such-meeting"),
+        (("move", "no-such-meeting", "1", "--to", "2"), "no-such-meeting"),
+    ]
+    for args, named in refused:
+        result = trygg("meeting", "agenda-item", *args, env=env)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert named in result.stderr, (args, result.stderr)
+    data = json.loads(trygg("meeting", "show", "council-2012-2", "--json", env=env).stdout)
+    assert [p["title"] for p in data["proposed"]] == ["Klotter vid resecentrum", "Nattvandring i centrum"]
+
+
+def test_the_cli_refuses_agenda_changes_of_an_archived_agreement(cli_loaded):
+    import json
+
+    env = {"TRYGG_DATABASE_URL": cli_loaded, "TRYGG_LANGUAGE": "sv"}
+    for title in ("Klotter vid resecentrum", "Nattvandring i centrum"):
+        assert trygg("meeting", "agenda-item", "add", "council-2012-2", title, env=env).returncode == 0
+    assert trygg("agreement", "archive", "harnosand-2012-2013", env=env).returncode == 0
+    for args in (("move", "council-2012-2", "2", "--to", "1"), ("remove", "council-2012-2", "1")):
+        result = trygg("meeting", "agenda-item", *args, env=env)
+        assert result.returncode == 2 and "arkiverad" in result.stderr, (args, result.stderr)
+    data = json.loads(trygg("meeting", "show", "council-2012-2", "--json", env=env).stdout)
+    assert [p["title"] for p in data["proposed"]] == ["Klotter vid resecentrum", "Nattvandring i centrum"]

@@ -112,3 +112,18 @@ def test_the_pdfs_first_page_renders_with_the_years_verdict_on_it(world, tmp_pat
     assert f"{verdict.due} sista dag" in flat and f"i tid: {verdict.on_time} ({verdict.percent} %)" in flat
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])  # every font embedded
+
+
+def test_the_overview_counts_each_overdue_item_at_the_stage_the_desk_shows_for_it(world):
+    from collections import Counter
+
+    from workflow.desk.standing import STAGES, activity_standing
+
+    with world.sessions() as session:
+        rows = {r.key: r for r in leadership_overview(session, None, NOW)}
+        for agreement in session.scalars(select(Agreement)):
+            standings = activity_standing(session, agreement, NOW)
+            shown = Counter(s.overdue_stage for s in standings if s.status == "overdue")
+            assert all(s.overdue_stage is None for s in standings if s.status != "overdue")
+            assert rows[agreement.key].overdue == {stage: shown[stage] for stage in STAGES}
+            assert set(shown) - {"none"}, shown  # the sweep's notices put items up the ladder

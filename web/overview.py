@@ -15,7 +15,8 @@ from web.access import agreement_for, require_access
 from web.context import db, now
 from web.language import page_language
 from workflow.desk.access import OVERVIEW_ROLES
-from workflow.desk.overview import STAGES, leadership_overview
+from workflow.desk.overview import leadership_overview
+from workflow.desk.standing import STAGES
 from workflow.report import charts
 from workflow.report.pdf import report_pdf
 from workflow.report.render import render_report, stylesheet

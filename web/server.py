@@ -21,14 +21,22 @@ def parse_bind(bind: str) -> tuple[str, int]:
 
 
 class Server(BaseApplication):
-    """The web app under gunicorn: sync workers, logs to stderr, tokens never logged."""
+    """The web app under gunicorn: threaded workers, logs to stderr, tokens never logged.
 
-    def __init__(self, make_app: Callable[[], Flask], host: str, port: int, workers: int = 2) -> None:
+    A worker process per core, each with a few threads: a page spends part of its time waiting on
+    the database, and another request's Python runs meanwhile (a sync worker would sit idle);
+    more processes than cores would only trade places on the CPU. Each request has its own
+    database session (`web.context.db`), so threads share nothing but the engine's pool."""
+
+    def __init__(
+        self, make_app: Callable[[], Flask], host: str, port: int, workers: int = 2, threads: int = 4
+    ) -> None:
         self.make_app = make_app
         self.options = {
             "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
             "workers": workers,
-            "worker_class": "sync",
+            "worker_class": "gthread",
+            "threads": threads,
             "timeout": 60,
             "graceful_timeout": 10,
             "accesslog": "-",

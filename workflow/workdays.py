@@ -32,6 +32,10 @@ class WorkCalendar:
         self._holidays = holidays.country_holidays(
             "SE", categories=(PUBLIC, DE_FACTO), language="sv", include_sundays=False
         )
+        # A calendar never changes once made: what it said of a day, or of n working days from a
+        # day, is kept (a page of many agreements asks the same days thousands of times).
+        self._days_off: dict[date, str | None] = {}
+        self._added: dict[tuple[date, int], date] = {}
 
     def holiday_name(self, d: date) -> str | None:
         """The Swedish name of the holiday on `d`, if any (weekends aside)."""
@@ -39,7 +43,11 @@ class WorkCalendar:
 
     def day_off_name(self, d: date) -> str | None:
         """Why `d` is a day off ("Julafton", "lördag", …), or None for a working day."""
-        return self.holiday_name(d) or _WEEKEND_NAMES.get(d.weekday())
+        try:
+            return self._days_off[d]
+        except KeyError:
+            name = self._days_off[d] = self.holiday_name(d) or _WEEKEND_NAMES.get(d.weekday())
+            return name
 
     def is_working_day(self, d: date) -> bool:
         return self.day_off_name(d) is None
@@ -64,12 +72,15 @@ class WorkCalendar:
 
     def add_working_days(self, d: date, n: int) -> date:
         """The date `n` working days after `d` (before it when n < 0); `d` itself when n == 0."""
-        step = timedelta(days=1 if n > 0 else -1)
-        remaining = abs(n)
+        known = self._added.get((d, n))
+        if known is not None:
+            return known
+        start, step, remaining = d, timedelta(days=1 if n > 0 else -1), abs(n)
         while remaining:
             d += step
             if self.is_working_day(d):
                 remaining -= 1
+        self._added[(start, n)] = d
         return d
 
     def send_time(self, d: date, hour: int = 8, minute: int = 0) -> datetime:

@@ -252,6 +252,8 @@ def _deadline(act: dict[str, Any]) -> str:
 def _standing_text(act: dict[str, Any]) -> str:
     """The state, and for an overdue activity: since when, the ladder's stage and its next step."""
     lines = [str(STATES.get(act["state"], act["state"]))]
+    if act.get("status") == "untimed":
+        lines.append(_("[yellow]needs a timing[/] (no reminders)"))
     if act.get("status") == "overdue":
         lines = [_("[red]overdue[/] since %(day)s", day=act["overdue_since"])]
         if act["stage"]:

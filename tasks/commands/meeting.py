@@ -1,10 +1,10 @@
-"""Meetings: `trygg meeting list|show|add|agenda-item|coopt|reschedule|cancel|minutes`."""
+"""Meetings: `trygg meeting list|show|add|agenda-item add|move|remove|coopt|reschedule|cancel|minutes`."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
@@ -13,15 +13,18 @@ from rich.table import Table
 from sqlalchemy import select
 
 from tasks.commands.common import (
+    EXIT_INPUT,
     AgreementOpt,
     JsonFlag,
     agreement_transaction,
     console,
+    err,
     instant_option,
     period_of,
     print_json,
     warn_if_far,
 )
+from workflow.agreement.models import Person
 from workflow.i18n import _, _l, _pl, current_language
 from workflow.meetings import actions
 from workflow.meetings.agenda import agenda
@@ -64,6 +67,14 @@ def _describe(session, agr, m: Meeting) -> dict:
         if m.next_action_at
         else None,
         "agenda": agenda(session, agr, m),
+        "proposed": [
+            {
+                "number": n,
+                "title": item.title,
+                "by": session.get(Person, item.proposed_by_id).key if item.proposed_by_id else None,
+            }
+            for n, item in enumerate(m.agenda, start=1)
+        ],
         "invitees": [
             {
                 "id": i.person.key,
@@ -143,6 +154,10 @@ def show(meeting: MeetingArg, agreement: AgreementOpt = None, as_json: JsonFlag 
     console.print(_("[bold]Agenda[/]"))
     for n, item in enumerate(data["agenda"], start=1):
         console.print(f"  {n}. {item}", highlight=False)
+    if data["proposed"]:
+        console.print(_("[bold]Proposed items[/] (numbers for `trygg meeting agenda-item move|remove`)"))
+        for proposed in data["proposed"]:
+            console.print(f"  {proposed['number']}. {proposed['title']}", highlight=False)
     console.print(_("[bold]Invited[/]"))
     for i in data["invitees"]:
         extra = _(" (co-opted)") if i["co_opted"] else ""
@@ -197,6 +212,48 @@ def agenda_add(
         person = actions.find_person(session, agr, by) if by else None
         actions.add_agenda_item(session, sync, m, title, person)
         console.print(_("Item added to %(key)s.", key=m.key))
+
+
+ItemArg = Annotated[
+    int, typer.Argument(help=_l("the proposed item's number (1 is the first; see `trygg meeting show`)"))
+]
+
+
+@agenda_app.command("move", help=_l("Move a proposed item to another place among the proposed items."))
+def agenda_move(
+    meeting: MeetingArg,
+    item: ItemArg,
+    to: Annotated[int, typer.Option("--to", help=_l("its new number among the proposed items"))],
+    agreement: AgreementOpt = None,
+) -> None:
+    """Move a proposed agenda item."""
+    with agreement_transaction(agreement) as (session, agr, sync):
+        try:
+            m = actions.find_meeting(session, agr, meeting)
+            actions.place_agenda_item(session, sync, m, actions.find_agenda_item(m, item).id, to)
+        except actions.MeetingError as exc:
+            _refuse(exc)
+        console.print(_("Item %(item)s of %(key)s is now number %(to)s.", item=item, key=m.key, to=to))
+
+
+@agenda_app.command("remove", help=_l("Take a proposed item off the agenda."))
+def agenda_remove(meeting: MeetingArg, item: ItemArg, agreement: AgreementOpt = None) -> None:
+    """Remove a proposed agenda item."""
+    with agreement_transaction(agreement) as (session, agr, sync):
+        try:
+            m = actions.find_meeting(session, agr, meeting)
+            found = actions.find_agenda_item(m, item)
+            title = found.title
+            actions.remove_agenda_item(session, sync, m, found.id)
+        except actions.MeetingError as exc:
+            _refuse(exc)
+        console.print(_("%(title)s is off the agenda of %(key)s.", title=title, key=m.key), highlight=False)
+
+
+def _refuse(exc: actions.MeetingError) -> NoReturn:
+    # A name the user typed that matches nothing is bad input: exit 2, the transaction rolls back.
+    err.print(f"[red]{exc}[/]", highlight=False)
+    raise typer.Exit(EXIT_INPUT)
 
 
 @app.command(

@@ -41,6 +41,18 @@ AllowWithdraw = Annotated[
 ]
 
 
+KeepUnreadable = Annotated[
+    bool,
+    typer.Option(
+        "--keep-unreadable",
+        help=_l(
+            "keep rows whose När cannot be read, as activities without timing (no reminders until "
+            "one is set); each is listed as a warning"
+        ),
+    ),
+]
+
+
 @app.command("import", help=_l("Import a revised action plan."))
 def plan_import(
     file: Annotated[Path, typer.Argument(help=_l("the plan: text copied from Word, CSV or XLSX"))],
@@ -52,6 +64,7 @@ def plan_import(
         bool, typer.Option("--dry-run", help=_l("show what would change, write nothing"))
     ] = False,
     allow_withdraw: AllowWithdraw = False,
+    keep_unreadable: KeepUnreadable = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Import the year's revised action plan."""
@@ -60,6 +73,7 @@ def plan_import(
     require_schema(eng)
     clock = SystemClock()
     rows: list[dict] = []
+    warnings: list[dict] = []
     with session_factory(eng)() as session:
         try:
             target = resolve_agreement(session, agreement)
@@ -68,9 +82,16 @@ def plan_import(
             session.refresh(target)
             agreement_key = target.key
             chosen_year = year if year is not None else default_year(target, clock)
-            checked = read_plan_import(session, target, file, chosen_year, year_given=year is not None)
-            chosen_year, warnings = checked.year, [w.as_json() for w in checked.warnings]
-            rows = checked.as_json()
+            checked = read_plan_import(
+                session,
+                target,
+                file,
+                chosen_year,
+                year_given=year is not None,
+                keep_unreadable=keep_unreadable,
+            )
+            chosen_year, rows, warnings = checked.year, checked.as_json(), checked.warnings_json()
+            untimed = {plan.key for plan, _, _ in checked.rows if plan.timing is None}
             result = import_plan(session, checked, clock=clock, actor=actor(), allow_withdraw=allow_withdraw)
             # A dry run goes all the way, so that it shows the real changes, then undoes them.
             if dry_run:
@@ -86,23 +107,46 @@ def plan_import(
             session.rollback()
             if as_json:
                 errors = [p.as_json() for p in exc.problems]
-                print_json({"activities": rows, "errors": errors, "changes": _changes(exc)})
+                print_json(
+                    {"activities": rows, "errors": errors, "warnings": warnings, "changes": _changes(exc)}
+                )
             else:
                 report_problems(exc, as_json=False)
             raise typer.Exit(EXIT_INPUT) from None
     changes = _changes(result)
     if as_json:
         print_json(
-            _as_json(agreement_key, chosen_year, dry_run, result.plan_revision, rows, changes)
-            | {"warnings": warnings}
+            _as_json(agreement_key, chosen_year, dry_run, result.plan_revision, rows, changes, warnings)
         )
         return
-    for problem in checked.warnings:
-        err.print(f"[yellow]{problem}[/]")
     _print_plan(rows, changes, chosen_year, dry_run)
+    _print_warnings(checked.warnings, warnings, untimed)
 
 
-def _as_json(key: str, year: int, dry_run: bool, revision, rows: list[dict], changes: list[dict]) -> dict:
+def _print_warnings(problems: list, warnings: list[dict], untimed: set[str]) -> None:
+    """Each warning with its place, on stderr; a row kept without timing says so."""
+    for problem, warning in zip(problems, warnings, strict=True):
+        if warning["id"] not in untimed:
+            err.print(f"[yellow]{problem}[/]", highlight=False, soft_wrap=True)
+            continue
+        err.print(
+            _(
+                "[yellow]warning:[/] %(file)s:%(line)s: %(field)s: %(reason)s (%(id)s is kept without "
+                "timing: no reminders until it has one)",
+                file=warning["file"],
+                line=warning["line"],
+                field=warning["field"],
+                reason=warning["message"],
+                id=warning["id"],
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _as_json(
+    key: str, year: int, dry_run: bool, revision, rows: list[dict], changes: list[dict], warnings: list[dict]
+) -> dict:
     return {
         "agreement": key,
         "year": year,
@@ -110,6 +154,7 @@ def _as_json(key: str, year: int, dry_run: bool, revision, rows: list[dict], cha
         "plan_revision": revision,
         "activities": rows,
         "errors": [],
+        "warnings": warnings,
         "changes": changes,
     }
 
@@ -126,7 +171,8 @@ def _print_plan(rows: list[dict], changes: list[dict[str, str]], year: int, dry_
         table.add_column(column)
     for row in rows:
         owners = ", ".join(row["owners"]) + (" + " + ", ".join(row["partners"]) if row["partners"] else "")
-        table.add_row(str(row["line"]), row["id"], row["activity"], owners, row["deadline"] or "—")
+        due = row["deadline"] or ("—" if row["timing"] is not None else _("needs a timing"))
+        table.add_row(str(row["line"]), row["id"], row["activity"], owners, due)
     console.print(table)
     verb = _("would change") if dry_run else _("changed")
     console.print(

@@ -32,14 +32,24 @@ DemoOpt = Annotated[
     ),
 ]
 WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=64, help=_l("gunicorn worker processes"))]
+ThreadsOpt = Annotated[
+    int,
+    typer.Option("--threads", min=1, max=64, help=_l("threads per worker (requests served at once by each)")),
+]
 
 
-def web(host: HostOpt = None, port: PortOpt = None, demo: DemoOpt = False, workers: WorkersOpt = 2) -> None:
+def web(
+    host: HostOpt = None,
+    port: PortOpt = None,
+    demo: DemoOpt = False,
+    workers: WorkersOpt = 2,
+    threads: ThreadsOpt = 4,
+) -> None:
     """Serve the web with gunicorn."""
     require_secret(demo)
     require_schema(engine())
     bind_host, bind_port = bind_of(host, port)
-    serve_web(bind_host, bind_port, workers)
+    serve_web(bind_host, bind_port, workers, threads=threads)
 
 
 def require_secret(demo: bool) -> None:
@@ -96,11 +106,13 @@ def bind_of(host: str | None, port: int | None) -> tuple[str, int]:
     return host or default_host, port or default_port
 
 
-def serve_web(host: str, port: int, workers: int, kick: Callable[[], None] | None = None) -> None:
+def serve_web(
+    host: str, port: int, workers: int, kick: Callable[[], None] | None = None, *, threads: int = 4
+) -> None:
     """gunicorn in this process until it is stopped (SIGTERM, SIGINT)."""
     from web.server import Server
 
-    Server(lambda: make_app(kick), host, port, workers).run()
+    Server(lambda: make_app(kick), host, port, workers, threads).run()
 
 
 def make_app(kick: Callable[[], None] | None = None):

@@ -116,7 +116,9 @@ def _grant(signer: LinkSigner, token: str, now: datetime) -> Grant:
         raise LinkRefused(exc.reason) from None
 
 
-def _resolve(session: Session, grant: Grant, session_email: str | None) -> tuple[Person, Subject]:
+def _resolve(
+    session: Session, grant: Grant, session_email: str | None, now: datetime
+) -> tuple[Person, Subject]:
     """The person and item of a genuine token, if the person may still act on it."""
     person = session.get(Person, grant.person_id)
     subject = session.get(_MODEL_OF[grant.subject_type], grant.subject_id)
@@ -128,7 +130,7 @@ def _resolve(session: Session, grant: Grant, session_email: str | None) -> tuple
         and session_email.strip().lower() != person.email.strip().lower()
     ):
         raise LinkRefused("not_yours")
-    if not may(session, person, grant.action, subject):
+    if not may(session, person, grant.action, subject, now):
         raise LinkRefused("not_yours")
     if grant.action != Action.SIGN_IN:
         try:  # an archived agreement is read-only: its links show the refusal, and do nothing
@@ -143,7 +145,7 @@ def view_link(
 ) -> LinkView:
     """What the link's page shows; changes nothing."""
     grant = _grant(signer, token, now)
-    person, subject = _resolve(session, grant, session_email)
+    person, subject = _resolve(session, grant, session_email, now)
     agreement = session.get(Agreement, person.agreement_id)
     deputies: tuple[Choice, ...] = ()
     attendees: tuple[Choice, ...] = ()
@@ -195,7 +197,7 @@ def answer_link(
     """
     session, now = unit.session, unit.clock.now()
     grant = _grant(signer, token, now)
-    person, subject = _resolve(session, grant, session_email)
+    person, subject = _resolve(session, grant, session_email, now)
     used = session.get(UsedToken, grant.jti)
     if used is not None:
         raise AlreadyUsed(used)

@@ -15,7 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from workflow.agreement.models import Agreement, Person
-from workflow.answers.views import ActivityView, MeetingView, activity_views, meeting_view
+from workflow.answers.views import (
+    ActivityView,
+    MeetingView,
+    activity_views,
+    invitations_sent_to,
+    meeting_view,
+)
 from workflow.meetings.models import Invitee, Meeting, MeetingStatus
 from workflow.plan.models import Activity, ActivityState, ActivityStatusChange, Goal
 from workflow.reminders.recipients import directory
@@ -119,8 +125,16 @@ def my_meetings(session: Session, person: Person, now: datetime, limit: int = 10
         )
         .order_by(Meeting.starts_at)
         .limit(limit)
+        # What the views read of each meeting, loaded for all of them at once (not a query per meeting).
+        .options(
+            selectinload(Meeting.invitees).selectinload(Invitee.person).selectinload(Person.organisation),
+            selectinload(Meeting.agenda),
+        )
     ).all()
-    return [MyMeeting(meeting_view(session, meeting), answer) for meeting, answer in rows]
+    sent = invitations_sent_to(session, [meeting.id for meeting, _ in rows])
+    return [
+        MyMeeting(meeting_view(session, meeting, sent=meeting.id in sent), answer) for meeting, answer in rows
+    ]
 
 
 def _done_at(session: Session, activity_ids: list[int]) -> dict[int, datetime]:

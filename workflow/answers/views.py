@@ -155,7 +155,9 @@ def _actor_names(session: Session, actors: set[str]) -> dict[str, str]:
     }
 
 
-def meeting_view(session: Session, meeting: Meeting) -> MeetingView:
+def meeting_view(session: Session, meeting: Meeting, *, sent: bool | None = None) -> MeetingView:
+    """A meeting as the pages show it; `sent`: whether its invitation went out, when the caller read
+    that for many meetings at once (`invitations_sent_to`)."""
     names = {i.person_id: i.person.name for i in meeting.invitees}
     invitees = tuple(
         sorted(
@@ -184,25 +186,31 @@ def meeting_view(session: Session, meeting: Meeting) -> MeetingView:
         location=meeting.location,
         agenda=tuple(item.title for item in meeting.agenda),
         invitees=invitees,
-        invitations_sent=invitations_sent(session, meeting.id),
+        invitations_sent=invitations_sent(session, meeting.id) if sent is None else sent,
     )
 
 
 def invitations_sent(session: Session, meeting_id: int) -> bool:
     """Whether a live invitation to the meeting has been put in a mail."""
-    return (
-        session.scalar(
-            select(Notice.id)
+    return meeting_id in invitations_sent_to(session, [meeting_id])
+
+
+def invitations_sent_to(session: Session, meeting_ids: list[int]) -> set[int]:
+    """Those of the meetings whose live invitation has been put in a mail (one query for them all)."""
+    if not meeting_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Notice.subject_id)
             .where(
                 Notice.subject_type == "meeting",
-                Notice.subject_id == meeting_id,
+                Notice.subject_id.in_(meeting_ids),
                 Notice.rule.in_(INVITATION_RULES),
                 Notice.mail_id.is_not(None),
                 Notice.cancelled_at.is_(None),
             )
-            .limit(1)
+            .distinct()
         )
-        is not None
     )
 
 

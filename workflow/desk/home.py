@@ -29,6 +29,7 @@ class Home:
     # (working days after the deadline, to whom) of the ladder step reached → how many, in ladder
     # order; (0, "") for those the ladder has not reached yet.
     overdue_by_stage: list[tuple[tuple[int, str], int]]
+    untimed: int  # kept from a plan file without a readable När: they need a timing
     requests: list[Waiting]
     failed_mails: int
     pending_mails: int
@@ -52,7 +53,8 @@ class Period:
 
 def desk_home(session: Session, agreement: Agreement, now: datetime) -> Home:
     """What the coordinator should look at first."""
-    overdue = [row for row in activity_rows(session, agreement, now) if row.status == "overdue"]
+    rows = activity_rows(session, agreement, now)
+    overdue = [row for row in rows if row.status == "overdue"]
     stages = Counter((row.stage.after, row.stage.to) if row.stage else (0, "") for row in overdue)
     mails = counts(session, agreement.id)
     meetings = list(
@@ -70,6 +72,7 @@ def desk_home(session: Session, agreement: Agreement, now: datetime) -> Home:
     return Home(
         overdue=len(overdue),
         overdue_by_stage=sorted(stages.items()),
+        untimed=sum(row.status == "untimed" for row in rows),
         requests=waiting_requests(session, agreement.id),
         failed_mails=mails.get("failed", 0),
         pending_mails=mails.get("pending", 0) + mails.get("sending", 0),

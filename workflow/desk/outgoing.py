@@ -1,6 +1,8 @@
 """*Vad som går ut*: the mails the engine will send in the next days, by the real sweep in a rolled-back transaction.
 
-Nothing is guessed: for each day the real sweep runs at the agreement's send instant, the due mails
+Nothing is guessed: for each day the real sweep runs, for this agreement only (its items, notices
+and mails; the others' are not touched, so the preview stays short and cheap whatever the size of
+the deployment), at the agreement's send instant; the due mails
 are rendered as delivery would render them and then counted as sent (so the next day sees them
 gone, as the live engine would), and at the end everything is rolled back. The schedules editor
 previews unsaved settings by passing them as `config`; they too vanish with the rollback.
@@ -119,19 +121,21 @@ def _one_day(
     session: Session, agreement: Agreement, instant: datetime, links: LinkSettings, sender: str
 ) -> OutgoingDay:
     """The sweep at `instant`, then what delivery would send of this agreement, marked sent."""
-    sweep_in(session, instant, ran_at=instant)
-    due = list(session.scalars(select(Mail).where(claimable(instant)).order_by(Mail.id)))
+    sweep_in(session, instant, ran_at=instant, agreement_id=agreement.id)
+    due = list(
+        session.scalars(
+            select(Mail).where(Mail.agreement_id == agreement.id, claimable(instant)).order_by(Mail.id)
+        )
+    )
     names = dict(
         session.execute(select(Person.id, Person.name).where(Person.agreement_id == agreement.id)).all()
     )
     found: list[tuple[str, int, Any]] = []
     for mail in due:
-        letter = (
-            prepare(session, mail.id, instant, sender, links) if mail.agreement_id == agreement.id else None
-        )
+        letter = prepare(session, mail.id, instant, sender, links)
         if letter is not None:
             found.append((names.get(mail.recipient_id, ""), mail.id, (mail, letter)))
-    # Every due mail leaves (other agreements' too): the next day's sweep sees the day's mails gone.
+    # The day's mails leave: the next day's sweep sees them gone, as the live engine would.
     session.execute(
         update(Mail)
         .where(Mail.id.in_([m.id for m in due]))

@@ -20,16 +20,12 @@ from sqlalchemy.orm import Session
 
 from workflow.agreement.context import AgreementContext, context_of
 from workflow.agreement.models import Agreement
+from workflow.desk.standing import overdue_by_stage
 from workflow.meetings.held import COUNCIL_KINDS, is_held
 from workflow.meetings.models import Meeting, MeetingKind, MeetingStatus, MinutesRevision
 from workflow.plan.models import Activity, ActivityState, ActivityStatusChange, Goal, PriorityArea
 from workflow.plan.standing import done_on_at, effective_deadline
 from workflow.report.figures import TIMELINESS, Verdict, as_of, minutes_standing, timeliness
-
-# The ladder's stages an overdue item can stand at, in order: not yet told anyone, told its owners,
-# the coordinator, management; or acknowledged by management (the ladder stops there).
-STAGES = ("none", "owner", "coordinator", "management", "acknowledged")
-OPEN_STATES = (ActivityState.OPEN, ActivityState.IN_PROGRESS)
 
 
 @dataclass
@@ -49,7 +45,7 @@ class AgreementOverview:
     title: str
     archived: bool
     years: dict[int, Verdict]  # every year with deadlines, oldest first: the trend
-    overdue: dict[str, int]  # by ladder stage (STAGES)
+    overdue: dict[str, int]  # by ladder stage (workflow.desk.standing.STAGES)
     council: dict[int, Meetings] = field(default_factory=dict)
     check_ins: dict[int, Meetings] = field(default_factory=dict)
 
@@ -70,9 +66,11 @@ def leadership_overview(
     ids = [a.id for a in agreements]
     done = _done_instants(session, ids)
     activities = defaultdict(list)
-    for row in session.execute(_activities(ids)):
+    rows = session.execute(_activities(ids)).all()
+    for row in rows:
         activities[row.agreement_id].append(row)
     contexts = _contexts(agreements)
+    overdue = overdue_by_stage(session, agreements, contexts, rows, now)
     council, check_ins = _meetings(session, agreements, contexts, now)
     out = []
     for agreement in agreements:
@@ -85,7 +83,7 @@ def leadership_overview(
                 title=agreement.title,
                 archived=agreement.archived_at is not None,
                 years=_years(rows, done, tz, today),
-                overdue=_overdue(contexts[agreement.id], rows, today),
+                overdue=overdue[agreement.id],
                 council=council[agreement.id],
                 check_ins=check_ins[agreement.id],
             )
@@ -116,7 +114,8 @@ def _agreements(ids: Collection[int] | None) -> Select:
 
 
 def _activities(ids: list[int]) -> Select:
-    """The activities the report lists: of active areas, not withdrawn (plan.standing.progress_by_area)."""
+    """The activities the report lists: of active areas, not withdrawn (plan.standing.progress_by_area),
+    with the columns the ladder's rule reads (desk.standing.overdue_by_stage)."""
     return (
         select(
             Activity.id,
@@ -125,6 +124,8 @@ def _activities(ids: list[int]) -> Select:
             Activity.extended_deadline,
             Activity.state,
             Activity.acknowledged_at,
+            Activity.reported_at,
+            Activity.next_action_at,
         )
         .join(Goal, Goal.id == Activity.goal_id)
         .join(PriorityArea, PriorityArea.id == Goal.area_id)
@@ -160,22 +161,6 @@ def _years(rows, done, tz: ZoneInfo, today: date) -> dict[int, Verdict]:
         done_on = done_on_at(row.state, done.get(row.id, ()), day, tz)
         counts[deadline.year][timeliness(deadline, done_on, day)] += 1
     return {year: Verdict(**counts[year]) for year in sorted(counts)}
-
-
-def _overdue(context: AgreementContext, rows, today: date) -> dict[str, int]:
-    """Open items past their deadline, by the ladder stage reached today (the agreement's ladder)."""
-    ladder, days = context.reminders.escalation, context.workdays
-    out = dict.fromkeys(STAGES, 0)
-    for row in rows:
-        deadline = effective_deadline(row.deadline, row.extended_deadline)
-        if row.state not in OPEN_STATES or deadline is None or deadline >= today:
-            continue
-        if row.acknowledged_at is not None:
-            out["acknowledged"] += 1
-            continue
-        reached = [s.to for s in ladder if days.add_working_days(deadline, s.after) <= today]
-        out[reached[-1] if reached else "none"] += 1
-    return out
 
 
 def _meetings(

@@ -3,9 +3,9 @@
 The file lives under the deployment's upload folder by a random id; only that id travels (in the
 signed session of the person who uploaded it), so the confirm imports exactly the bytes that were
 previewed, and no client can name another file. The preview and the import are the same code as
-`trygg plan import` (`workflow.loading.import_plan`), with its `--allow-withdraw` choice, and the
-desk's `keep_unreadable`: rows that cannot be read are left out and the activities they name are
-kept as the store has them, instead of the whole file being refused.
+`trygg plan import` (`workflow.loading.import_plan`), with its `--allow-withdraw` and
+`--keep-unreadable` choices (the rule of the latter is the plan import's own:
+`workflow.plan.importing.read_plan_import`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.agreement.models import Agreement
@@ -23,9 +22,7 @@ from workflow.clock import Clock
 from workflow.desk.plan_diff import Change, diff, snapshot
 from workflow.i18n import _l
 from workflow.loading import import_plan, lock_agreement
-from workflow.plan.importing import PlanImport, WithdrawalRefused, read_plan_import
-from workflow.plan.models import Activity, OwnerRole
-from workflow.plan_language.content import ActivityPlan, AreaContent, title_key
+from workflow.plan.importing import WithdrawalRefused, read_plan_import
 from workflow.source import InputError, Problem
 
 SUFFIXES = (".txt", ".csv", ".xlsx")
@@ -44,7 +41,7 @@ class PlanPreview:
     changes: list[Change] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     needs_allow_withdraw: Problem | None = None
-    unreadable: list[Problem] = field(default_factory=list)  # rows left out with keep_unreadable
+    unreadable: list[Problem] = field(default_factory=list)  # rows kept without timing (keep_unreadable)
     revision: int | None = None
 
     @property
@@ -118,12 +115,11 @@ def _run(session, agreement, path, year, clock, actor, allow_withdraw, keep_unre
     before = snapshot(session, agreement.id)
     out = PlanPreview()
     try:
-        checked = read_plan_import(session, agreement, path, year)
+        checked = read_plan_import(session, agreement, path, year, keep_unreadable=keep_unreadable)
     except InputError as exc:  # the file itself cannot be read
         out.problems = list(exc.problems)
         return out
-    if keep_unreadable:
-        out.unreadable = keep_unreadable_rows(session, checked)
+    out.unreadable = list(checked.warnings)
     if checked.problems:
         out.problems = list(checked.problems)
         return out
@@ -137,52 +133,3 @@ def _run(session, agreement, path, year, clock, actor, allow_withdraw, keep_unre
     session.flush()
     out.changes = diff(before, snapshot(session, agreement.id))
     return out
-
-
-def keep_unreadable_rows(session: Session, checked: PlanImport) -> list[Problem]:
-    """Leave out the rows that cannot be read, keeping the activities they name as they are.
-
-    Returns the problems so left aside; problems of the file as a whole stay and still refuse it.
-    """
-    rows = {row.line: (area, row) for area in checked.document.areas for row in area.rows}
-    aside = [p for p in checked.problems if p.line in rows]
-    if not aside:
-        return []
-    checked.problems = [p for p in checked.problems if p not in aside]
-    known = {
-        a.key: a
-        for a in session.scalars(select(Activity).where(Activity.agreement_id == checked.agreement.id))
-    }
-    by_title = {title_key(a.title): a for a in known.values()}
-    present = {plan.key for plan, _, _ in checked.rows}
-    for line in sorted({p.line for p in aside}):
-        area, row = rows[line]
-        activity = known.get(row.id or "") or by_title.get(title_key(row.activity))
-        if activity is not None and activity.key not in present:
-            present.add(activity.key)
-            checked.areas.setdefault(activity.goal.area.key, _area_of(checked, activity))
-            checked.rows.append((_as_planned(activity), row, area.title))
-    return aside
-
-
-def _as_planned(activity: Activity) -> ActivityPlan:
-    """An activity as the store has it, as if its row had been read again."""
-    owners = sorted(activity.owners, key=lambda o: o.position)
-    return ActivityPlan(
-        area_key=activity.goal.area.key,
-        goal_key=activity.goal.key,
-        goal_title=activity.goal.title,
-        key=activity.key,
-        title=activity.title,
-        when_text=activity.when_text,
-        responsible_text=activity.responsible_text or "",
-        leads=tuple(o.organisation.key for o in owners if o.role == OwnerRole.LEAD),
-        partners=tuple(o.organisation.key for o in owners if o.role == OwnerRole.PARTNER),
-        timing=dict(activity.timing or {}),
-        footnotes=tuple(activity.footnotes or ()),
-    )
-
-
-def _area_of(checked: PlanImport, activity: Activity) -> AreaContent:
-    area = activity.goal.area
-    return AreaContent(area.key, area.title, None, area.background, tuple(area.footnotes or ()))

@@ -5,7 +5,7 @@ extension, the last report. One query set per agreement; `trygg status` and the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -37,11 +37,16 @@ from workflow.status import resolve_agreement, status
 
 ACTIVE = (ActivityState.OPEN.value, ActivityState.IN_PROGRESS.value)
 LADDER_RULES = ("overdue", "escalation")
+# The ladder's stages an overdue item can stand at, in order: no step told yet, told its owners,
+# the coordinator, management; or acknowledged by management (the ladder stops there).
+STAGES = ("none", "owner", "coordinator", "management", "acknowledged")
 
 # What the desk filters on, in the order it lists them.
-STATUSES = ("overdue", "open", "ongoing", "done", "cancelled")
+STATUSES = ("overdue", "untimed", "open", "ongoing", "done", "cancelled")
 STATUS_WORDS = {
     "overdue": _pl("standing", "overdue"),
+    # Kept from a plan file although its När could not be read: no dates, no reminders.
+    "untimed": _pl("standing", "needs a timing"),
     "open": _pl("standing", "open, on time"),
     "ongoing": _pl("standing", "ongoing"),
     "done": _pl("standing", "done"),
@@ -104,6 +109,7 @@ class Standing:
     status: str  # one of STATUSES
     overdue_since: date | None  # the day after the (earliest) missed due date
     stage: LadderStep | None  # the highest ladder step the engine has made notices for
+    overdue_stage: str | None  # one of STAGES while overdue, else None (the overview counts these)
     next_step: LadderStep | None  # what the ladder does next, and when (None: it has stopped)
     acknowledged_at: datetime | None  # the overdue notices were answered: the ladder stopped
     pending_extension: PendingExtension | None
@@ -144,23 +150,51 @@ def _activities(session: Session, agreement: Agreement) -> list[tuple[Activity, 
     ]
 
 
-class _Facts:
+class _LadderFacts:
+    """What the ladder needs beyond the activities: open event dues and the notices the engine made,
+    read at once for every activity of some agreements."""
+
+    def __init__(self, session: Session, agreement_ids: Sequence[int]) -> None:
+        self.events: dict[int, list[tuple[int, date]]] = {}
+        self.notices: dict[int, dict[str, tuple[datetime, bool]]] = {}
+        if not agreement_ids:
+            return
+        for activity_id, event_id, due_on in session.execute(
+            select(ActivityEvent.activity_id, ActivityEvent.id, ActivityEvent.due_on)
+            .join(Activity, Activity.id == ActivityEvent.activity_id)
+            .where(Activity.agreement_id.in_(agreement_ids), ActivityEvent.done_at.is_(None))
+            .order_by(ActivityEvent.id)
+        ):
+            self.events.setdefault(activity_id, []).append((event_id, due_on))
+        # occurrence -> (when it was due, whether a mail of it left), per activity
+        rows = session.execute(
+            select(Notice.subject_id, Notice.occurrence, Notice.due_at, Mail.status)
+            .outerjoin(Mail, Mail.id == Notice.mail_id)
+            .where(
+                Notice.agreement_id.in_(agreement_ids),
+                Notice.subject_type == "activity",
+                Notice.rule.in_(LADDER_RULES),
+                Notice.cancelled_at.is_(None),
+            )
+        )
+        for subject_id, occurrence, due_at, mail_status in rows:
+            seen = self.notices.setdefault(subject_id, {})
+            at, sent = seen.get(occurrence, (due_at, False))
+            seen[occurrence] = (min(at, due_at), sent or mail_status == MailStatus.SENT)
+
+
+class _Facts(_LadderFacts):
     """What the standings need beyond the activities, read for all of them at once."""
 
     def __init__(self, session: Session, agreement: Agreement, ids: list[int]) -> None:
+        super().__init__(session, [agreement.id] if ids else [])
         self.names = dict(
             session.execute(select(Person.id, Person.name).where(Person.agreement_id == agreement.id)).all()
         )
-        self.events: dict[int, list[tuple[int, date]]] = {}
         self.reports: dict[int, ActivityStatusChange] = {}
         self.requests: dict[int, ExtensionRequest] = {}
-        self.notices: dict[int, dict[str, tuple[datetime, bool]]] = {}
         if not ids:
             return
-        for event in session.scalars(
-            select(ActivityEvent).where(ActivityEvent.activity_id.in_(ids), ActivityEvent.done_at.is_(None))
-        ):
-            self.events.setdefault(event.activity_id, []).append((event.id, event.due_on))
         for change in session.scalars(
             select(ActivityStatusChange)
             .where(ActivityStatusChange.activity_id.in_(ids), ActivityStatusChange.note.is_not(None))
@@ -174,24 +208,6 @@ class _Facts:
             .order_by(ExtensionRequest.requested_at)
         ):
             self.requests[request.activity_id] = request
-        self._read_notices(session, agreement)
-
-    def _read_notices(self, session: Session, agreement: Agreement) -> None:
-        # occurrence -> (when it was due, whether a mail of it left), per activity
-        rows = session.execute(
-            select(Notice.subject_id, Notice.occurrence, Notice.due_at, Mail.status)
-            .outerjoin(Mail, Mail.id == Notice.mail_id)
-            .where(
-                Notice.agreement_id == agreement.id,
-                Notice.subject_type == "activity",
-                Notice.rule.in_(LADDER_RULES),
-                Notice.cancelled_at.is_(None),
-            )
-        )
-        for subject_id, occurrence, due_at, mail_status in rows:
-            seen = self.notices.setdefault(subject_id, {})
-            at, sent = seen.get(occurrence, (due_at, False))
-            seen[occurrence] = (min(at, due_at), sent or mail_status == MailStatus.SENT)
 
     def name_of(self, actor: str) -> str:
         """A person's name for `person:<id>`; "" for the engine or a command line (as the pages do)."""
@@ -211,9 +227,8 @@ def _standing(
     ended: bool,
 ) -> Standing:
     deadline = effective_deadline(activity.deadline, activity.extended_deadline)
-    active = activity.state in ACTIVE
-    missed = _missed(activity, deadline, facts, ctx, today) if active else []
-    stage, next_step = _ladder(activity, missed, facts, ctx, now, ended)
+    position = _position(activity, facts, ctx, now, today, ended)
+    missed, stage = position.missed, position.stage
     request = facts.requests.get(activity.id)
     report = facts.reports.get(activity.id)
     leads = [o for o in activity.owners if o.role == OwnerRole.LEAD]
@@ -235,7 +250,8 @@ def _standing(
         status=_status(activity, deadline, missed),
         overdue_since=min(t.due for t in missed) + timedelta(days=1) if missed else None,
         stage=stage,
-        next_step=next_step,
+        overdue_stage=position.overdue_stage,
+        next_step=position.next_step,
         acknowledged_at=activity.acknowledged_at,
         pending_extension=PendingExtension(
             request.id,
@@ -253,14 +269,46 @@ def _standing(
     )
 
 
+@dataclass(frozen=True)
+class _Position:
+    """Where an activity stands on the overdue ladder."""
+
+    missed: list[Target]
+    stage: LadderStep | None
+    next_step: LadderStep | None
+    overdue_stage: str | None  # one of STAGES, None unless overdue
+
+
+def _position(
+    activity: Any, facts: _LadderFacts, ctx: AgreementContext, now: datetime, today: date, ended: bool
+) -> _Position:
+    """The one rule of the ladder's position, for the desk, `trygg status` and the overview alike.
+    `activity` is an Activity or a row with its columns (id, state, deadline, extended_deadline,
+    reported_at, acknowledged_at, next_action_at)."""
+    deadline = effective_deadline(activity.deadline, activity.extended_deadline)
+    missed = _missed(activity, deadline, facts, ctx, today) if activity.state in ACTIVE else []
+    stage, next_step, acknowledged = _ladder(activity, missed, facts, ctx, now, ended)
+    if not missed:
+        overdue_stage = None
+    elif acknowledged:
+        overdue_stage = "acknowledged"
+    else:
+        overdue_stage = stage.to if stage is not None else "none"
+    return _Position(missed, stage, next_step, overdue_stage)
+
+
 def _missed(
-    activity: Activity, deadline: date | None, facts: _Facts, ctx: AgreementContext, today: date
+    activity: Any, deadline: date | None, facts: _LadderFacts, ctx: AgreementContext, today: date
 ) -> list[Target]:
-    """The escalating targets (deadline, event dues) whose day is over, earliest first."""
+    """The escalating targets (deadline, event dues) whose day is over, earliest first. Follow-ups
+    never escalate, so the timing's follow-up dates (the costly part) are not computed here."""
+    events = facts.events.get(activity.id, ())
+    if not events and (deadline is None or deadline >= today):
+        return []  # nothing that escalates can be over (most activities, most days: a page of many)
     targets = targets_of(
-        timing=activity.timing,
+        timing=None,
         deadline=deadline,
-        open_events=facts.events.get(activity.id, ()),
+        open_events=events,
         reported_at=activity.reported_at,
         ctx=ctx.timing,
         cal=ctx.workdays,
@@ -270,14 +318,15 @@ def _missed(
 
 
 def _ladder(
-    activity: Activity,
+    activity: Any,
     missed: list[Target],
-    facts: _Facts,
+    facts: _LadderFacts,
     ctx: AgreementContext,
     now: datetime,
     ended: bool,
-) -> tuple[LadderStep | None, LadderStep | None]:
-    """The highest step reached over the missed targets, and the next step to come (the earliest)."""
+) -> tuple[LadderStep | None, LadderStep | None, bool]:
+    """The highest step reached over the missed targets, the next step to come (the earliest), and
+    whether management acknowledged this episode (the ladder stopped)."""
     made = facts.notices.get(activity.id, {})
     stage: LadderStep | None = None
     upcoming: list[LadderStep] = []
@@ -295,12 +344,36 @@ def _ladder(
             upcoming.append(LadderStep(step.after, step.to, _not_before(at, activity.next_action_at)))
         if reached is not None and (stage is None or reached.after > stage.after):
             stage = reached
-    stopped = ended or _acknowledged(activity, missed, ctx)
-    next_step = None if stopped else min(upcoming, key=lambda s: s.at, default=None)
-    return stage, next_step
+    acknowledged = _acknowledged(activity, missed, ctx)
+    next_step = None if ended or acknowledged else min(upcoming, key=lambda s: s.at, default=None)
+    return stage, next_step, acknowledged
 
 
-def _acknowledged(activity: Activity, missed: list[Target], ctx: AgreementContext) -> bool:
+def overdue_by_stage(
+    session: Session,
+    agreements: Sequence[Agreement],
+    contexts: Mapping[int, AgreementContext],
+    rows: Iterable[Any],
+    now: datetime,
+) -> dict[int, dict[str, int]]:
+    """Per agreement, its overdue activities counted by ladder stage (STAGES), by the standings' own
+    rule; `rows` are the activities' columns (see `_position`) with their agreement_id, of any
+    number of agreements: the facts are read once for all of them."""
+    out = {a.id: dict.fromkeys(STAGES, 0) for a in agreements}
+    facts = _LadderFacts(session, list(out))
+    today = {a.id: now.astimezone(contexts[a.id].zone).date() for a in agreements}
+    ended = {a.id: has_ended(a, today[a.id]) for a in agreements}
+    for row in rows:
+        if row.state not in ACTIVE:
+            continue
+        aid = row.agreement_id
+        stage = _position(row, facts, contexts[aid], now, today[aid], ended[aid]).overdue_stage
+        if stage is not None:
+            out[aid][stage] += 1
+    return out
+
+
+def _acknowledged(activity: Any, missed: list[Target], ctx: AgreementContext) -> bool:
     """The overdue notices of this episode were answered: the ladder stops (as the rules say)."""
     if activity.acknowledged_at is None or not missed:
         return False
@@ -320,6 +393,8 @@ def _status(activity: Activity, deadline: date | None, missed: Iterable[Target])
         return "cancelled"
     if any(True for _ in missed):
         return "overdue"
+    if activity.timing is None:
+        return "untimed"
     return "open" if deadline is not None else "ongoing"
 
 

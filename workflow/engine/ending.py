@@ -53,10 +53,14 @@ def tell_ending(agreement: Agreement, today: date) -> bool:
     return ending_notice_day(agreement) <= today and not has_ended(agreement, today)
 
 
-def look_at_endings(session: Session, now: datetime) -> Ending:
-    """Tell of agreements about to end, and stop the engine for those that have ended."""
+def look_at_endings(session: Session, now: datetime, *, only: int | None = None) -> Ending:
+    """Tell of agreements about to end, and stop the engine for those that have ended (`only`: look
+    at that agreement alone)."""
     done = Ending()
-    for agreement in session.scalars(select(Agreement).order_by(Agreement.id)):
+    query = select(Agreement).order_by(Agreement.id)
+    if only is not None:
+        query = query.where(Agreement.id == only)
+    for agreement in session.scalars(query):
         today = now.astimezone(ZoneInfo(agreement.timezone)).date()
         if has_ended(agreement, today):
             cancelled = stop_agreement(session, agreement, now)

@@ -72,31 +72,43 @@ def sweep(
 
 
 def sweep_in(
-    session: Session, now: datetime, *, batch: int = BATCH, ran_at: datetime | None = None
+    session: Session,
+    now: datetime,
+    *,
+    batch: int = BATCH,
+    ran_at: datetime | None = None,
+    agreement_id: int | None = None,
 ) -> SweepReport:
-    """The same sweep inside the caller's transaction: `--dry-run` rolls it back afterwards."""
-    return _sweep(lambda: nullcontext(session), now, batch=batch, ran_at=ran_at)
+    """The same sweep inside the caller's transaction: `--dry-run` rolls it back afterwards.
+    `agreement_id`: that agreement's items, notices and mails only (the desk's preview of one)."""
+    return _sweep(lambda: nullcontext(session), now, batch=batch, ran_at=ran_at, only=agreement_id)
 
 
 def _sweep(
-    step: Callable[[], AbstractContextManager[Session]], now: datetime, *, batch: int, ran_at: datetime | None
+    step: Callable[[], AbstractContextManager[Session]],
+    now: datetime,
+    *,
+    batch: int,
+    ran_at: datetime | None,
+    only: int | None = None,
 ) -> SweepReport:
-    """Every due item in batches, then the day's mails composed; `step` gives each batch its session."""
+    """Every due item in batches, then the day's mails composed; `step` gives each batch its session;
+    `only`: one agreement's, else every agreement's."""
     report = SweepReport(in_window(now))
     with step() as session:  # first: an ended agreement's items are then not due any more
-        ending = look_at_endings(session, now)
+        ending = look_at_endings(session, now, only=only)
     report.ended, report.notices = ending.closed, ending.told
     for items in due_items():
         while True:
             with step() as session:
-                done = run_batch(session, items, now, limit=batch, ran_at=ran_at)
+                done = run_batch(session, items, now, limit=batch, ran_at=ran_at, only=only)
             report.add(items.subject_type, done)
             if done.items < batch:
                 break
     composed = Composed()
     while True:
         with step() as session:
-            part = compose(session, now, limit=COMPOSE_BATCH)
+            part = compose(session, now, limit=COMPOSE_BATCH, only=only)
         composed.add(part)
         if part.picked < COMPOSE_BATCH:
             break

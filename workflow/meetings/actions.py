@@ -115,29 +115,69 @@ def add_agenda_item(
     return item
 
 
+def find_agenda_item(meeting: Meeting, number: int) -> AgendaItem:
+    """A proposed item by its number among the proposed items (1 is the first), as the CLI names it."""
+    items = list(meeting.agenda)
+    if not 1 <= number <= len(items):
+        raise MeetingError(
+            _l(
+                "the meeting %(key)s has no proposed item %(number)s (it has %(count)s; see `trygg meeting show`)",
+                key=meeting.key,
+                number=number,
+                count=len(items),
+            )
+        )
+    return items[number - 1]
+
+
 def move_agenda_item(session: Session, unit: UnitOfWork, meeting: Meeting, item_id: int, step: int) -> None:
-    """Move a proposed item up (step -1) or down (+1) the agenda."""
+    """Move a proposed item up (step -1) or down (+1) the agenda; at either end it stays."""
+    require_open(meeting)
+    index = _index_of(meeting, item_id)
+    if step in (-1, 1) and 0 <= index + step < len(meeting.agenda):
+        place_agenda_item(session, unit, meeting, item_id, index + step + 1)
+
+
+def place_agenda_item(
+    session: Session, unit: UnitOfWork, meeting: Meeting, item_id: int, position: int
+) -> None:
+    """Put a proposed item at `position` (1 is the first proposed item); the others close up."""
+    unit.check()
     require_open(meeting)
     items = list(meeting.agenda)
-    index = next((i for i, item in enumerate(items) if item.id == item_id), None)
-    if index is None:
-        raise MeetingError(_l("no such agenda item"))
-    target = index + step
-    if not 0 <= target < len(items) or step not in (-1, 1):
+    index = _index_of(meeting, item_id)
+    if not 1 <= position <= len(items):
+        raise MeetingError(
+            _l(
+                "position %(position)s is outside the proposed items 1–%(count)s",
+                position=position,
+                count=len(items),
+            )
+        )
+    if position == index + 1:
         return
-    items[index], items[target] = items[target], items[index]
+    item = items.pop(index)
+    items.insert(position - 1, item)
     _renumber(session, items)
     unit.audit(
         "move_agenda_item",
         "meeting",
         meeting.key,
-        before={"title": items[target].title, "position": index + 1},
-        after={"title": items[target].title, "position": target + 1},
+        before={"title": item.title, "position": index + 1},
+        after={"title": item.title, "position": position},
     )
+
+
+def _index_of(meeting: Meeting, item_id: int) -> int:
+    index = next((i for i, item in enumerate(meeting.agenda) if item.id == item_id), None)
+    if index is None:
+        raise MeetingError(_l("no such agenda item"))
+    return index
 
 
 def remove_agenda_item(session: Session, unit: UnitOfWork, meeting: Meeting, item_id: int) -> None:
     """Take a proposed item off the agenda (the standing items of the meeting's kind stay)."""
+    unit.check()
     require_open(meeting)
     item = next((i for i in meeting.agenda if i.id == item_id), None)
     if item is None:

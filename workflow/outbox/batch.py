@@ -74,17 +74,24 @@ class DueItems:
 
 
 def run_batch(
-    session: Session, items: DueItems, now: datetime, *, limit: int = 200, ran_at: datetime | None = None
+    session: Session,
+    items: DueItems,
+    now: datetime,
+    *,
+    limit: int = 200,
+    ran_at: datetime | None = None,
+    only: int | None = None,
 ) -> BatchResult:
     """Decide up to `limit` due items at `now` in the caller's transaction; their notices are made.
-    `ran_at` is when the sweep really runs (the clock's time when `now` is simulated)."""
+    `ran_at` is when the sweep really runs (the clock's time when `now` is simulated); `only`: the
+    items of that agreement alone."""
     model = items.model
     retry_at = (ran_at or now) + RETRY_BROKEN_ROW
+    due = items.due(now)
+    if only is not None:
+        due = due.where(model.agreement_id == only)
     query = (
-        items.due(now)
-        .order_by(model.next_action_at, model.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=model)
+        due.order_by(model.next_action_at, model.id).limit(limit).with_for_update(skip_locked=True, of=model)
     )
     rows = list(session.scalars(query))
     result = BatchResult(items=len(rows))

@@ -50,15 +50,17 @@ def mail_key(group: str, recipient_id: int, day: date) -> str:
     return f"{group}/{recipient_id}/{day.isoformat()}"
 
 
-def compose(session: Session, now: datetime, *, limit: int = 5000) -> Composed:
-    """Gather the due, unmailed notices into mails, in the caller's transaction."""
+def compose(session: Session, now: datetime, *, limit: int = 5000, only: int | None = None) -> Composed:
+    """Gather the due, unmailed notices into mails, in the caller's transaction (`only`: of that
+    agreement alone)."""
+    waiting = select(Notice).where(
+        Notice.mail_id.is_(None), Notice.cancelled_at.is_(None), Notice.due_at <= now
+    )
+    if only is not None:
+        waiting = waiting.where(Notice.agreement_id == only)
     notices = list(
         session.scalars(
-            select(Notice)
-            .where(Notice.mail_id.is_(None), Notice.cancelled_at.is_(None), Notice.due_at <= now)
-            .order_by(Notice.recipient_id, Notice.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+            waiting.order_by(Notice.recipient_id, Notice.id).limit(limit).with_for_update(skip_locked=True)
         )
     )
     result = Composed(picked=len(notices))

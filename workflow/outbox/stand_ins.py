@@ -70,6 +70,14 @@ class StandIns:
             seen.add(current)
         return None if current == person_id else current
 
+    def stood_in_by(self, deputy_id: int, day: date) -> set[int]:
+        """The people whose mails go to `deputy_id` on `day`: the same rule as `deputy_on`, read backwards."""
+        return {person_id for person_id in self.away if self.deputy_on(person_id, day) == deputy_id}
+
+    def local_day(self, agreement_id: int, instant: datetime) -> date:
+        """The day `instant` falls on in the agreement's time zone (absences are local dates)."""
+        return _local_day(instant, self.zones.get(agreement_id))
+
     def route(self, row: dict[str, Any]) -> dict[str, Any]:
         """A notice row (workflow.outbox.notices.notice_row) sent to whoever stands in on its day: the
         day it is due, or the day it is drafted when the engine catches up later than that."""

@@ -41,7 +41,24 @@ class PlanImport:
     rows: list[tuple[ActivityPlan, PlanRow, str]] = field(default_factory=list)  # plan, row, area
     problems: list[Problem] = field(default_factory=list)
     areas: dict[str, AreaContent] = field(default_factory=dict)  # by area key, in file order
-    warnings: list[Problem] = field(default_factory=list)  # kept, but said: dates outside the period
+    # Kept, but said: dates outside the agreement's period; with keep_unreadable, the När fields
+    # that could not be read (their rows are kept without timing).
+    warnings: list[Problem] = field(default_factory=list)
+
+    def warnings_json(self) -> list[dict[str, Any]]:
+        """Each warning with its place (file, line, column, field) and the id of its row."""
+        ids = {row.line: plan.key for plan, row, _ in self.rows}
+        return [
+            {
+                "file": w.file,
+                "line": w.line,
+                "column": w.column,
+                "field": w.path,
+                "id": ids.get(w.line),
+                "message": render(w.message),
+            }
+            for w in self.warnings
+        ]
 
     def content(self) -> PlanContent:
         areas: dict[str, AreaContent] = {}
@@ -63,7 +80,7 @@ class PlanImport:
         ctx, days = context.timing, context.workdays
         out = []
         for plan, row, area_title in self.rows:
-            deadline = deadline_of(plan.timing, ctx, days)
+            deadline = deadline_of(plan.timing, ctx, days) if plan.timing is not None else None
             out.append(
                 {
                     "id": plan.key,
@@ -92,12 +109,21 @@ def default_year(agreement: Agreement, clock: Clock) -> int:
 
 
 def read_plan_import(
-    session: Session, agreement: Agreement, path: str | Path, year: int, *, year_given: bool = True
+    session: Session,
+    agreement: Agreement,
+    path: str | Path,
+    year: int,
+    *,
+    year_given: bool = True,
+    keep_unreadable: bool = False,
 ) -> PlanImport:
     """Read and check a plan file against the agreement in the store; writes nothing.
 
     The plan's year (`year` when given, else its heading's "Handlingsplan 2026", else `year`)
-    dates the När phrases that leave the year out."""
+    dates the När phrases that leave the year out. A row whose När cannot be read refuses the
+    whole file, unless `keep_unreadable`: then the row becomes an activity without timing (no
+    dates, no reminders; it shows as needing a timing) and its problem is a warning. Every other
+    problem still refuses the file."""
     document = read_plan(path)
     if not year_given:
         year = title_year(document.title) or year
@@ -120,9 +146,15 @@ def read_plan_import(
             result.problems.append(_at(document, row, "id", key.args[0]))
             continue
         plan, problems = _read_row(document, row, area_key, key, keys, aliases, contacts, ctx)
+        if plan is None and keep_unreadable and [p.path for p in problems] == [_FIELD_NAMES["when"]]:
+            plan, more = _read_row(document, row, area_key, key, keys, aliases, contacts, ctx, untimed=True)
+            result.warnings += problems if plan is not None else []
+            problems = more
         result.problems += problems
         if plan is not None:
             result.rows.append((plan, row, area_title))
+            if plan.timing is None:
+                continue
             warnings = timing_warnings(parse_timing_spec(plan.timing), ctx)
             result.warnings += [_at(document, row, "when", w) for w in warnings]
     return result
@@ -140,8 +172,11 @@ def _year_problems(document: PlanDocument, agreement: Agreement, year: int) -> l
     return [Problem(document.file, None, None, "--year", message)]
 
 
-def _read_row(document, row, area_key, key, keys, aliases, contacts, ctx) -> tuple[ActivityPlan | None, list]:
-    """One row as an activity of the plan, or the problems that keep it out (with their places)."""
+def _read_row(
+    document, row, area_key, key, keys, aliases, contacts, ctx, *, untimed: bool = False
+) -> tuple[ActivityPlan | None, list]:
+    """One row as an activity of the plan, or the problems that keep it out (with their places);
+    `untimed`: read without its När."""
     try:
         plan = read_activity(
             area_key=area_key,
@@ -154,6 +189,7 @@ def _read_row(document, row, area_key, key, keys, aliases, contacts, ctx) -> tup
             timing=None,
             aliases=aliases,
             ctx=ctx,
+            without_timing=untimed,
         )
     except ResponsibilityError as exc:
         return None, [_at(document, row, "responsible", exc.args[0])]

@@ -184,8 +184,8 @@ def _desired_activities(plan: PlanContent, agreement: Agreement) -> dict[str, di
             "when_text": act.when_text,
             "responsible_text": act.responsible_text,
             "timing": act.timing,
-            "starts_on": start_of(act.timing, ctx),
-            "deadline": deadline_of(act.timing, ctx, days),
+            "starts_on": start_of(act.timing, ctx) if act.timing is not None else None,
+            "deadline": deadline_of(act.timing, ctx, days) if act.timing is not None else None,
             "footnotes": list(act.footnotes),
             "owners": owners,
         }

@@ -24,7 +24,7 @@ class ActivityPlan:
     responsible_text: str
     leads: tuple[str, ...]
     partners: tuple[str, ...]
-    timing: dict[str, Any]
+    timing: dict[str, Any] | None  # None: the När could not be read and the row was kept without one
     footnotes: tuple[str, ...] = ()
 
 
@@ -92,11 +92,16 @@ def read_activity(
     aliases: Mapping[str, str],
     ctx: TimingContext,
     footnotes: tuple[str, ...] = (),
+    without_timing: bool = False,
 ) -> ActivityPlan:
     """Parse one row's Ansvarig and När (or structured timing). Raises ResponsibilityError
-    or TimingError; the caller knows the row's place and reports it."""
+    or TimingError; the caller knows the row's place and reports it. `without_timing`: the När is
+    kept as text only (a row kept although its När cannot be read: no dates, no reminders)."""
     resp = parse_responsible(responsible, aliases)
-    parsed = parse_timing_spec(timing) if timing is not None else parse_when(when or "", ctx)
+    if without_timing:
+        parsed = None
+    else:
+        parsed = parse_timing_spec(timing) if timing is not None else parse_when(when or "", ctx)
     return ActivityPlan(
         area_key=area_key,
         goal_key=goal_key,
@@ -107,7 +112,7 @@ def read_activity(
         responsible_text=responsible,
         leads=resp.leads,
         partners=resp.partners,
-        timing=parsed.model_dump(mode="json"),
+        timing=parsed.model_dump(mode="json") if parsed is not None else None,
         footnotes=footnotes,
     )
 
