@@ -6,6 +6,7 @@ calendar parts are read back with vobject, an iCalendar reader independent of th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -135,9 +136,12 @@ def assert_first_council_invitation(fred) -> None:
     assert event.dtstart.value == datetime(2012, 2, 14, 13, 0, tzinfo=STHLM)
     assert event.dtstart.value.utcoffset() == at("2012-02-14T13:00").utcoffset()
     assert event.organizer.value == "mailto:anna.sjoberg@example.org"
+    assert event.organizer.params["SENT-BY"] == ["mailto:trygg@example.org"]  # From trygg, for her
+    # The coordinator convenes: never an attendee of her own meeting; nobody is asked to RSVP.
     assert {a.value for a in event.attendee_list} == {
-        f"mailto:{k.replace('-', '.')}@example.org" for k in COUNCIL
+        f"mailto:{k.replace('-', '.')}@example.org" for k in COUNCIL - {"anna-sjoberg"}
     }
+    assert {a.params["RSVP"][0] for a in event.attendee_list} == {"FALSE"}
     assert cal.vtimezone.tzid.value == "Europe/Stockholm"
     assert "Trygghetsvandring i centrum" in event.description.value
 
@@ -193,7 +197,11 @@ def test_a_council_meeting_from_agenda_call_to_closed_with_minutes(world):
     minutes = box.of("minutes", first)
     assert {to(m) for m in minutes} == COUNCIL
     text = minutes[0].get_body(("plain",)).get_content()
-    assert "2. Lägesbilden." in text and "Närvarande: Anna Sjöberg, Fred Nilsson, Karin Ek" in text
+    assert (
+        "2. Lägesbilden." in text
+        and "Närvarande (3 av 7 kallade): Anna Sjöberg, Fred Nilsson, Karin Ek" in text
+    )
+    assert text.count("Närvarande") == 1
     held = meeting(world, "council-2012-1")
     assert held.status == MeetingStatus.CLOSED and held.next_action_at is None
     for day in ("2012-02-21", "2012-02-28"):
@@ -240,13 +248,31 @@ def test_a_rescheduled_meeting_sends_an_update_with_a_higher_sequence(world):
     assert not box.of("meeting_update", run(world, "2012-02-11T11:05", box))
     updates = box.of("meeting_update", run(world, "2012-02-13T08:00", box))
     assert {to(m) for m in updates} == COUNCIL
-    method, after = calendar_of(updates[0])
+    fred = next(m for m in updates if to(m) == "fred-nilsson")
+    method, after = calendar_of(fred)
     assert method == "REQUEST"
     assert after.vevent.uid.value == before.vevent.uid.value
     assert int(after.vevent.sequence.value) > int(before.vevent.sequence.value)
     assert after.vevent.dtstart.value == datetime(2012, 2, 21, 9, 0, tzinfo=STHLM)
     assert after.vevent.location.value == "Polishuset"
-    assert "Ändrat möte" in updates[0]["Subject"]
+    assert "Ändrat möte" in fred["Subject"]
+    # What changed, old → new, in the text, the HTML and the calendar event's description.
+    old_time = "tisdag 14 februari 2012 kl. 13:00–15:00 → tisdag 21 februari 2012 kl. 09:00–11:00"
+    old_place = "Kommunhuset, Härnösand (exempel) → Polishuset"
+    for text in (
+        fred.get_body(("plain",)).get_content(),
+        after.vevent.description.value,
+        re.sub(r"<[^>]+>", "", fred.get_body(("html",)).get_content()),
+    ):
+        assert old_time in text and old_place in text, text
+    # The coordinator convenes: her copy is a PUBLISH of the same event, asking nothing of her.
+    anna = next(m for m in updates if to(m) == "anna-sjoberg")
+    method, hers = calendar_of(anna)
+    assert method == "PUBLISH" and hers.method.value == "PUBLISH"
+    assert hers.vevent.uid.value == after.vevent.uid.value
+    assert hers.vevent.sequence.value == after.vevent.sequence.value
+    assert not hasattr(hers.vevent, "attendee")
+    assert not linked(anna)
     # The minutes are asked for after the new date, not the old one.
     assert not box.of("minutes_request", run(world, "2012-02-15T08:00", box))
     assert [to(m) for m in box.of("minutes_request", run(world, "2012-02-22T08:00", box))] == ["karin-ek"]
@@ -265,8 +291,11 @@ def test_a_cancelled_meeting_sends_a_cancel_with_the_same_uid(world):
     )
     cancellations = box.of("cancellation", run(world, "2012-02-09T08:00", box))
     assert {to(m) for m in cancellations} == COUNCIL
-    method, cal = calendar_of(cancellations[0])
+    method, cal = calendar_of(next(m for m in cancellations if to(m) == "fred-nilsson"))
     assert method == "CANCEL" and cal.method.value == "CANCEL"
+    # The coordinator's calendar copy is published as cancelled, not a CANCEL sent to its organizer.
+    method, hers = calendar_of(next(m for m in cancellations if to(m) == "anna-sjoberg"))
+    assert method == "PUBLISH" and hers.vevent.status.value == "CANCELLED"
     assert cal.vevent.uid.value == before.vevent.uid.value
     assert cal.vevent.status.value == "CANCELLED"
     assert int(cal.vevent.sequence.value) > int(before.vevent.sequence.value)
