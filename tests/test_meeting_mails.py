@@ -12,6 +12,7 @@ from datetime import datetime
 from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 import vobject
 from sqlalchemy import select
@@ -525,3 +526,52 @@ def test_meeting_settings_are_read_from_the_file_and_bad_ones_refused_with_their
         read_agreement(bad)
     (problem,) = refused.value.problems
     assert problem.path == "meetings" and problem.line is not None and "invitation_days" in problem.message
+
+
+def attached_calendar(message) -> icalendar.Calendar:
+    """The calendar file a mail attaches (not a calendar part a client acts on), parsed by icalendar."""
+    files = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert len(files) == 1 and files[0].get_filename() == "moten-2012.ics"
+    assert not [p for p in message.walk() if p.get_param("method")]  # no text/calendar alternative
+    return icalendar.Calendar.from_ical(files[0].get_payload(decode=True))
+
+
+def test_the_years_meeting_plan_holds_the_slots_the_invitations_later_update(world):
+    box = Mailbox()
+    plans = box.of("meeting_plan", run(world, "2012-01-02T08:00", box))  # the first send slot of 2012
+    assert {to(m) for m in plans} == COUNCIL  # one each
+    fred = next(m for m in plans if to(m) == "fred-nilsson")
+    cal = attached_calendar(fred)
+    assert cal["METHOD"] == "PUBLISH"
+    events = {str(e["UID"]): e for e in cal.walk("VEVENT")}
+    with world() as session:
+        held = session.scalars(select(Meeting).where(Meeting.year == 2012).order_by(Meeting.starts_at)).all()
+        his = [m for m in held if any(i.person.key == "fred-nilsson" for i in m.invitees)]
+    assert len(events) == len(his) >= 5  # four council meetings and the yearly review, at least
+    assert all(not e.get("ATTENDEE") for e in events.values())
+    assert all(str(e["ORGANIZER"]) == "mailto:anna.sjoberg@example.org" for e in events.values())
+    text = fred.get_body(("plain",)).get_content()
+    assert "tisdag 14 februari 2012 kl. 13:00–15:00" in text and "Kommunhuset, Härnösand (exempel)" in text
+    assert f"Dina {len(his)} möten 2012" in fred["Subject"]
+    # The feed address is the person's own and opens their calendar.
+    feed = re.search(r"https://trygg\.example\.org/calendar/(\S+)\.ics", text)
+    assert feed and LINKS.signer.verify_feed(feed.group(1))[1] == person_id(world, "fred-nilsson")
+    assert "webcal://trygg.example.org/calendar/" in text
+    # Once a year: the next sweeps send no second plan.
+    assert not box.of("meeting_plan", run(world, "2012-01-03T08:00", box))
+
+    invitations = box.of("invitation", run(world, "2012-02-07T08:00", box))
+    _, invitation = calendar_of(next(m for m in invitations if to(m) == "fred-nilsson"))
+    assert invitation.vevent.uid.value in events  # the invitation updates the held slot
+    held_slot = events[invitation.vevent.uid.value]
+    assert int(invitation.vevent.sequence.value) >= int(held_slot["SEQUENCE"])
+    assert held_slot.decoded("DTSTART") == invitation.vevent.dtstart.value
+    for message in (*plans, *invitations):  # nobody is asked to answer through a calendar client
+        for part in message.walk():
+            if part.get_content_type() == "text/calendar":
+                assert "RSVP=TRUE" not in part.get_payload(decode=True).decode("utf-8")
+
+
+def person_id(sessions, key: str) -> int:
+    with sessions() as session:
+        return person(session, key).id

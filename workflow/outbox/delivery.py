@@ -26,6 +26,7 @@ from workflow.agreement.schema import LinksSpec
 from workflow.clock import Clock
 from workflow.db import transaction
 from workflow.ical import with_sent_by
+from workflow.links.feeds import feed_addresses
 from workflow.links.urls import LinkSettings, item_links, link_expiry, my_tasks_url
 from workflow.outbox.compose import compose
 from workflow.outbox.kinds import mail_kind
@@ -198,7 +199,11 @@ def _item(notice: Notice, mail: Mail, expiry_days: int, links: LinkSettings) -> 
         mail_id=mail.id,
         expires_at=link_expiry(notice.rule, mail.created_at, expiry_days),
     )
-    return {**notice.payload, "rule": notice.rule, "links": signed}
+    item = {**notice.payload, "rule": notice.rule, "links": signed}
+    if notice.payload.get("feed_id"):  # the person's calendar feed (the year's meeting plan gives it)
+        token = links.signer.feed_token(notice.payload["feed_id"], notice.recipient_id)
+        item["feed"] = feed_addresses(links.base_url, token)
+    return item
 
 
 def _reply_to(coordinator: Person | None) -> tuple[str, str] | None:
