@@ -192,9 +192,17 @@ def scenario(request, tmp_path_factory) -> tuple[str, dict[str, EmailMessage], l
     mails = run_scenario(tmp_path_factory.mktemp(f"mails-{language}"), language)
     first: dict[str, EmailMessage] = {}
     for mail in mails:
-        if mail["Content-Language"] == language:
+        # A meeting mail's snapshot is an invited member's; the convener's copy is checked apart.
+        if mail["Content-Language"] == language and not convener_copy(mail):
             first.setdefault(mail["X-Trygg-Kind"], mail)
     return language, first, mails
+
+
+def convener_copy(mail: EmailMessage) -> bool:
+    """The coordinator's own copy of a meeting mail: its calendar part a PUBLISH, not a request."""
+    return any(
+        p.get_param("method") == "PUBLISH" for p in mail.walk() if p.get_content_type() == "text/calendar"
+    )
 
 
 # "28 november 2026 kl. 09:11" / "28 November 2026 at 09:11": not 2012–2014 (2014: the grace after the
@@ -388,7 +396,8 @@ def test_every_mail_carries_the_links_of_its_kind_and_ends_with_my_tasks(scenari
         kind = mail["X-Trygg-Kind"]
         in_text, in_html = actions_in(mail, language)
         assert in_text == in_html, f"{kind}: the text and the HTML part link differently"
-        allowed = ROW.get(kind, ())
+        # The convener's own calendar copy asks nothing of her: no "I will attend" to her own meeting.
+        allowed = () if convener_copy(mail) else ROW.get(kind, ())
         assert bool(in_text) == bool(allowed), f"{kind}: links {in_text}"
         sent = mail["Date"].datetime
         for action, token in in_text:

@@ -6,11 +6,13 @@ calendar parts are read back with vobject, an iCalendar reader independent of th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 import vobject
 from sqlalchemy import select
@@ -135,9 +137,12 @@ def assert_first_council_invitation(fred) -> None:
     assert event.dtstart.value == datetime(2012, 2, 14, 13, 0, tzinfo=STHLM)
     assert event.dtstart.value.utcoffset() == at("2012-02-14T13:00").utcoffset()
     assert event.organizer.value == "mailto:anna.sjoberg@example.org"
+    assert event.organizer.params["SENT-BY"] == ["mailto:trygg@example.org"]  # From trygg, for her
+    # The coordinator convenes: never an attendee of her own meeting; nobody is asked to RSVP.
     assert {a.value for a in event.attendee_list} == {
-        f"mailto:{k.replace('-', '.')}@example.org" for k in COUNCIL
+        f"mailto:{k.replace('-', '.')}@example.org" for k in COUNCIL - {"anna-sjoberg"}
     }
+    assert {a.params["RSVP"][0] for a in event.attendee_list} == {"FALSE"}
     assert cal.vtimezone.tzid.value == "Europe/Stockholm"
     assert "Trygghetsvandring i centrum" in event.description.value
 
@@ -193,7 +198,11 @@ def test_a_council_meeting_from_agenda_call_to_closed_with_minutes(world):
     minutes = box.of("minutes", first)
     assert {to(m) for m in minutes} == COUNCIL
     text = minutes[0].get_body(("plain",)).get_content()
-    assert "2. Lägesbilden." in text and "Närvarande: Anna Sjöberg, Fred Nilsson, Karin Ek" in text
+    assert (
+        "2. Lägesbilden." in text
+        and "Närvarande (3 av 7 kallade): Anna Sjöberg, Fred Nilsson, Karin Ek" in text
+    )
+    assert text.count("Närvarande") == 1
     held = meeting(world, "council-2012-1")
     assert held.status == MeetingStatus.CLOSED and held.next_action_at is None
     for day in ("2012-02-21", "2012-02-28"):
@@ -240,13 +249,31 @@ def test_a_rescheduled_meeting_sends_an_update_with_a_higher_sequence(world):
     assert not box.of("meeting_update", run(world, "2012-02-11T11:05", box))
     updates = box.of("meeting_update", run(world, "2012-02-13T08:00", box))
     assert {to(m) for m in updates} == COUNCIL
-    method, after = calendar_of(updates[0])
+    fred = next(m for m in updates if to(m) == "fred-nilsson")
+    method, after = calendar_of(fred)
     assert method == "REQUEST"
     assert after.vevent.uid.value == before.vevent.uid.value
     assert int(after.vevent.sequence.value) > int(before.vevent.sequence.value)
     assert after.vevent.dtstart.value == datetime(2012, 2, 21, 9, 0, tzinfo=STHLM)
     assert after.vevent.location.value == "Polishuset"
-    assert "Ändrat möte" in updates[0]["Subject"]
+    assert "Ändrat möte" in fred["Subject"]
+    # What changed, old → new, in the text, the HTML and the calendar event's description.
+    old_time = "tisdag 14 februari 2012 kl. 13:00–15:00 → tisdag 21 februari 2012 kl. 09:00–11:00"
+    old_place = "Kommunhuset, Härnösand (exempel) → Polishuset"
+    for text in (
+        fred.get_body(("plain",)).get_content(),
+        after.vevent.description.value,
+        re.sub(r"<[^>]+>", "", fred.get_body(("html",)).get_content()),
+    ):
+        assert old_time in text and old_place in text, text
+    # The coordinator convenes: her copy is a PUBLISH of the same event, asking nothing of her.
+    anna = next(m for m in updates if to(m) == "anna-sjoberg")
+    method, hers = calendar_of(anna)
+    assert method == "PUBLISH" and hers.method.value == "PUBLISH"
+    assert hers.vevent.uid.value == after.vevent.uid.value
+    assert hers.vevent.sequence.value == after.vevent.sequence.value
+    assert not hasattr(hers.vevent, "attendee")
+    assert not linked(anna)
     # The minutes are asked for after the new date, not the old one.
     assert not box.of("minutes_request", run(world, "2012-02-15T08:00", box))
     assert [to(m) for m in box.of("minutes_request", run(world, "2012-02-22T08:00", box))] == ["karin-ek"]
@@ -265,8 +292,11 @@ def test_a_cancelled_meeting_sends_a_cancel_with_the_same_uid(world):
     )
     cancellations = box.of("cancellation", run(world, "2012-02-09T08:00", box))
     assert {to(m) for m in cancellations} == COUNCIL
-    method, cal = calendar_of(cancellations[0])
+    method, cal = calendar_of(next(m for m in cancellations if to(m) == "fred-nilsson"))
     assert method == "CANCEL" and cal.method.value == "CANCEL"
+    # The coordinator's calendar copy is published as cancelled, not a CANCEL sent to its organizer.
+    method, hers = calendar_of(next(m for m in cancellations if to(m) == "anna-sjoberg"))
+    assert method == "PUBLISH" and hers.vevent.status.value == "CANCELLED"
     assert cal.vevent.uid.value == before.vevent.uid.value
     assert cal.vevent.status.value == "CANCELLED"
     assert int(cal.vevent.sequence.value) > int(before.vevent.sequence.value)
@@ -496,3 +526,52 @@ def test_meeting_settings_are_read_from_the_file_and_bad_ones_refused_with_their
         read_agreement(bad)
     (problem,) = refused.value.problems
     assert problem.path == "meetings" and problem.line is not None and "invitation_days" in problem.message
+
+
+def attached_calendar(message) -> icalendar.Calendar:
+    """The calendar file a mail attaches (not a calendar part a client acts on), parsed by icalendar."""
+    files = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert len(files) == 1 and files[0].get_filename() == "moten-2012.ics"
+    assert not [p for p in message.walk() if p.get_param("method")]  # no text/calendar alternative
+    return icalendar.Calendar.from_ical(files[0].get_payload(decode=True))
+
+
+def test_the_years_meeting_plan_holds_the_slots_the_invitations_later_update(world):
+    box = Mailbox()
+    plans = box.of("meeting_plan", run(world, "2012-01-02T08:00", box))  # the first send slot of 2012
+    assert {to(m) for m in plans} == COUNCIL  # one each
+    fred = next(m for m in plans if to(m) == "fred-nilsson")
+    cal = attached_calendar(fred)
+    assert cal["METHOD"] == "PUBLISH"
+    events = {str(e["UID"]): e for e in cal.walk("VEVENT")}
+    with world() as session:
+        held = session.scalars(select(Meeting).where(Meeting.year == 2012).order_by(Meeting.starts_at)).all()
+        his = [m for m in held if any(i.person.key == "fred-nilsson" for i in m.invitees)]
+    assert len(events) == len(his) >= 5  # four council meetings and the yearly review, at least
+    assert all(not e.get("ATTENDEE") for e in events.values())
+    assert all(str(e["ORGANIZER"]) == "mailto:anna.sjoberg@example.org" for e in events.values())
+    text = fred.get_body(("plain",)).get_content()
+    assert "tisdag 14 februari 2012 kl. 13:00–15:00" in text and "Kommunhuset, Härnösand (exempel)" in text
+    assert f"Dina {len(his)} möten 2012" in fred["Subject"]
+    # The feed address is the person's own and opens their calendar.
+    feed = re.search(r"https://trygg\.example\.org/calendar/(\S+)\.ics", text)
+    assert feed and LINKS.signer.verify_feed(feed.group(1))[1] == person_id(world, "fred-nilsson")
+    assert "webcal://trygg.example.org/calendar/" in text
+    # Once a year: the next sweeps send no second plan.
+    assert not box.of("meeting_plan", run(world, "2012-01-03T08:00", box))
+
+    invitations = box.of("invitation", run(world, "2012-02-07T08:00", box))
+    _, invitation = calendar_of(next(m for m in invitations if to(m) == "fred-nilsson"))
+    assert invitation.vevent.uid.value in events  # the invitation updates the held slot
+    held_slot = events[invitation.vevent.uid.value]
+    assert int(invitation.vevent.sequence.value) >= int(held_slot["SEQUENCE"])
+    assert held_slot.decoded("DTSTART") == invitation.vevent.dtstart.value
+    for message in (*plans, *invitations):  # nobody is asked to answer through a calendar client
+        for part in message.walk():
+            if part.get_content_type() == "text/calendar":
+                assert "RSVP=TRUE" not in part.get_payload(decode=True).decode("utf-8")
+
+
+def person_id(sessions, key: str) -> int:
+    with sessions() as session:
+        return person(session, key).id

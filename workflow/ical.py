@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
+from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard, vRecur
 
 _DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 
@@ -85,3 +85,18 @@ def _valid(year: int, month: int, day: int) -> bool:
 def uid(agreement_key: str, kind: str, key: str) -> str:
     """The UID of an event: the same in the export and in every invitation, update and cancellation."""
     return f"{agreement_key}.{kind}.{key}@trygg"
+
+
+def with_sent_by(ics: str, address: str) -> str:
+    """The calendar object with `SENT-BY="mailto:<address>"` on each ORGANIZER that is not that
+    address: the mail comes from trygg on the organizer's behalf (see workflow.meetings.invitation).
+    Added where the mail is sent, since the From address is delivery's setting, not the meeting's."""
+    cal = Calendar.from_ical(ics)
+    changed = False
+    for event in cal.walk("VEVENT"):
+        organizer = event.get("organizer")
+        if organizer is None or str(organizer).lower() == f"mailto:{address}".lower():
+            continue
+        organizer.params["SENT-BY"] = f"mailto:{address}"
+        changed = True
+    return cal.to_ical().decode("utf-8") if changed else ics

@@ -21,6 +21,7 @@ from workflow.calendar.events import CalendarEvent
 from workflow.calendar.ics import to_ics
 from workflow.i18n import _
 from workflow.ical import uid
+from workflow.links.feeds import live_feed, new_feed
 from workflow.links.models import CalendarFeed
 from workflow.links.tokens import LinkSigner, TokenError
 from workflow.meetings.models import Invitee, Meeting, MeetingStatus
@@ -52,18 +53,11 @@ def replace_feed(unit: UnitOfWork, email: str) -> CalendarFeed | None:
 
 
 def _live(session: Session, person_id: int) -> CalendarFeed | None:
-    return session.scalar(
-        select(CalendarFeed)
-        .where(CalendarFeed.person_id == person_id, CalendarFeed.revoked_at.is_(None))
-        .order_by(CalendarFeed.id.desc())
-        .limit(1)
-    )
+    return live_feed(session, person_id)
 
 
 def _new_feed(unit: UnitOfWork, person: Person) -> CalendarFeed:
-    feed = CalendarFeed(person_id=person.id, created_at=unit.clock.now(), revoked_at=None)
-    unit.session.add(feed)
-    unit.session.flush()
+    feed = new_feed(unit.session, person.id, unit.clock.now())
     _audit(unit, person, "create_feed", {"feed": feed.id})
     return feed
 

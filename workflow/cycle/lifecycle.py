@@ -8,8 +8,9 @@ on the revised plan, carrying unfinished activities over: the cycle never stops.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from workflow.agreement.context import context_of
 from workflow.agreement.models import Agreement, Organisation
 from workflow.audit import UnitOfWork
+from workflow.cycle.meeting_plan import plan_due_from
 from workflow.cycle.models import Cycle, CycleActivity, CycleStep, Deliverable, StepState
 from workflow.i18n import LazyText, _l, _pl, render
 from workflow.meetings.held import HELD
@@ -98,11 +100,14 @@ def open_cycle(
     if session.scalar(select(Cycle).where(Cycle.agreement_id == agreement.id, Cycle.year == year)):
         raise CycleError(_l("the cycle of %(year)s already exists", year=year))
     version = latest_version(session, agreement.id, year=year) or latest_version(session, agreement.id)
+    now = unit.clock.now()
     cycle = Cycle(
         agreement_id=agreement.id,
         year=year,
         plan_version_id=version.id if version else None,
-        opened_at=unit.clock.now(),
+        opened_at=now,
+        # The sweep mails the council the year's meeting plan at the first send slot from here.
+        next_action_at=plan_due_from(datetime(year, 1, 1, tzinfo=ZoneInfo(agreement.timezone)), now),
     )
     cycle.steps.extend(_cycle_steps(session, agreement, year))
     session.add(cycle)

@@ -27,6 +27,8 @@ class Cycle(Base):
     plan_version_id: Mapped[int | None] = mapped_column(ForeignKey("plan_versions.id"))
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # When the sweep next looks at the cycle: the year's meeting plan, mailed once when it opens.
+    next_action_at: Mapped[datetime | None] = mapped_column(index=True)
 
     steps: Mapped[list[CycleStep]] = relationship(
         back_populates="cycle", order_by="CycleStep.number", cascade="all, delete-orphan"
@@ -34,6 +36,11 @@ class Cycle(Base):
     activities: Mapped[list[CycleActivity]] = relationship(
         back_populates="cycle", cascade="all, delete-orphan"
     )
+
+    @property
+    def key(self) -> str:
+        """The year names the cycle (the sweep's logs name items by key)."""
+        return str(self.year)
 
 
 class CycleStep(Base):

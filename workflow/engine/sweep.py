@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.clock import in_window
+from workflow.cycle.meeting_plan import MEETING_PLANS
 from workflow.db import transaction
 from workflow.engine.ending import look_at_endings
 from workflow.meetings.sweep import meeting_items
@@ -117,5 +118,6 @@ def _sweep(
 
 
 def due_items() -> tuple[DueItems, ...]:
-    """What a sweep decides, in order: activities, then meetings (whose evaluation carries the report)."""
-    return (ACTIVITIES, meeting_items(evaluation_report))
+    """What a sweep decides, in order: activities, then meetings (whose evaluation carries the
+    report), then the cycles whose year's meeting plan is due."""
+    return (ACTIVITIES, meeting_items(evaluation_report), MEETING_PLANS)

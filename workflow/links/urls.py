@@ -47,6 +47,8 @@ def actions_for(rule: str, payload: Mapping[str, Any]) -> tuple[Action, ...]:
     """The actions a notice of `rule` offers (none for a mail that only informs)."""
     if rule == "reminder" and payload.get("target") == "follow_up":
         return FOLLOW_UP_ACTIONS
+    if payload.get("organizer_copy") and Action.ATTEND in ACTIONS_OF_RULE.get(rule, ()):
+        return ()  # the one who convenes is not asked whether she comes to her own meeting
     return ACTIONS_OF_RULE.get(rule, ())
 
 

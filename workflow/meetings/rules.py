@@ -79,6 +79,12 @@ class Timeline:
     _policy: MeetingPolicy
     _end_day: date
 
+    @property
+    def propose_by(self) -> date:
+        """The last day to propose agenda items: the working day before the invitation goes out."""
+        day = self.invitation.astimezone(self._cal.tz).date()
+        return self._cal.previous_working_day(day - timedelta(days=1))
+
     def chase(self, n: int) -> datetime:
         """The n:th time the minutes are asked for: 0 the request, 1 … the chases."""
         if n == 0:
@@ -167,7 +173,10 @@ def _before_meeting(facts, line: Timeline, now, occurrence, notices, later) -> N
                         person,
                         f"{occurrence}:agenda_call",
                         line.agenda_call,
-                        {"invitation_at": line.invitation.isoformat()},
+                        {
+                            "invitation_at": line.invitation.isoformat(),
+                            "propose_by": line.propose_by.isoformat(),
+                        },
                     )
                 )
         elif now < line.agenda_call:

@@ -22,6 +22,7 @@ from workflow.agreement.context import MeetingPolicy, meeting_policy, work_calen
 from workflow.agreement.models import Agreement, Person, Role
 from workflow.agreement.roles import people_with_role
 from workflow.audit import AuditEntry
+from workflow.i18n import gettext as _
 from workflow.meetings.agenda import agenda
 from workflow.meetings.invitation import meeting_ics
 from workflow.meetings.models import Invitee, Meeting
@@ -29,6 +30,7 @@ from workflow.meetings.rules import MeetingFacts, decide_meeting, first_action_a
 from workflow.outbox.batch import DueItems, PerAgreement
 from workflow.outbox.models import Notice
 from workflow.outbox.notices import Decision
+from workflow.outbox.render import format_span
 from workflow.plan.standing import STANDING_EN, STANDING_SV, progress_by_area
 from workflow.workdays import WorkCalendar
 
@@ -97,6 +99,50 @@ def told(session: Session, meeting_id: int) -> dict[int, int | None]:
     ):
         out.setdefault(person, None)
     return out
+
+
+def held_version(session: Session, meeting_id: int, person_id: int) -> dict[str, Any] | None:
+    """The payload of the latest calendar version a person was sent of a meeting (None: none yet)."""
+    payloads = session.scalars(
+        select(Notice.payload)
+        .where(
+            Notice.subject_type == "meeting",
+            Notice.subject_id == meeting_id,
+            Notice.recipient_id == person_id,
+            Notice.cancelled_at.is_(None),
+            Notice.rule.in_(CALENDAR_RULES),
+        )
+        .order_by(Notice.id)
+    ).all()
+    return max(payloads, key=lambda p: int(p.get("sequence", 0)), default=None)
+
+
+def _instants(span: dict[str, Any]) -> tuple[datetime, datetime]:
+    return datetime.fromisoformat(span["starts_at"]), datetime.fromisoformat(span["ends_at"])
+
+
+def describe(agenda_lines: list[str], changes: list[dict[str, Any]], language: str, tz: str) -> str:
+    """The calendar event's DESCRIPTION: what changed (old → new), then the agenda."""
+    lines: list[str] = []
+    if changes:
+        lines.append(_("What has changed:", language))
+        for change in changes:
+            old, new = change["old"], change["new"]
+            if change["what"] == "time":
+                old = format_span(old["starts_at"], old["ends_at"], language, tz)
+                new = format_span(new["starts_at"], new["ends_at"], language, tz)
+            old = old or _("to be announced", language)
+            new = new or _("to be announced", language)
+            if change["what"] == "time":
+                lines.append(_("Time: %(old)s → %(new)s", language, old=old, new=new))
+            elif change["what"] == "place":
+                lines.append(_("Place: %(old)s → %(new)s", language, old=old, new=new))
+            else:
+                lines.append(_("Title: %(old)s → %(new)s", language, old=old, new=new))
+        lines.append("")
+    lines.append(_("Agenda:", language))
+    lines += [f"{n}. {line}" for n, line in enumerate(agenda_lines, 1)]
+    return "\n".join(lines)
 
 
 def facts_of(session: Session, meeting: Meeting, rules: MeetingRules) -> MeetingFacts:
@@ -207,21 +253,49 @@ class MeetingContent:
         payload = dict(self._once("summary", self._summary))
         co_opted = {i.person_id: i.co_opted for i in self.meeting.invitees}
         payload["co_opted"] = co_opted.get(person_id, False)
-        if rule in CALENDAR_RULES:
-            payload["ics"] = self._once("request", lambda: self._ics("REQUEST"))
-            payload["ics_method"] = "REQUEST"
-        elif rule == "cancellation":
-            payload["ics"] = self._once("cancel", lambda: self._ics("CANCEL"))
-            payload["ics_method"] = "CANCEL"
+        organizer = self._organizer()
+        # The one who convenes gets her calendar's copy (PUBLISH), never a request to answer herself.
+        payload["organizer_copy"] = own = organizer is not None and organizer.id == person_id
+        if rule in CALENDAR_RULES or rule == "cancellation":
+            language = self._language(person_id)
+            changes = self._changes(person_id) if rule == "meeting_update" else []
+            if rule == "meeting_update":
+                payload["changes"] = changes
+            method = "PUBLISH" if own else ("CANCEL" if rule == "cancellation" else "REQUEST")
+            payload["ics"] = self._once(
+                f"ics-{method}-{language}-{changes!r}", lambda: self._ics(method, language, changes)
+            )
+            payload["ics_method"] = method
+        if rule == "cancellation":
             payload["reason"] = self._once("reason", self._cancel_reason)
         elif rule == "minutes":
             payload.update(self._once("minutes", self._minutes))
         elif rule == "checkin_report":
             payload["report"] = self._once("progress", self._progress)
         elif rule == "evaluation":
-            language = self.session.get(Person, person_id).language
+            language = self._language(person_id)
             payload.update(self._once(f"evaluation-{language}", lambda: self._evaluation(language)))
         return payload
+
+    def _language(self, person_id: int) -> str:
+        return "en" if self.session.get(Person, person_id).language == "en" else "sv"
+
+    def _changes(self, person_id: int) -> list[dict[str, Any]]:
+        """What changed since the version the person holds: time, place, title, each old → new."""
+        held = held_version(self.session, self.meeting.id, person_id)
+        if held is None:
+            return []
+        m = self.meeting
+        now = {"starts_at": m.starts_at.isoformat(), "ends_at": m.ends_at.isoformat()}
+        before = {"starts_at": held.get("starts_at"), "ends_at": held.get("ends_at")}
+        out: list[dict[str, Any]] = []
+        if before["starts_at"] and _instants(before) != _instants(now):
+            out.append({"what": "time", "old": before, "new": now})
+        if held.get("location", m.location) != m.location:
+            out.append({"what": "place", "old": held.get("location"), "new": m.location})
+        if held.get("title", m.title) != m.title:
+            out.append({"what": "title", "old": held.get("title"), "new": m.title})
+        return out
 
     def _summary(self) -> dict[str, Any]:
         m = self.meeting
@@ -248,10 +322,8 @@ class MeetingContent:
         ids = self.rules.coordinators or tuple(i.person_id for i in self.meeting.invitees)
         return self.session.get(Person, ids[0]) if ids else None
 
-    def _ics(self, method: str) -> str:
-        agenda_text = "\n".join(
-            f"{n}. {line}" for n, line in enumerate(self._once("summary", self._summary)["agenda"], 1)
-        )
+    def _ics(self, method: str, language: str, changes: list[dict[str, Any]]) -> str:
+        summary = self._once("summary", self._summary)
         return meeting_ics(
             self.agreement,
             self.meeting,
@@ -259,7 +331,7 @@ class MeetingContent:
             attendees=[(i.person, i.co_opted) for i in self.meeting.invitees],
             method=method,  # type: ignore[arg-type]
             stamp=self.now,
-            description=f"Dagordning / Agenda:\n{agenda_text}",
+            description=describe(summary["agenda"], changes, language, self.agreement.timezone),
         ).decode("utf-8")
 
     def _cancel_reason(self) -> str | None:
@@ -276,14 +348,18 @@ class MeetingContent:
         )
 
     def _minutes(self) -> dict[str, Any]:
+        """The latest minutes, and attendance: members against members, co-opted guests apart."""
         latest = self.meeting.minutes[-1]
         invitees = sorted(self.meeting.invitees, key=lambda i: i.person.name)
+        members = [i for i in invitees if not i.co_opted]
         return {
             "revision": latest.revision,
             "text": latest.text,
             "recorded_at": latest.recorded_at.isoformat(),
-            "attended": [i.person.name for i in invitees if i.attended],
-            "absent": [i.person.name for i in invitees if i.attended is False],
+            "attended": [i.person.name for i in members if i.attended],
+            "absent": [i.person.name for i in members if i.attended is False],
+            "members": len(members),
+            "guests": [i.person.name for i in invitees if i.co_opted and i.attended],
         }
 
     def _progress(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,8 @@ from workflow.agreement.roles import people_with_role
 from workflow.agreement.schema import LinksSpec
 from workflow.clock import Clock
 from workflow.db import transaction
+from workflow.ical import with_sent_by
+from workflow.links.feeds import feed_addresses
 from workflow.links.urls import LinkSettings, item_links, link_expiry, my_tasks_url
 from workflow.outbox.compose import compose
 from workflow.outbox.kinds import mail_kind
@@ -171,9 +174,11 @@ def prepare(session: Session, mail_id: int, now: datetime, sender: str, links: L
         filename=f"{day.isoformat()}_{kind}_{recipient.key}_{mail.id}.eml",
         agreement_id=agreement.id,
         coordinator_ids=coordinator_ids,
-        calendar=_calendar_of(notices),
+        calendar=_calendar_of(notices, sender),
         attachments=tuple(
-            Attachment.from_payload(n.payload["attachment"]) for n in notices if n.payload.get("attachment")
+            _sent_by(Attachment.from_payload(n.payload["attachment"]), sender)
+            for n in notices
+            if n.payload.get("attachment")
         ),
     )
 
@@ -194,7 +199,11 @@ def _item(notice: Notice, mail: Mail, expiry_days: int, links: LinkSettings) -> 
         mail_id=mail.id,
         expires_at=link_expiry(notice.rule, mail.created_at, expiry_days),
     )
-    return {**notice.payload, "rule": notice.rule, "links": signed}
+    item = {**notice.payload, "rule": notice.rule, "links": signed}
+    if notice.payload.get("feed_id"):  # the person's calendar feed (the year's meeting plan gives it)
+        token = links.signer.feed_token(notice.payload["feed_id"], notice.recipient_id)
+        item["feed"] = feed_addresses(links.base_url, token)
+    return item
 
 
 def _reply_to(coordinator: Person | None) -> tuple[str, str] | None:
@@ -208,14 +217,24 @@ def _reply_to(coordinator: Person | None) -> tuple[str, str] | None:
         return None
 
 
-def _calendar_of(notices: list[Notice]) -> CalendarPart | None:
-    """The calendar part a meeting notice carries (such notices travel one to a mail)."""
+def _calendar_of(notices: list[Notice], sender: str) -> CalendarPart | None:
+    """The calendar part a meeting notice carries (such notices travel one to a mail), its
+    ORGANIZER marked as sent by trygg's From address."""
     for notice in notices:
         if notice.payload.get("ics"):
             method = notice.payload.get("ics_method", "REQUEST")
-            name = "cancel.ics" if method == "CANCEL" else "invite.ics"
-            return CalendarPart(method, notice.payload["ics"], name)
+            name = {"CANCEL": "cancel.ics", "PUBLISH": "meeting.ics"}.get(method, "invite.ics")
+            return CalendarPart(method, with_sent_by(notice.payload["ics"], parseaddr(sender)[1]), name)
     return None
+
+
+def _sent_by(attachment: Attachment, sender: str) -> Attachment:
+    """An attached calendar file (the year's meeting plan) names trygg as sending it, like a calendar part."""
+    if attachment.content_type != "text/calendar" or not isinstance(attachment.content, str):
+        return attachment
+    return Attachment(
+        attachment.filename, attachment.content_type, with_sent_by(attachment.content, parseaddr(sender)[1])
+    )
 
 
 def _item_order(notice: Notice) -> tuple:

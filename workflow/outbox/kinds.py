@@ -10,6 +10,7 @@ KINDS: tuple[str, ...] = (
     "overdue",
     "escalation",
     "digest",
+    "meeting_plan",
     "agenda_call",
     "invitation",
     "meeting_update",
@@ -27,7 +28,7 @@ KINDS: tuple[str, ...] = (
 )
 
 # Notices of these rules are gathered: one mail per person, group and day (a secretary with
-# three sets of minutes missing gets one mail listing them). Rules not listed — the invitation,
+# three sets of minutes missing gets one mail listing them). Rules not listed — the meeting_plan, the invitation,
 # meeting_update, cancellation and checkin_invitation, each with its own calendar part that a
 # calendar client reads as one event — get a mail of their own, of their kind; so do the mails
 # that cannot wait (sign_in, extension_request, extension_decision): due at once, never gathered.

@@ -34,6 +34,7 @@ from workflow.links.tokens import LinkSigner, throwaway_secret
 from workflow.links.urls import LinkSettings
 from workflow.loading import load_agreement
 from workflow.meetings import actions as meeting_actions
+from workflow.meetings.agenda import agenda
 from workflow.meetings.models import Meeting, MeetingKind, MeetingStatus
 from workflow.outbox.delivery import claim_lease, deliver
 from workflow.outbox.models import Mail, Notice
@@ -274,7 +275,11 @@ def _meeting(
             meeting_actions.coopt(session, unit, meeting, people[behaviour.pick(outside, "guest", key)])
     elif what == "minutes":
         present = [i.person for i in meeting.invitees if behaviour.attends(key, i.person.key)]
-        text = f"Mötesanteckningar: {meeting.title}\n\nNärvarande: {', '.join(p.name for p in present) or 'inga'}\n"
+        # The minutes speak of the agenda; who attended is recorded beside them (the mail lists it).
+        points = "\n".join(
+            f"{n}. {point}: noterades." for n, point in enumerate(agenda(session, agreement, meeting), 1)
+        )
+        text = f"Mötesanteckningar: {meeting.title}\n\n{points}\n"
         meeting_actions.record_minutes(session, unit, meeting, text, present, unit.clock.now())
 
 
