@@ -223,15 +223,14 @@ class Letters:
             )
         return known
 
-    def letter(self, mail: Mail) -> Letter | None:
-        """Render a claimed mail from its live notices, each item with its links; None when all are moot."""
+    def draft(self, mail: Mail) -> tuple[str, str, dict[str, Any]] | None:
+        """What a mail's templates are given: (kind, language, context); None when every notice is moot."""
         notices = [n for n in mail.notices if n.cancelled_at is None]
         if not notices:
             return None
-        recipient = self._people.get(mail.recipient_id) or self.session.get(Person, mail.recipient_id)
+        recipient = self._recipient(mail)
         shared = self._sender(mail.agreement_id)
         agreement, coordinator = shared.agreement, shared.coordinator
-        kind = mail_kind([n.rule for n in notices])
         context = {
             "recipient": {"name": recipient.name, "key": recipient.key},
             "agreement": {"title": agreement.title, "key": agreement.key, "timezone": agreement.timezone},
@@ -241,6 +240,21 @@ class Letters:
             ],
             "my_tasks_url": my_tasks_url(self.links.base_url),
         }
+        return mail_kind([n.rule for n in notices]), recipient.language, context
+
+    def _recipient(self, mail: Mail) -> Person:
+        return self._people.get(mail.recipient_id) or self.session.get(Person, mail.recipient_id)
+
+    def letter(self, mail: Mail) -> Letter | None:
+        """Render a claimed mail from its live notices, each item with its links; None when all are moot."""
+        drafted = self.draft(mail)
+        if drafted is None:
+            return None
+        kind, language, context = drafted
+        notices = [n for n in mail.notices if n.cancelled_at is None]
+        recipient = self._recipient(mail)
+        shared = self._sender(mail.agreement_id)
+        agreement = shared.agreement
         day = self.now.astimezone(shared.zone).date()
         return Letter(
             mail_id=mail.id,
@@ -248,8 +262,8 @@ class Letters:
             recipient_key=recipient.key,
             to=(recipient.name, recipient.email),
             reply_to=shared.reply_to,
-            language=recipient.language,
-            rendered=render(kind, recipient.language, context),
+            language=language,
+            rendered=render(kind, language, context),
             message_id=message_id(mail.id, agreement.key, self.sender),
             filename=f"{day.isoformat()}_{kind}_{recipient.key}_{mail.id}.eml",
             agreement_id=agreement.id,
