@@ -12,18 +12,19 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.conftest import load_file
 from tests.mail_links import LINKS
 from tests.smtp_server import Script
 from tests.test_hostile_delivery import AT_EIGHT, COORDINATOR, SENDER, mails, rcpts, smtp, ten_people
+from workflow import migrate
 from workflow.agreement.models import Person
 from workflow.clock import FixedClock
-from workflow.db import transaction
+from workflow.db import make_engine, session_factory, transaction
 from workflow.engine.sweep import sweep
 from workflow.outbox import render
-from workflow.outbox.delivery import claim_batch, claim_lease, deliver
+from workflow.outbox.delivery import claim_batch, claim_lease, claimable, deliver
 from workflow.outbox.models import Mail, MailStatus
 from workflow.outbox.render import Attachment, CalendarPart, Rendered, build_message
 from workflow.outbox.transport import wire_bytes
@@ -205,3 +206,32 @@ def test_the_lighter_policy_writes_the_same_bytes_as_the_default_one(monkeypatch
             expected = BOUNDARY.sub(b"B", wire_bytes(theirs, utf8=utf8, linesep=linesep))
             for message in ours:
                 assert BOUNDARY.sub(b"B", wire_bytes(message, utf8=utf8, linesep=linesep)) == expected
+
+
+@pytest.mark.postgres
+def test_the_claim_reads_the_waiting_index_and_never_sorts_the_sent_mails(postgres_url, tmp_path):
+    engine = make_engine(postgres_url)
+    migrate.upgrade(engine)
+    sessions = session_factory(engine)
+    ten_due(sessions, tmp_path)
+    with transaction(sessions) as session:  # 50,000 sent mails behind the ten waiting ones
+        session.execute(
+            text(
+                "INSERT INTO mails (agreement_id, key, recipient_id, kind, status, created_at, attempts)"
+                " SELECT m.agreement_id, 'old-' || g, m.recipient_id, 'reminder', 'sent', m.created_at, 1"
+                " FROM generate_series(1, 50000) g, (SELECT * FROM mails LIMIT 1) m"
+            )
+        )
+        session.execute(text("ANALYZE mails"))
+    earliest = (
+        select(Mail.id)
+        .where(claimable(AT_EIGHT))
+        .order_by(Mail.next_attempt_at, Mail.id)
+        .limit(50)
+        .with_for_update(skip_locked=True)
+    )
+    with sessions() as session:
+        compiled = earliest.compile(engine, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(session.scalars(text(f"EXPLAIN {compiled}")))
+    engine.dispose()
+    assert "ix_mails_waiting" in plan and "Sort" not in plan, plan

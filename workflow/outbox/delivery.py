@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, literal_column, or_, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from workflow.addresses import AddressError, envelope_form, parse_address
@@ -48,7 +48,9 @@ BACKOFF = (
 )
 MAX_ATTEMPTS = len(BACKOFF) + 1  # then the mail is failed and the coordinator told
 BATCH = 50  # mails claimed under one lease, read together and sent over one connection
-WAITING = (MailStatus.PENDING, MailStatus.SENDING)
+# Written as constants, not parameters: only then can PostgreSQL match the partial index's
+# predicate (a prepared statement's generic plan knows no parameter's value).
+WAITING = (literal_column(f"'{MailStatus.PENDING.value}'"), literal_column(f"'{MailStatus.SENDING.value}'"))
 
 
 def retry_at(attempts: int, now: datetime) -> datetime | None:
