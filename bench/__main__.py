@@ -9,7 +9,7 @@ from pathlib import Path
 from bench import delivery, latency, simulation, sweep_scaling, usual, web
 from bench.common import ROOT, SIZES, Section, machine, ms, secs, today
 
-MODULES = (sweep_scaling, delivery, usual, latency, simulation, web)
+MODULES = (sweep_scaling, delivery, usual, latency, simulation, web)  # sections 1, 2, … in order
 
 
 def verdicts(s: dict[int, Section]) -> list[tuple[str, str, str, str]]:
@@ -165,12 +165,12 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     sections: dict[int, Section] = {}
-    for module in MODULES:
+    for number, module in enumerate(MODULES, start=1):
+        if args.only and number not in args.only:
+            continue
         name = module.__name__.rsplit(".", 1)[-1]
         print(f"bench: {name} …", flush=True)
         section = module.run(args.size)
-        if args.only and section.number not in args.only:
-            continue
         sections[section.number] = section
         print(f"bench: {name} done in {section.seconds:.0f} s", flush=True)
     total = time.perf_counter() - started
