@@ -52,7 +52,7 @@ MAILS = {"tiny": 40, "full": 10_000}
 SMALLER = 5  # the cost per mail is also measured at MAILS / SMALLER
 WORKERS = 2  # the machine's cores
 SENDER = "trygg <trygg@example.org>"
-TIMEOUT = {"tiny": 120.0, "full": 900.0}  # a bound, never an expectation
+TIMEOUT = {"tiny": 300.0, "full": 1800.0}  # a bound, never an expectation (the machine may be shared)
 
 
 def free_port() -> int:
@@ -342,7 +342,8 @@ def _baseline(name: str, folder: Path, size: str, n: int, args, target=_send_sha
 
 
 def measure(size: str) -> dict:
-    n = MAILS[size]
+    # TRYGG_BENCH_MAILS sets another N (a quick check of the harness on a loaded machine).
+    n = int(os.environ.get("TRYGG_BENCH_MAILS") or MAILS[size])
     smaller = _trygg_only(n // SMALLER, size)
     with database("postgresql") as url, tempfile.TemporaryDirectory(prefix="trygg-bench-") as tmp:
         folder = Path(tmp)
@@ -465,6 +466,8 @@ def run(size: str = "full") -> Section:
         "ratio_rendered": rate_t / rate_r,
         "cost_ratio": cost / cost_small,
         "render": rendering,
+        "n": t["n"],
+        "n_smaller": small["n"],
     }
     return Section(
         2, "Delivery throughput", command("delivery", size), body, time.perf_counter() - start, figures
