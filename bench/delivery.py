@@ -400,7 +400,44 @@ def run(size: str = "full") -> Section:
     cost, cost_small = t["seconds"] / t["n"], small["seconds"] / small["n"]
     render = m["render"]
     rendering = render["text"] + render["html"] + render["build"] + render["bytes"]
-    rows = [
+    body = "\n\n".join(
+        [
+            f"{m['n']:,} activities due at 08:00, one recipient each: {m['n']:,} mails of one reminder "
+            f"(≈ {m['size'] / 1024:.1f} KiB each, text + HTML). {WORKERS} `trygg worker --pool solo` processes; "
+            f"each baseline uses {WORKERS} sending processes. PostgreSQL, Redis and the sinks on this machine; "
+            f"the load average when the run began: {m['load']:.1f} on 2 cores (shared with other work).",
+            table(["pipeline", "mails accepted", "wall time", "mails / s", "per mail"], _rows(m)),
+            f"Ratios in this run: trygg / the render baseline **{rate_t / rate_r:.2f}** (target ≥ 0.8); "
+            f"trygg / raw smtplib pre-rendered **{rate_t / rate_b:.2f}** (target ≥ 0.3); cost per mail at "
+            f"{t['n']:,} / at {small['n']:,}: **{cost / cost_small:.2f}** (target ≤ 1.2). trygg's wall time "
+            f"counts from the tick: the first mail reached the sink {secs(t['first'])} after it (the sweep "
+            f"deciding and composing {m['n']:,} mails first).",
+            f"Render cost per mail: {min(m['n'], 500)} of the sent mails read and rendered again in the harness "
+            "(one process), by trygg's own functions, in CPU time:\n\n"
+            + table(["step", "per mail"], _steps(render, rendering)),
+        ]
+    )
+    figures = {
+        "trygg_rate": rate_t,
+        "baseline_rate": rate_b,
+        "rendered_rate": rate_r,
+        "ratio": rate_t / rate_b,
+        "ratio_rendered": rate_t / rate_r,
+        "cost_ratio": cost / cost_small,
+        "render": rendering,
+        "n": t["n"],
+        "n_smaller": small["n"],
+    }
+    return Section(
+        2, "Delivery throughput", command("delivery", size), body, time.perf_counter() - start, figures
+    )
+
+
+def _rows(m: dict) -> list[list[str]]:
+    t, b, r, small = m["trygg"], m["baseline"], m["rendered"], m["smaller"]
+    rate_t, rate_b, rate_r = t["n"] / t["seconds"], b["n"] / b["seconds"], r["n"] / r["seconds"]
+    cost, cost_small = t["seconds"] / t["n"], small["seconds"] / small["n"]
+    return [
         [
             "trygg: tick → sweep → outbox → Celery (Redis) → SMTP",
             f"{t['n']:,}",
@@ -430,7 +467,10 @@ def run(size: str = "full") -> Section:
             ms(b["seconds"] / b["n"]),
         ],
     ]
-    steps = [
+
+
+def _steps(render: dict, rendering: float) -> list[list[str]]:
+    return [
         ["read the batch's mails, notices and recipients (per mail, batches of 50)", ms(render["read"])],
         [
             "context: items, signed links, agreement and coordinator (read once per batch)",
@@ -442,36 +482,6 @@ def run(size: str = "full") -> Section:
         ["serialise to wire bytes (CRLF)", ms(render["bytes"])],
         ["**render + build** (text, HTML, MIME, bytes)", f"**{ms(rendering)}**"],
     ]
-    body = "\n\n".join(
-        [
-            f"{m['n']:,} activities due at 08:00, one recipient each: {m['n']:,} mails of one reminder "
-            f"(≈ {m['size'] / 1024:.1f} KiB each, text + HTML). {WORKERS} `trygg worker --pool solo` processes; "
-            f"each baseline uses {WORKERS} sending processes. PostgreSQL, Redis and the sinks on this machine; "
-            f"the load average when the run began: {m['load']:.1f} on 2 cores (shared with other work).",
-            table(["pipeline", "mails accepted", "wall time", "mails / s", "per mail"], rows),
-            f"Ratios in this run: trygg / the render baseline **{rate_t / rate_r:.2f}** (target ≥ 0.8); "
-            f"trygg / raw smtplib pre-rendered **{rate_t / rate_b:.2f}** (target ≥ 0.3); cost per mail at "
-            f"{t['n']:,} / at {small['n']:,}: **{cost / cost_small:.2f}** (target ≤ 1.2). trygg's wall time "
-            f"counts from the tick: the first mail reached the sink {secs(t['first'])} after it (the sweep "
-            f"deciding and composing {m['n']:,} mails first).",
-            f"Render cost per mail: {min(m['n'], 500)} of the sent mails read and rendered again in the harness "
-            "(one process), by trygg's own functions, in CPU time:\n\n" + table(["step", "per mail"], steps),
-        ]
-    )
-    figures = {
-        "trygg_rate": rate_t,
-        "baseline_rate": rate_b,
-        "rendered_rate": rate_r,
-        "ratio": rate_t / rate_b,
-        "ratio_rendered": rate_t / rate_r,
-        "cost_ratio": cost / cost_small,
-        "render": rendering,
-        "n": t["n"],
-        "n_smaller": small["n"],
-    }
-    return Section(
-        2, "Delivery throughput", command("delivery", size), body, time.perf_counter() - start, figures
-    )
 
 
 if __name__ == "__main__":
