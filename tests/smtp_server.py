@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -25,6 +26,10 @@ class Script:
 
     refuse: dict[str, str] = field(default_factory=dict)  # address -> "550 5.1.1 …"
     temporary_failures: int = 0  # DATA answered "451" this many times, then "250"
+    # address -> how many times its RCPT is answered "421" and the connection then closed
+    closing: dict[str, int] = field(default_factory=dict)
+    # address -> how many times the connection drops (no reply at all) at its RCPT
+    drops: dict[str, int] = field(default_factory=dict)
 
 
 class Recorder:
@@ -40,6 +45,14 @@ class Recorder:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self.lock:
             self.peers.add(session.peer)
+            if self.script.drops.get(address, 0) > 0:
+                self.script.drops[address] -= 1
+                server.transport.close()
+                return "421 4.3.0 (never read: the connection is gone)"
+            if self.script.closing.get(address, 0) > 0:
+                self.script.closing[address] -= 1
+                asyncio.get_running_loop().call_later(0.05, server.transport.close)
+                return "421 4.3.2 Service shutting down, closing transmission channel"
         if address in self.script.refuse:
             return self.script.refuse[address]
         envelope.rcpt_tos.append(address)

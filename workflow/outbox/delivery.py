@@ -1,9 +1,11 @@
-"""Delivery: claim a mail (a lease), render, send, mark it sent — or retry later, or fail and tell.
+"""Delivery: claim a batch of mails (one lease), render, send, mark them sent — or retry later, or fail and tell.
 
-Claims are short transactions of their own, so the row is visibly "sending" while the SMTP
-conversation runs; the lease is longer than the SMTP timeouts, and an expired lease makes the
-row claimable again, so a killed worker never leaves a mail "sending" for ever. The only place
-a duplicate can come from is the window between the server's "250" and the mark.
+Claims are short transactions of their own, so the rows are visibly "sending" while the SMTP
+conversations run; the lease is longer than the SMTP timeouts (and renewed while a slow batch
+goes on), and an expired lease makes the rows claimable again, so a killed worker never leaves a
+mail "sending" for ever. The only place a duplicate can come from is the window between the
+server's "250" and the mark, which is one batch wide: a killed worker's batch may go out twice,
+nothing more.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import and_, case, literal_column, or_, select, update
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from workflow.addresses import AddressError, envelope_form, parse_address
 from workflow.agreement.models import Agreement, Person, Role
@@ -48,6 +50,10 @@ BACKOFF = (
     timedelta(hours=12),
 )
 MAX_ATTEMPTS = len(BACKOFF) + 1  # then the mail is failed and the coordinator told
+BATCH = 50  # mails claimed under one lease, read together and sent over one connection
+# Written as constants, not parameters: only then can PostgreSQL match the partial index's
+# predicate (a prepared statement's generic plan knows no parameter's value).
+WAITING = (literal_column(f"'{MailStatus.PENDING.value}'"), literal_column(f"'{MailStatus.SENDING.value}'"))
 
 
 def retry_at(attempts: int, now: datetime) -> datetime | None:
@@ -81,10 +87,18 @@ class Delivered:
 
 
 def claimable(now: datetime):
-    """Rows delivery may take: pending and due, or sending with an expired lease and tries left."""
-    return or_(
-        and_(Mail.status == MailStatus.PENDING, Mail.next_attempt_at <= now),
-        and_(Mail.status == MailStatus.SENDING, Mail.claimed_until < now, Mail.attempts < MAX_ATTEMPTS),
+    """Rows delivery may take: pending and due, or sending with an expired lease and tries left.
+
+    Both kinds wait in the partial index `ix_mails_waiting` with `next_attempt_at <= now` (a claim
+    sets next_attempt_at to its lease's end), so the first conjuncts are one index range.
+    """
+    return and_(
+        Mail.status.in_(WAITING),
+        Mail.next_attempt_at <= now,
+        or_(
+            Mail.status == MailStatus.PENDING,
+            and_(Mail.claimed_until < now, Mail.attempts < MAX_ATTEMPTS),
+        ),
     )
 
 
@@ -93,34 +107,57 @@ def abandoned(now: datetime):
     return and_(Mail.status == MailStatus.SENDING, Mail.claimed_until < now, Mail.attempts >= MAX_ATTEMPTS)
 
 
-def claim(session: Session, now: datetime, lease: timedelta) -> tuple[int, str] | None:
-    """Take one claimable mail for `lease` (SKIP LOCKED on PostgreSQL; SQLite's write lock).
+@dataclass(frozen=True)
+class Claim:
+    """Mails taken under one lease: the token marks them ours until `until`."""
 
-    The claim moves the row's place in the queue to the end of its lease: a mail whose sending
-    kills its worker comes back behind the others, never in front of them every time.
+    token: str
+    mail_ids: tuple[int, ...]  # in the order they go: those never tried before first
+    until: datetime
+    tried: frozenset[int] = frozenset()  # tried before (a worker may have died sending them)
+
+
+def claim_batch(session: Session, now: datetime, lease: timedelta, size: int = BATCH) -> Claim | None:
+    """Take up to `size` claimable mails for `lease`, in one `UPDATE … RETURNING` (SKIP LOCKED on
+    PostgreSQL, so two workers split the queue; SQLite has one writer at a time).
+
+    The earliest due go first, read off the waiting index (no sort of the whole queue). The claim
+    moves each row's place in the queue to the end of its lease: a mail whose sending kills its
+    worker comes back behind the others, never in front of them every time; in a batch too,
+    those tried before go last.
     """
-    mail_id = session.scalar(
+    token, until = uuid.uuid4().hex, now + lease
+    earliest = (
         select(Mail.id)
         .where(claimable(now))
         .order_by(Mail.next_attempt_at, Mail.id)
-        .limit(1)
+        .limit(size)
         .with_for_update(skip_locked=True)
     )
-    if mail_id is None:
-        return None
-    token = uuid.uuid4().hex
-    session.execute(
+    taken = session.execute(
         update(Mail)
-        .where(Mail.id == mail_id)
+        .where(Mail.id.in_(earliest.scalar_subquery()))
         .values(
             status=MailStatus.SENDING,
-            claimed_until=now + lease,
-            next_attempt_at=now + lease,
+            claimed_until=until,
+            next_attempt_at=until,
             claim_token=token,
             attempts=Mail.attempts + 1,
         )
-    )
-    return mail_id, token
+        .returning(Mail.id, Mail.attempts)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not taken:
+        return None
+    order = sorted(taken, key=lambda row: (row.attempts, row.id))
+    tried = frozenset(row.id for row in taken if row.attempts > 1)
+    return Claim(token, tuple(row.id for row in order), until, tried)
+
+
+def claim(session: Session, now: datetime, lease: timedelta) -> tuple[int, str] | None:
+    """Take one claimable mail for `lease`: (its id, the claim's token)."""
+    taken = claim_batch(session, now, lease, size=1)
+    return None if taken is None else (taken.mail_ids[0], taken.token)
 
 
 @dataclass(frozen=True)
@@ -142,45 +179,112 @@ class Letter:
     attachments: tuple[Attachment, ...] = ()
 
 
+@dataclass(frozen=True)
+class _Sender:
+    """What every mail of one agreement shares: read once per batch, not once per mail."""
+
+    agreement: Agreement
+    coordinator_ids: tuple[int, ...]
+    coordinator: Person | None
+    reply_to: tuple[str, str] | None
+    expiry_days: int
+    zone: ZoneInfo
+
+
+class Letters:
+    """Renders claimed mails; the agreement, its coordinator and settings are read once per agreement."""
+
+    def __init__(self, session: Session, now: datetime, sender: str, links: LinkSettings) -> None:
+        self.session, self.now, self.sender, self.links = session, now, sender, links
+        self._senders: dict[int, _Sender] = {}
+        self._people: dict[int, Person] = {}
+
+    def load(self, mail_ids: tuple[int, ...]) -> dict[int, Mail]:
+        """The mails with their notices and recipients, in three statements for the whole batch."""
+        mails = self.session.scalars(
+            select(Mail).where(Mail.id.in_(mail_ids)).options(selectinload(Mail.notices))
+        ).all()
+        wanted = {mail.recipient_id for mail in mails} - self._people.keys()
+        if wanted:
+            self._people.update(
+                (person.id, person)
+                for person in self.session.scalars(select(Person).where(Person.id.in_(wanted)))
+            )
+        return {mail.id: mail for mail in mails}
+
+    def _sender(self, agreement_id: int) -> _Sender:
+        known = self._senders.get(agreement_id)
+        if known is None:
+            agreement = self.session.get(Agreement, agreement_id)
+            ids = tuple(people_with_role(self.session, agreement.id, Role.COORDINATOR))
+            coordinator = self.session.get(Person, ids[0]) if ids else None
+            known = self._senders[agreement_id] = _Sender(
+                agreement=agreement,
+                coordinator_ids=ids,
+                coordinator=coordinator,
+                reply_to=_reply_to(coordinator),
+                expiry_days=LinksSpec.model_validate(dict(agreement.links_config or {})).expiry_days,
+                zone=ZoneInfo(agreement.timezone),
+            )
+        return known
+
+    def draft(self, mail: Mail) -> tuple[str, str, dict[str, Any]] | None:
+        """What a mail's templates are given: (kind, language, context); None when every notice is moot."""
+        notices = [n for n in mail.notices if n.cancelled_at is None]
+        if not notices:
+            return None
+        recipient = self._recipient(mail)
+        shared = self._sender(mail.agreement_id)
+        agreement, coordinator = shared.agreement, shared.coordinator
+        context = {
+            "recipient": {"name": recipient.name, "key": recipient.key},
+            "agreement": {"title": agreement.title, "key": agreement.key, "timezone": agreement.timezone},
+            "coordinator": {"name": coordinator.name, "email": coordinator.email} if coordinator else None,
+            "items": [
+                _item(n, mail, shared.expiry_days, self.links) for n in sorted(notices, key=_item_order)
+            ],
+            "my_tasks_url": my_tasks_url(self.links.base_url),
+        }
+        return mail_kind([n.rule for n in notices]), recipient.language, context
+
+    def _recipient(self, mail: Mail) -> Person:
+        return self._people.get(mail.recipient_id) or self.session.get(Person, mail.recipient_id)
+
+    def letter(self, mail: Mail) -> Letter | None:
+        """Render a claimed mail from its live notices, each item with its links; None when all are moot."""
+        drafted = self.draft(mail)
+        if drafted is None:
+            return None
+        kind, language, context = drafted
+        notices = [n for n in mail.notices if n.cancelled_at is None]
+        recipient = self._recipient(mail)
+        shared = self._sender(mail.agreement_id)
+        agreement = shared.agreement
+        day = self.now.astimezone(shared.zone).date()
+        return Letter(
+            mail_id=mail.id,
+            kind=kind,
+            recipient_key=recipient.key,
+            to=(recipient.name, recipient.email),
+            reply_to=shared.reply_to,
+            language=language,
+            rendered=render(kind, language, context),
+            message_id=message_id(mail.id, agreement.key, self.sender),
+            filename=f"{day.isoformat()}_{kind}_{recipient.key}_{mail.id}.eml",
+            agreement_id=agreement.id,
+            coordinator_ids=shared.coordinator_ids,
+            calendar=_calendar_of(notices, self.sender),
+            attachments=tuple(
+                _sent_by(Attachment.from_payload(n.payload["attachment"]), self.sender)
+                for n in notices
+                if n.payload.get("attachment")
+            ),
+        )
+
+
 def prepare(session: Session, mail_id: int, now: datetime, sender: str, links: LinkSettings) -> Letter | None:
-    """Render a claimed mail from its live notices, each item with its links; None when all are moot."""
-    mail = session.get(Mail, mail_id)
-    notices = [n for n in mail.notices if n.cancelled_at is None]
-    if not notices:
-        return None
-    recipient = session.get(Person, mail.recipient_id)
-    agreement = session.get(Agreement, mail.agreement_id)
-    coordinator_ids = people_with_role(session, agreement.id, Role.COORDINATOR)
-    coordinator = session.get(Person, coordinator_ids[0]) if coordinator_ids else None
-    kind = mail_kind([n.rule for n in notices])
-    expiry_days = LinksSpec.model_validate(dict(agreement.links_config or {})).expiry_days
-    context = {
-        "recipient": {"name": recipient.name, "key": recipient.key},
-        "agreement": {"title": agreement.title, "key": agreement.key, "timezone": agreement.timezone},
-        "coordinator": {"name": coordinator.name, "email": coordinator.email} if coordinator else None,
-        "items": [_item(n, mail, expiry_days, links) for n in sorted(notices, key=_item_order)],
-        "my_tasks_url": my_tasks_url(links.base_url),
-    }
-    day = now.astimezone(ZoneInfo(agreement.timezone)).date()
-    return Letter(
-        mail_id=mail.id,
-        kind=kind,
-        recipient_key=recipient.key,
-        to=(recipient.name, recipient.email),
-        reply_to=_reply_to(coordinator),
-        language=recipient.language,
-        rendered=render(kind, recipient.language, context),
-        message_id=message_id(mail.id, agreement.key, sender),
-        filename=f"{day.isoformat()}_{kind}_{recipient.key}_{mail.id}.eml",
-        agreement_id=agreement.id,
-        coordinator_ids=coordinator_ids,
-        calendar=_calendar_of(notices, sender),
-        attachments=tuple(
-            _sent_by(Attachment.from_payload(n.payload["attachment"]), sender)
-            for n in notices
-            if n.payload.get("attachment")
-        ),
-    )
+    """Render one claimed mail from its live notices; None when all are moot."""
+    return Letters(session, now, sender, links).letter(session.get(Mail, mail_id))
 
 
 def _item(notice: Notice, mail: Mail, expiry_days: int, links: LinkSettings) -> dict[str, Any]:
@@ -252,27 +356,28 @@ def deliver(
     links: LinkSettings,
     limit: int = 1000,
     envelope_sender: str | None = None,
+    batch: int = BATCH,
 ) -> Delivered:
-    """Send claimable mails one by one over one transport, until none is left (or `limit`).
+    """Send claimable mails a batch at a time over one transport, until none is left (or `limit`).
 
     `sender` is the From header; `envelope_sender` the MAIL FROM (TRYGG_BOUNCE_ADDRESS),
     by default the From's address; `links` where the mails' links point and what signs them.
     """
     report = Delivered()
     envelope = envelope_sender or envelope_form(sender)
+    left = limit
     try:
         _give_up_abandoned(sessions, clock.now(), report)
-        for _ in range(limit):
-            now = clock.now()
+        while left > 0:
             with transaction(sessions) as session:
-                claimed = claim(session, now, lease)
+                claimed = claim_batch(session, clock.now(), lease, min(batch, left))
             if claimed is None:
                 # Failures reported during this run are mails too: compose and go on.
                 if report.failed and _compose_failure_reports(sessions, clock.now()):
                     continue
                 break
-            letter, outcome = _attempt(sessions, clock, transport, claimed[0], sender, envelope, links)
-            _record(sessions, claimed, letter, outcome, clock.now(), report)
+            left -= len(claimed.mail_ids)
+            _send_batch(sessions, clock, transport, claimed, sender, envelope, links, lease, report)
     finally:
         _close_quietly(transport)
     return report
@@ -283,30 +388,96 @@ def _compose_failure_reports(sessions: sessionmaker[Session], now: datetime) -> 
         return bool(compose(session, now).mails)
 
 
-def _attempt(
+Attempt = tuple[int, "Letter | None", "Outcome | None"]  # (mail, what was sent, how it ended)
+
+
+def _send_batch(
     sessions,
     clock: Clock,
     transport: Transport,
-    mail_id: int,
+    claimed: Claim,
     sender: str,
     envelope: str,
     links: LinkSettings,
-) -> tuple[Letter | None, Outcome | None]:
-    """Render and send one claimed mail. Whatever goes wrong is an Outcome, never an exception:
-    the row must end in a retry or a failure, not stay `sending` with the queue stuck behind it.
-    (None, None): every notice became moot."""
-    try:
-        with sessions() as session:
-            letter = prepare(session, mail_id, clock.now(), sender, links)
-    except Exception as exc:  # a template or data fault: not the recipient's, so retry later
-        log.exception("mail %s could not be rendered", mail_id)
-        return None, Outcome("retry", f"rendering failed: {exc!r}")
-    if letter is None:
-        return None, None
+    lease: timedelta,
+    report: Delivered,
+) -> None:
+    """Render the batch in one read, send it mail by mail over the transport's connection, and
+    record the ends (the sent in one statement).
+
+    Before a mail tried before goes (its last attempt may have killed a worker), what the batch
+    sent so far is marked: a mail that kills its worker every time never takes its batch-mates
+    with it again and again. A mail whose claim was lost while a slow batch went on (see
+    `_keep_claim`) is neither sent nor recorded: whoever holds it now does both.
+    """
+    rendered = _render_batch(sessions, clock, claimed, sender, links)
+    attempts: list[Attempt] = []
+    mine = set(claimed.mail_ids)
+    for at, (mail_id, letter, outcome) in enumerate(rendered):
+        if clock.now() >= claimed.until - lease / 2:
+            claimed, mine = _keep_claim(sessions, clock.now(), claimed, [a[0] for a in rendered[at:]], lease)
+        if mail_id not in mine:
+            continue
+        if mail_id in claimed.tried and attempts:
+            _record_batch(sessions, claimed, attempts, clock.now(), report)
+            attempts = []
+        if outcome is None and letter is not None:
+            outcome = _send(clock, transport, letter, sender, envelope)
+        attempts.append((mail_id, letter, outcome))
+    _record_batch(sessions, claimed, attempts, clock.now(), report)
+
+
+def _render_batch(sessions, clock: Clock, claimed: Claim, sender: str, links: LinkSettings) -> list[Attempt]:
+    """Each claimed mail rendered (a Letter), moot (None, None) or unrenderable (an Outcome).
+    Whatever goes wrong is an Outcome, never an exception: a row must end in a retry or a
+    failure, not stay `sending` with the queue stuck behind it."""
+    out: list[Attempt] = []
+    with sessions() as session:
+        letters = Letters(session, clock.now(), sender, links)
+        try:
+            mails = letters.load(claimed.mail_ids)
+        except Exception as exc:  # the batch's read itself failed: every mail is retried later
+            log.exception("mails %s could not be read", claimed.mail_ids)
+            return [
+                (mail_id, None, Outcome("retry", f"rendering failed: {exc!r}"))
+                for mail_id in claimed.mail_ids
+            ]
+        for mail_id in claimed.mail_ids:
+            try:
+                out.append((mail_id, letters.letter(mails[mail_id]), None))
+            except Exception as exc:  # a template or data fault: not the recipient's, so retry later
+                log.exception("mail %s could not be rendered", mail_id)
+                out.append((mail_id, None, Outcome("retry", f"rendering failed: {exc!r}")))
+    return out
+
+
+def _keep_claim(
+    sessions, now: datetime, claimed: Claim, mail_ids: list[int], lease: timedelta
+) -> tuple[Claim, set[int]]:
+    """Renew the lease of the batch's unsent mails (a slow server); those already taken over by
+    another worker, after our lease lapsed, are theirs now."""
+    until = now + lease
+    with transaction(sessions) as session:
+        kept = session.scalars(
+            update(Mail)
+            .where(
+                Mail.id.in_(mail_ids), Mail.claim_token == claimed.token, Mail.status == MailStatus.SENDING
+            )
+            .values(claimed_until=until, next_attempt_at=until)
+            .returning(Mail.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    if len(kept) < len(mail_ids):
+        log.warning("%d mails of a slow batch were taken over by another worker", len(mail_ids) - len(kept))
+    return Claim(claimed.token, claimed.mail_ids, until, claimed.tried), set(kept)
+
+
+def _send(clock: Clock, transport: Transport, letter: Letter, sender: str, envelope: str) -> Outcome:
+    """Build and send one rendered mail; every fault is an Outcome, never an exception."""
     try:
         to = parse_address(letter.to[1]).wire
     except AddressError as exc:
-        return letter, Outcome("failed", f"invalid address {letter.to[1]!r}: {exc}")
+        return Outcome("failed", f"invalid address {letter.to[1]!r}: {exc}")
     try:
         message = build_message(
             letter.rendered,
@@ -321,42 +492,101 @@ def _attempt(
             attachments=letter.attachments,
         )
     except (ValueError, TypeError) as exc:  # a name or address that cannot be written in a header
-        return letter, Outcome("failed", f"the message cannot be written for {letter.to[1]!r}: {exc}")
+        return Outcome("failed", f"the message cannot be written for {letter.to[1]!r}: {exc}")
     try:
-        return letter, transport.send(message, sender=envelope, recipient=to, filename=letter.filename)
+        return transport.send(message, sender=envelope, recipient=to, filename=letter.filename)
     except Exception as exc:  # a fault the transport did not foresee: this mail's retry, not a crash
-        log.exception("mail %s: the transport failed unexpectedly", mail_id)
+        log.exception("mail %s: the transport failed unexpectedly", letter.mail_id)
         _close_quietly(transport)  # its connection may be in any state now
-        return letter, Outcome("retry", f"{type(exc).__name__}: {exc}")
+        return Outcome("retry", f"{type(exc).__name__}: {exc}")
 
 
-def _record(
-    sessions, claimed, letter: Letter | None, outcome: Outcome | None, now: datetime, report: Delivered
+def _record_batch(
+    sessions, claimed: Claim, attempts: list[Attempt], now: datetime, report: Delivered
 ) -> None:
-    """Write one attempt's end: sent, cancelled, pending again, or failed with the coordinator told."""
-    mail_id, token = claimed
-    if outcome is None:
+    """Write the batch's ends: the sent mails in one statement, the rest (rare) one by one."""
+    sent = [
+        (letter, outcome)
+        for _, letter, outcome in attempts
+        if outcome is not None and outcome.status == "sent"
+    ]
+    if sent:
         with transaction(sessions) as session:
-            _finish(session, mail_id, token, status=MailStatus.CANCELLED, error="every notice became moot")
-        report.cancelled += 1
-        return
-    summary = {
+            marked = _mark_sent(session, claimed.token, sent, now)
+        for letter, outcome in sent:
+            report.sent.append(_summary(letter.mail_id, letter, outcome))
+            if letter.mail_id not in marked:
+                _lost(report, letter.mail_id)
+    for mail_id, letter, outcome in attempts:
+        if outcome is None or outcome.status != "sent":
+            _record(sessions, (mail_id, claimed.token), letter, outcome, now, report)
+
+
+def _mark_sent(session: Session, token: str, sent: list[tuple[Letter, Outcome]], now: datetime) -> set[int]:
+    """Mark the batch's accepted mails sent, each with its Message-ID and the server's reply, in
+    one statement, and only those still ours; the ids marked."""
+
+    def each(value) -> Any:
+        return case({letter.mail_id: value(letter, outcome) for letter, outcome in sent}, value=Mail.id)
+
+    marked = session.scalars(
+        update(Mail)
+        .where(
+            Mail.id.in_([letter.mail_id for letter, _ in sent]),
+            Mail.claim_token == token,
+            Mail.status == MailStatus.SENDING,
+        )
+        .values(
+            status=MailStatus.SENT,
+            sent_at=now,
+            claimed_until=None,
+            next_attempt_at=None,
+            last_error=None,
+            message_id=each(lambda letter, _: letter.message_id),
+            smtp_reply=each(lambda _, outcome: outcome.reply),
+            kind=each(lambda letter, _: letter.kind),
+        )
+        .returning(Mail.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return set(marked)
+
+
+def _summary(mail_id: int, letter: Letter | None, outcome: Outcome) -> dict[str, Any]:
+    return {
         "mail": mail_id,
         "kind": letter.kind if letter else "?",
         "to": letter.to[1] if letter else "?",
         "subject": letter.rendered.subject if letter else "?",
         "reply": outcome.reply,
     }
+
+
+def _lost(report: Delivered, mail_id: int) -> None:
+    log.warning("mail %s: our claim expired and was taken over; it may go out twice", mail_id)
+    report.lost_claims += 1
+
+
+def _record(
+    sessions, claimed, letter: Letter | None, outcome: Outcome | None, now: datetime, report: Delivered
+) -> None:
+    """Write one unsent mail's end: cancelled, pending again, or failed with the coordinator told."""
+    mail_id, token = claimed
+    if outcome is None:
+        with transaction(sessions) as session:
+            ok = _finish(
+                session, mail_id, token, status=MailStatus.CANCELLED, error="every notice became moot"
+            )
+        if ok:
+            report.cancelled += 1
+        else:
+            _lost(report, mail_id)
+        return
+    summary = _summary(mail_id, letter, outcome)
     with transaction(sessions) as session:
         attempts = session.get(Mail, mail_id).attempts
         again = retry_at(attempts, now) if outcome.status == "retry" else None
-        if outcome.status == "sent":
-            values = {"sent_at": now, "message_id": letter.message_id, "smtp_reply": outcome.reply}
-            ok = _finish(
-                session, mail_id, token, status=MailStatus.SENT, error=None, kind=letter.kind, **values
-            )
-            report.sent.append(summary)
-        elif again is not None:
+        if again is not None:
             ok = _finish(
                 session, mail_id, token, status=MailStatus.PENDING, next_attempt_at=again, error=outcome.reply
             )
@@ -368,8 +598,7 @@ def _record(
                 _report_failure(session, mail_id, outcome.reply, now, summary["subject"])
             report.failed.append(summary)
     if not ok:
-        log.warning("mail %s: our claim expired and was taken over; it may go out twice", mail_id)
-        report.lost_claims += 1
+        _lost(report, mail_id)
 
 
 def _finish(

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.db import Base
@@ -53,6 +53,17 @@ class Mail(Base):
     """One message to one recipient; it claims its notices, and delivery claims it."""
 
     __tablename__ = "mails"
+    # Delivery's question, "which mails wait to go, earliest first?", is a range of this index:
+    # it holds only the pending and sending rows, never the sent millions behind them.
+    __table_args__ = (
+        Index(
+            "ix_mails_waiting",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status IN ('pending', 'sending')"),
+            sqlite_where=text("status IN ('pending', 'sending')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
@@ -62,7 +73,7 @@ class Mail(Base):
     kind: Mapped[str] = mapped_column(String(40))  # X-Trygg-Kind, one of workflow.outbox.kinds.KINDS
     status: Mapped[str] = mapped_column(String(20), default=MailStatus.PENDING, index=True)
     created_at: Mapped[datetime]
-    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_attempt_at: Mapped[datetime | None]
     claimed_until: Mapped[datetime | None]
     claim_token: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.mime.text import MIMEText
+from email.policy import EmailPolicy
 from email.utils import format_datetime, parseaddr, quote
 from functools import lru_cache
 from typing import Any
@@ -76,6 +77,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
+        auto_reload=False,  # compiled once: no stat() of every template and macro file per mail
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext, newstyle=True
@@ -87,10 +89,18 @@ def environment() -> Environment:
     return env
 
 
-# The words of a template in the language of the one who reads it: the context's `lang`.
+# The words of a template in the language of the one who reads it: the context's `lang`. A mail
+# looks up some seventy words; each lookup is remembered (the catalogues do not change while
+# the process runs).
+_words: dict[tuple, str] = {}
+
+
 @pass_context
 def _gettext(context: Context, message: str) -> str:
-    return i18n.translations(i18n.known(context.get("lang"))).gettext(message)
+    key = (context.get("lang"), message)
+    if (word := _words.get(key)) is None:
+        word = _words[key] = i18n.translations(i18n.known(key[0])).gettext(message)
+    return word
 
 
 @pass_context
@@ -100,7 +110,10 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
 
 @pass_context
 def _pgettext(context: Context, msgctxt: str, message: str) -> str:
-    return i18n.translations(i18n.known(context.get("lang"))).pgettext(msgctxt, message)
+    key = (context.get("lang"), msgctxt, message)
+    if (word := _words.get(key)) is None:
+        word = _words[key] = i18n.translations(i18n.known(key[0])).pgettext(msgctxt, message)
+    return word
 
 
 @pass_context
@@ -191,7 +204,7 @@ def build_message(
     beside the text and HTML, and the same object attached as an `.ics` file — wrapped in
     multipart/mixed with any other attachments.
     """
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     msg["Subject"] = rendered.subject
     msg["From"] = sender
     msg["To"] = _mailbox(*to)
@@ -222,6 +235,52 @@ def build_message(
             msg.add_attachment(attachment.content, subtype=subtype, filename=attachment.filename)
     msg["Content-Language"] = language  # after the parts: set_content drops Content-* headers
     return msg
+
+
+class _ParseOnce(EmailPolicy):
+    """The default policy (`email.policy.default`), writing the very same bytes, with less work.
+
+    Parsing a header value into its header object, and folding that object into lines, are
+    most of the cost of a message, and most values repeat from mail to mail (From, Reply-To,
+    the fixed headers, a subject, the parts' Content-Type): each distinct value is parsed once
+    and each header object folded once per way of writing it (line ends, UTF-8). Header objects
+    never change once made, so sharing one between messages changes nothing in them.
+    """
+
+    _parsed: dict[tuple[str, str], Any] = {}
+    _MAX = 4096  # distinct values remembered; the per-mail ones (To, Date, Message-ID) come and go
+    _max_counts: dict[str, int | None] = {}
+
+    def header_max_count(self, name):
+        # Asked at every header set; the registry answers by making a new class each time.
+        key = name.lower()
+        if key not in self._max_counts:
+            self._max_counts[key] = super().header_max_count(name)
+        return self._max_counts[key]
+
+    def header_store_parse(self, name, value):
+        if type(value) is not str:
+            return super().header_store_parse(name, value)
+        key = (name, value)
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            name, parsed = super().header_store_parse(name, value)  # a line break still raises
+            if len(self._parsed) >= self._MAX:
+                self._parsed.clear()
+            self._parsed[key] = parsed
+        return name, parsed
+
+    def _fold(self, name, value, refold_binary=False):
+        if not hasattr(value, "name"):
+            return super()._fold(name, value, refold_binary)
+        folds = value.__dict__.setdefault("_trygg_folds", {})
+        key = (name, self.linesep, self.utf8, self.max_line_length, self.cte_type, refold_binary)
+        if (folded := folds.get(key)) is None:
+            folded = folds[key] = super()._fold(name, value, refold_binary)
+        return folded
+
+
+POLICY = _ParseOnce()
 
 
 def _mailbox(name: str, addr_spec: str) -> Address | str:

@@ -20,6 +20,8 @@ from workflow.settings import Settings, SmtpConfig
 
 __all__ = ["FileTransport", "Outcome", "SmtpConfig", "SmtpTransport", "Transport", "valid_address"]
 
+CLOSING = 421  # "service not available, closing transmission channel"
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -136,7 +138,7 @@ class SmtpTransport:
                     "which the server does not offer",
                 )
             try:
-                return self._transaction(conn, message, sender, address.wire, utf8)
+                outcome = self._transaction(conn, message, sender, address.wire, utf8)
             except smtplib.SMTPServerDisconnected as exc:
                 self.close()
                 if fresh:
@@ -148,6 +150,14 @@ class SmtpTransport:
             except (smtplib.SMTPException, OSError) as exc:
                 self.close()
                 return Outcome("retry", f"{type(exc).__name__}: {exc}")
+            else:
+                if not outcome.reply.startswith(f"{CLOSING} "):
+                    return outcome
+                # The server closes this connection (RFC 5321 4.2.2, e.g. too many mails on one):
+                # the mail was not taken, so once more on a new connection, unless it was new.
+                self.close()
+                if fresh:
+                    return outcome
         raise AssertionError("unreachable")
 
     def _transaction(
@@ -157,11 +167,15 @@ class SmtpTransport:
         code, reply = conn.mail(sender, ["SMTPUTF8"] if utf8 else [])
         try:
             if code != 250:
-                conn.rset()
+                if code != CLOSING:
+                    conn.rset()
                 return _by_code(code, reply)
             code, reply = conn.rcpt(recipient)
             if code not in (250, 251):
-                conn.rset()
+                # A refused recipient ends this mail's transaction, not the connection: RSET,
+                # and the batch's next mail goes over the same one.
+                if code != CLOSING:
+                    conn.rset()
                 return _by_code(code, reply)
             # SMTP wants CRLF line ends: smtplib sends bytes as given, and servers refuse bare LFs.
             code, reply = conn.data(wire_bytes(message, utf8=utf8, linesep="\r\n"))
