@@ -142,12 +142,13 @@ of per mail, and mark sent mails in one statement per batch; more workers scale 
 keeps up (claims never block each other). Latency follows throughput: with N due at once, p99 ≈ N / rate,
 so 10× more mails due in the same minute need 10× the delivery rate to keep the same p99.
 
-**Scheduling (3).** trygg's schedule is a column: writing 100,000 reminders is one multi-row INSERT, and
-restarting loses nothing. APScheduler's SQLAlchemyJobStore does one transaction per `add_job`; Celery ETAs
+**Scheduling (3).** trygg's schedule is a column: writing 100,000 reminders is one PostgreSQL `COPY`
+(`workflow.db.bulk_insert`; one INSERT with many parameter sets on SQLite), and restarting loses nothing. APScheduler's SQLAlchemyJobStore does one transaction per `add_job`; Celery ETAs
 are one broker message each, then held in the worker's memory (and, with Redis, delivered again after the
 visibility timeout: an ETA beyond it runs twice). trygg's next order of magnitude is limited by the INSERT
-rate of the database (≈ its index maintenance), not by any process's memory; where the 50× is missed
-against Celery, PostgreSQL `COPY` instead of the multi-row INSERT would close it (not done yet).
+rate of the database (≈ its index maintenance), not by any process's memory; where the 50× is still missed, the
+rest of trygg's time is the indexes on `activities` (six, the primary key included), which COPY maintains row by row: dropping and
+rebuilding them around a very large load would close it.
 
 **Simulation (5).** The simulation passes over days on which nobody acts and nothing is due (the rows'
 next action times, the cycle's deadline and the agreement's end say when): about 150 of the 731 days run
