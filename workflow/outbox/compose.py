@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
@@ -205,19 +205,20 @@ def _pending_mails(session: Session, keys: list[str]) -> dict[str, int]:
 
 
 def _claim_notices(session: Session, attach: dict[int, int]) -> int:
-    """Attach notices to their mails only if no other mail has them: a notice travels once."""
-    claimed = 0
-    ids = list(attach)
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        result = session.execute(
-            update(Notice)
-            .where(Notice.id.in_(chunk), Notice.mail_id.is_(None))
-            .values(mail_id=case({i: attach[i] for i in chunk}, value=Notice.id))
-            .execution_options(synchronize_session=False)
-        )
-        claimed += result.rowcount or 0
-    return claimed
+    """Attach notices to their mails only if no other mail has them: a notice travels once.
+
+    One statement with a parameter set per notice (executemany: compiled once, pipelined on
+    PostgreSQL); a CASE over thousands of ids cost more in building the query than in running it."""
+    if not attach:
+        return 0
+    notices = Notice.__table__
+    result = session.execute(
+        update(notices)
+        .where(notices.c.id == bindparam("notice"), notices.c.mail_id.is_(None))
+        .values(mail_id=bindparam("mail")),
+        [{"notice": notice_id, "mail": mail_id} for notice_id, mail_id in attach.items()],
+    )
+    return result.rowcount or 0
 
 
 def _set_kinds(session: Session, mail_ids: list[int]) -> None:
