@@ -32,7 +32,7 @@ def verdicts(s: dict[int, Section]) -> list[tuple[str, str, str, str]]:
 
 def _sweep_verdicts(section: Section) -> list[tuple[str, str, str, str]]:
     pg = section.figures["postgresql"]
-    time_ok, ratio_ok = pg["at_largest"] <= 0.5, pg["ratio"] <= 3
+    time_ok, ratio_ok = pg["at_largest"] <= 0.5, pg["ratio"] <= 1.5
     lite = section.figures["sqlite"]
     return [
         (
@@ -45,15 +45,15 @@ def _sweep_verdicts(section: Section) -> list[tuple[str, str, str, str]]:
         ),
         (
             "1. cost(1M) / cost(10k), PostgreSQL",
-            "≤ 3",
+            "≤ 1.5",
             f"{pg['ratio']:.2f}",
             "met" if ratio_ok else "**missed**",
         ),
         (
             "1. cost(1M) / cost(10k), SQLite",
-            "≤ 3",
+            "≤ 1.5",
             f"{lite['ratio']:.2f}",
-            "met" if lite["ratio"] <= 3 else "**missed**",
+            "met" if lite["ratio"] <= 1.5 else "**missed**",
         ),
     ]
 
@@ -93,9 +93,9 @@ def _scheduling_verdicts(section: Section) -> list[tuple[str, str, str, str]]:
     return [
         (
             "3. Scheduling, trygg vs APScheduler / Celery ETA",
-            "≥ 20×",
+            "≥ 50×",
             f"{u['vs_apscheduler']:,.0f}× / {u['vs_celery']:,.0f}×",
-            "met" if worst >= 20 else "**missed**",
+            "met" if worst >= 50 else "**missed** — see the note below",
         )
     ]
 
@@ -113,8 +113,22 @@ def _latency_verdicts(section: Section) -> list[tuple[str, str, str, str]]:
 
 
 def _simulation_verdicts(section: Section) -> list[tuple[str, str, str, str]]:
-    ok = section.figures.get("ok")
-    return [("5. Simulation wall time", "—", secs(section.seconds) if ok else "not available yet", "—")]
+    f = section.figures
+    if not f.get("ok"):
+        return [("5. Simulation wall time", "≤ 5 s", "not available", "—")]
+    rows = [
+        (
+            "5. Simulation wall time (`make demo`)",
+            "≤ 5 s",
+            secs(f["wall"]),
+            "met" if f["wall"] <= 5 else "**missed** — see the note below",
+        )
+    ]
+    if f.get("pdf_calls"):
+        rows.append(
+            ("5. of which PDF rendering (the yearly reports)", "on its own line", secs(f["pdf"]), "—")
+        )
+    return rows
 
 
 NOTES = """## Notes: what limits, and what would fix the misses
@@ -122,13 +136,18 @@ NOTES = """## Notes: what limits, and what would fix the misses
 **Sweep (1).** The due rows are found by an index range on `next_action_at` (the plans above), so the
 table's size hardly shows: the ratio stays near 1, and an idle sweep (nothing due) costs milliseconds at
 any size. The time is the due items' own work: 1,000 due activities make ≈ 2,700 notices (one per contact
-person) and ≈ 40 mails. Deciding is pure Python (working-day arithmetic per reminder stage); the notice
-INSERT writes a JSON payload into a table with seven indexes; composing runs a few statements per mail.
-Where the 0.5 s target is missed, what would fix it: fewer indexes on `notices` (the `mail_id` index and
-the `(mail_id, due_at)` index overlap), composing in set-based SQL (one INSERT … SELECT for the day's mails,
-one UPDATE to attach the notices) instead of statements per mail, and sweeping batches on several
-workers at once (the SKIP LOCKED claim already splits them). The next order of magnitude of *table* size
-(10M) is limited by the index's height and by vacuum, not by the sweep; 10× more *due* items cost 10× more.
+person) and ≈ 40 mails. Composing is set-based: a fixed number of statements per batch of 2,000 notices
+(read them, lock or make the day's mails in one `INSERT … ON CONFLICT`, attach the notices in one
+`UPDATE`, set the kinds), whatever the number of mails (`tests/test_compose_sets.py`); `notices` lost the
+`mail_id` index that `(mail_id, due_at)` covers. Deciding and composing take their rows with SKIP LOCKED
+and make keys under unique constraints, so several workers can sweep at once and split the rows. What is
+left is deciding: pure Python per item (working-day arithmetic per reminder stage, ORM objects for the
+activity, its owners and goal) and the notice INSERT with its JSON payload. Where the 0.5 s target is
+still missed, what would close it: deciding from plain rows (columns, not ORM objects) with the agreement's
+calendar computed once per batch, payloads kept per activity instead of copied into every notice, and the
+scheduler firing one sweep task per core so the batches run in parallel. The next order of magnitude of
+*table* size (10M) is limited by the index's height and by vacuum, not by the sweep; 10× more *due* items
+cost 10× more.
 
 **Delivery (2) and latency (4).** A delivery task claims 50 mails in one `UPDATE … RETURNING` under
 `SKIP LOCKED` (one lease; the earliest read off the partial index `ix_mails_waiting`, no sort of the
@@ -147,11 +166,19 @@ first mail waits for the sweep to decide and compose every due item before any d
 handing delivery on after each composed chunk (the sweep commits 2,000 notices at a time) would let the
 idle worker send while the other composes. With N due at once, p99 ≈ sweep + N / rate.
 
-**Scheduling (3).** trygg's schedule is a column: writing 100,000 reminders is one multi-row INSERT, and
-restarting loses nothing. APScheduler's SQLAlchemyJobStore does one transaction per `add_job`; Celery ETAs
+**Scheduling (3).** trygg's schedule is a column: writing 100,000 reminders is one PostgreSQL `COPY`
+(`workflow.db.bulk_insert`; one INSERT with many parameter sets on SQLite), and restarting loses nothing. APScheduler's SQLAlchemyJobStore does one transaction per `add_job`; Celery ETAs
 are one broker message each, then held in the worker's memory (and, with Redis, delivered again after the
 visibility timeout: an ETA beyond it runs twice). trygg's next order of magnitude is limited by the INSERT
-rate of the database (≈ its index maintenance), not by any process's memory.
+rate of the database (≈ its index maintenance), not by any process's memory; where the 50× is still missed, the
+rest of trygg's time is the indexes on `activities` (six, the primary key included), which COPY maintains row by row: dropping and
+rebuilding them around a very large load would close it.
+
+**Simulation (5).** The simulation passes over days on which nobody acts and nothing is due (the rows'
+next action times, the cycle's deadline and the agreement's end say when): about 150 of the 731 days run
+a sweep. What is left is per mail (rendering, the MIME message, the `.eml` file: the delivery's cost) and
+the two yearly reports as PDF (WeasyPrint, measured on its own line), plus the interpreter's start and
+its imports.
 
 **Web (6).** One request at a time, every page but one costs the server 14–47 ms at 300 agreements (the
 overview reads in a fixed number of statements, `tests/test_sql_per_page.py`); the administrator's

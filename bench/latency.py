@@ -29,9 +29,9 @@ def run(size: str = "full") -> Section:
                 ["p50", "p99", "max", "first mail"],
                 [[secs(p50), f"**{secs(p99)}**", secs(worst), secs(min(lat))]],
             ),
-            "The tick itself comes up to one scheduler interval (default 60 s, `--interval`) after the due "
-            "instant, since `trygg scheduler` ticks every interval from its start, not on the minute: add 0–60 s "
-            "to every figure for the end-to-end worst case.",
+            "`trygg scheduler` ticks on whole multiples of its interval on the wall clock (on :00 of every "
+            "minute by default), so a mail due at 08:00 is swept at the 08:00:00 tick: these figures are "
+            "from the due instant too.",
         ]
     )
     figures = {"p50": p50, "p99": p99, "max": worst, "met": p99 <= TARGET}

@@ -3,8 +3,8 @@
 N reminders, of which `due` are due now and the rest spread over the coming days. Each
 approach stores them through its ordinary API: APScheduler 3 `add_job(…, "date")` into a
 `SQLAlchemyJobStore` on the same PostgreSQL; Celery `apply_async(eta=…)` to Redis, with one
-worker (`--pool solo`) that takes them into its memory; trygg one INSERT of N activity rows with
-their next_action_at (executemany in one transaction). Then the due ones are fired: APScheduler
+worker (`--pool solo`) that takes them into its memory; trygg N activity rows with their
+next_action_at streamed by one PostgreSQL `COPY` (workflow.db.bulk_insert) in one transaction. Then the due ones are fired: APScheduler
 runs them from its store (misfire_grace_time=None, else the ones already late are skipped),
 the Celery worker runs them at their ETA, trygg sweeps (decides, makes notices and mails — more
 work than the others' no-op job). Then each is stopped and started again.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psutil
 import redis
-from sqlalchemy import insert, text
+from sqlalchemy import text
 
 from bench.common import (
     REDIS_URL,
@@ -41,7 +41,7 @@ from bench.common import (
     table,
 )
 from bench.world import DUE_AT, NOW, open_world
-from workflow.db import make_engine, session_factory, transaction
+from workflow.db import bulk_insert, make_engine, session_factory, transaction
 from workflow.plan.models import Activity
 
 N = {"tiny": 500, "full": 100_000}
@@ -315,7 +315,7 @@ def trygg(url: str, size: str) -> dict:
     before = rss()
     start = time.perf_counter()
     with transaction(world.sessions) as session:
-        session.execute(insert(Activity.__table__), rows)  # Core executemany: no ORM objects
+        bulk_insert(session, Activity.__table__, rows)  # PostgreSQL's COPY: no statement per row
         session.execute(
             text(
                 f"insert into activity_owners (activity_id, organisation_id, role, position) "
@@ -378,7 +378,7 @@ def run(size: str = "full") -> Section:
             f"Scheduling: trygg is **{ratio_a:,.0f}×** faster than APScheduler and **{ratio_c:,.1f}×** faster than "
             f"Celery ETAs (target ≥ 20×). APScheduler writes one row per `add_job`, each in its own transaction "
             f"({ms(a['schedule'] / n)} a job); Celery publishes one message per task ({ms(c['schedule'] / n)} a task); "
-            f"trygg writes the rows in one statement ({ms(t['schedule'] / n)} a row).",
+            f"trygg streams the rows with one `COPY` ({ms(t['schedule'] / n)} a row).",
         ]
     )
     capped = _capped(a, c, n, due)

@@ -1,6 +1,8 @@
 """The clock process: an APScheduler job that ticks every minute, and acts only while it holds the lease.
 
-A tick does not decide anything: it renews the lease, records a heartbeat and fires the sweep.
+Ticks fall on whole multiples of the interval on the wall clock (every minute on :00 by
+default), not an interval after the process started: a mail due at 08:00 is swept at 08:00:00,
+whenever the scheduler was started. A tick does not decide anything: it renews the lease, records a heartbeat and fires the sweep.
 What is due, the digests and the catch-up after downtime all come from the database, so a
 scheduler that was down catches up once, and a second scheduler only stands by.
 """
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.interval import IntervalTrigger
+from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.clock import Clock, SystemClock
@@ -27,6 +29,28 @@ log = logging.getLogger(__name__)
 
 LEASE = "scheduler"
 FORGET_SILENT = timedelta(days=7)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def next_tick(after: datetime, interval: timedelta) -> datetime:
+    """The first whole multiple of `interval` since the Unix epoch strictly after `after`.
+
+    Whole minutes and hours of UTC are whole minutes and hours of Swedish time too."""
+    step = interval // timedelta(microseconds=1)
+    if step <= 0:
+        raise ValueError(f"interval {interval} is not positive")
+    elapsed = (after - EPOCH) // timedelta(microseconds=1)
+    return EPOCH + timedelta(microseconds=(elapsed // step + 1) * step)
+
+
+class OnTheInterval(BaseTrigger):
+    """APScheduler's trigger for `next_tick`: an interval trigger counts from its start instead."""
+
+    def __init__(self, interval: timedelta) -> None:
+        self.interval = interval
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
+        return next_tick(previous_fire_time or now, self.interval)
 
 
 class Ticker:
@@ -65,18 +89,23 @@ class Ticker:
             log.exception("firing the sweep failed; the next tick tries again")
         return True
 
+    def next_tick(self) -> datetime:
+        """When this process ticks next, by its clock."""
+        return next_tick(self.clock.now(), self.interval)
+
     def stop(self) -> None:
         with transaction(self.sessions) as session:
             lease.release(session, LEASE, self.holder)
 
 
 def serve(ticker: Ticker) -> None:
-    """Tick now and then every interval until SIGTERM or Ctrl-C; give the lease up on the way out."""
+    """Tick now, then on every multiple of the interval, until SIGTERM or Ctrl-C; give the lease up on
+    the way out."""
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(
         ticker.tick,
-        IntervalTrigger(seconds=ticker.interval.total_seconds(), timezone=UTC),
-        next_run_time=datetime.now(UTC),  # at once: a scheduler that was down catches up now
+        OnTheInterval(ticker.interval),
+        next_run_time=ticker.clock.now(),  # at once: a scheduler that was down catches up now
         coalesce=True,  # ticks missed while busy or suspended become one
         max_instances=1,
         misfire_grace_time=int(ticker.interval.total_seconds()),

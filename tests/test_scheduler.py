@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tasks.scheduler import Ticker
+from tasks.scheduler import OnTheInterval, Ticker, next_tick
 from tests.conftest import HARNOSAND, load_file, trygg
 from workflow.clock import FixedClock
 from workflow.db import transaction
@@ -51,6 +51,32 @@ def test_a_tick_that_cannot_reach_the_broker_keeps_the_lease_and_tries_again(ses
 
     ticker = Ticker(sessions, broker_down, clock=FixedClock(T0), holder="a")
     assert ticker.tick()  # logged, not raised: the database still holds the work
+
+
+def test_the_scheduler_ticks_on_the_minute_whenever_it_was_started(sessions):
+    started = FixedClock(datetime(2012, 12, 17, 7, 59, 23, 400000, tzinfo=UTC))
+    ticker = Ticker(sessions, lambda: None, clock=started, holder="a")
+    assert ticker.next_tick() == datetime(2012, 12, 17, 8, 0, tzinfo=UTC)
+    started.advance(timedelta(seconds=36, microseconds=600000))  # exactly 08:00:00: the next is 08:01
+    assert ticker.next_tick() == datetime(2012, 12, 17, 8, 1, tzinfo=UTC)
+
+
+def test_interval_keeps_its_meaning_as_the_step_between_ticks_on_the_wall_clock(sessions):
+    clock = FixedClock(datetime(2012, 12, 17, 7, 52, 10, tzinfo=UTC))
+    five_minutes = Ticker(sessions, lambda: None, clock=clock, interval=timedelta(minutes=5), holder="a")
+    assert five_minutes.next_tick() == datetime(2012, 12, 17, 7, 55, tzinfo=UTC)
+    assert next_tick(datetime(2012, 12, 17, 7, 52, 10, tzinfo=UTC), timedelta(seconds=15)) == datetime(
+        2012, 12, 17, 7, 52, 15, tzinfo=UTC
+    )
+
+
+def test_after_the_catch_up_tick_at_start_the_trigger_falls_on_whole_minutes():
+    trigger = OnTheInterval(timedelta(minutes=1))
+    started = datetime(2012, 12, 17, 7, 59, 23, 400000, tzinfo=UTC)  # the tick at once, off the minute
+    ticks = [started]
+    for _ in range(3):
+        ticks.append(trigger.get_next_fire_time(ticks[-1], ticks[-1] + timedelta(milliseconds=80)))
+    assert ticks[1:] == [datetime(2012, 12, 17, 8, m, tzinfo=UTC) for m in (0, 1, 2)]
 
 
 def test_health_reports_who_ran_when_and_what_is_stale(sessions):

@@ -48,6 +48,11 @@ def ending_notice_day(agreement: Agreement) -> date:
     return agreement.period_end - ENDING_NOTICE
 
 
+def ending_days(agreement: Agreement) -> tuple[date, date]:
+    """The days a sweep acts on an agreement's end by itself: the day it is told, the day it stops."""
+    return ending_notice_day(agreement), ends_on(agreement) + timedelta(days=1)
+
+
 def tell_ending(agreement: Agreement, today: date) -> bool:
     """Is it time to tell that the agreement ends: from sixty days before its end until it has ended."""
     return ending_notice_day(agreement) <= today and not has_ended(agreement, today)

@@ -16,15 +16,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.clock import in_window
 from workflow.cycle.meeting_plan import MEETING_PLANS
+from workflow.cycle.models import Cycle
 from workflow.db import transaction
 from workflow.engine.ending import look_at_endings
+from workflow.meetings.models import Meeting
 from workflow.meetings.sweep import meeting_items
 from workflow.outbox.batch import BatchResult, DueItems, run_batch
 from workflow.outbox.compose import Composed, compose
+from workflow.outbox.models import Mail, MailStatus, Notice
+from workflow.plan.models import Activity
 from workflow.reminders.sweep import ACTIVITIES
 from workflow.report.attachment import evaluation_report
 
@@ -121,3 +126,22 @@ def due_items() -> tuple[DueItems, ...]:
     """What a sweep decides, in order: activities, then meetings (whose evaluation carries the
     report), then the cycles whose year's meeting plan is due."""
     return (ACTIVITIES, meeting_items(evaluation_report), MEETING_PLANS)
+
+
+def next_due(session: Session) -> datetime | None:
+    """The earliest instant a sweep or delivery has work: an item's next action, a notice waiting for
+    its mail, a mail waiting for its attempt. None: nothing is scheduled at all. (Ending agreements
+    are told and stopped on days of their own: `workflow.engine.ending`.)"""
+    instants = [
+        session.scalar(select(func.min(Activity.next_action_at))),
+        session.scalar(select(func.min(Meeting.next_action_at))),
+        session.scalar(select(func.min(Cycle.next_action_at))),  # the year's meeting plan
+        session.scalar(
+            select(func.min(Notice.due_at)).where(Notice.mail_id.is_(None), Notice.cancelled_at.is_(None))
+        ),
+        session.scalar(select(func.min(Mail.next_attempt_at)).where(Mail.status == MailStatus.PENDING)),
+        # A claim whose worker died is claimable again when its lease runs out.
+        session.scalar(select(func.min(Mail.claimed_until)).where(Mail.status == MailStatus.SENDING)),
+    ]
+    known = [instant for instant in instants if instant is not None]
+    return min(known) if known else None

@@ -11,11 +11,13 @@ second mail: nobody gets thirty mails on a Monday.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from workflow.agreement.context import work_calendar
@@ -46,23 +48,28 @@ def _send_at(agreement: Agreement) -> tuple[int, int]:
     return int(hour), int(minute)
 
 
+_CHUNK = 500  # ids per statement: well under SQLite's limit of bound parameters
+
+
 def mail_key(group: str, recipient_id: int, day: date) -> str:
     return f"{group}/{recipient_id}/{day.isoformat()}"
 
 
 def compose(session: Session, now: datetime, *, limit: int = 5000, only: int | None = None) -> Composed:
     """Gather the due, unmailed notices into mails, in the caller's transaction (`only`: of that
-    agreement alone)."""
-    waiting = select(Notice).where(
+    agreement alone).
+
+    Set-based: a fixed number of statements per batch, not per mail (read the notices, their
+    mailboxes and agreements; lock or make the day's mails; attach the notices; set the kinds).
+    The ORM objects of the session are not refreshed: the statements bypass them."""
+    waiting = select(Notice.id, Notice.rule, Notice.recipient_id, Notice.agreement_id, *_SINGLE).where(
         Notice.mail_id.is_(None), Notice.cancelled_at.is_(None), Notice.due_at <= now
     )
     if only is not None:
         waiting = waiting.where(Notice.agreement_id == only)
-    notices = list(
-        session.scalars(
-            waiting.order_by(Notice.recipient_id, Notice.id).limit(limit).with_for_update(skip_locked=True)
-        )
-    )
+    notices = session.execute(
+        waiting.order_by(Notice.recipient_id, Notice.id).limit(limit).with_for_update(skip_locked=True)
+    ).all()
     result = Composed(picked=len(notices))
     if not notices:
         return result
@@ -71,39 +78,60 @@ def compose(session: Session, now: datetime, *, limit: int = 5000, only: int | N
         for a in session.scalars(select(Agreement).where(Agreement.id.in_({n.agreement_id for n in notices})))
     }
     groups = _gather(notices, _mailbox_of(session, notices))
-    for (recipient_id, group), members in groups.items():
-        agreement = agreements[members[0].agreement_id]
-        cal = work_calendar(agreement.timezone, agreement.calendar_config)
-        day = now.astimezone(cal.tz).date()
-        key = (
-            mail_key(group, recipient_id, day)
-            if not group.startswith("single:")
-            else f"notice-{members[0].id}"
-        )
-        mail = _open_mail(session, key, agreement.id, recipient_id, members, now)
-        if mail is None:
-            hour, minute = _send_at(agreement)
-            tomorrow = datetime.combine(day + timedelta(days=1), time(), tzinfo=cal.tz)
-            later = cal.next_send_time(tomorrow, hour, minute)
-            for notice in members:
-                notice.due_at = later
+    days = {aid: _today(agreement, now) for aid, agreement in agreements.items()}
+    wanted = {
+        _group_key(group, recipient_id, members, days[members[0].agreement_id]): (recipient_id, members)
+        for (recipient_id, group), members in groups.items()
+    }
+    mails = _open_mails(session, wanted, now)
+    later: dict[datetime, list[int]] = defaultdict(list)  # the day's mail has left: wait for the next
+    attach: dict[int, int] = {}
+    for key, (_, members) in wanted.items():
+        mail_id = mails.get(key)
+        if mail_id is None:
+            agreement = agreements[members[0].agreement_id]
+            later[_next_slot(agreement, days[agreement.id])] += [n.id for n in members]
             result.deferred += len(members)
             continue
-        claimed = _claim_notices(session, mail.id, members)
-        result.notices += claimed
-        rules = session.scalars(
-            select(Notice.rule).where(Notice.mail_id == mail.id, Notice.cancelled_at.is_(None))
-        ).all()
-        mail.kind = mail_kind(rules)
-        result.mails.append(mail.id)
-    session.flush()
+        attach.update((n.id, mail_id) for n in members)
+        if mail_id not in result.mails:
+            result.mails.append(mail_id)
+    for due_at, ids in later.items():
+        session.execute(
+            update(Notice)
+            .where(Notice.id.in_(ids))
+            .values(due_at=due_at)
+            .execution_options(synchronize_session=False)
+        )
+    result.notices = _claim_notices(session, attach)
+    _set_kinds(session, result.mails)
     return result
 
 
-def _gather(notices: list[Notice], mailbox: dict[int, int]) -> dict[tuple[int, str], list[Notice]]:
+# What tells apart the notices of a rule that travels alone.
+_SINGLE = (Notice.subject_type, Notice.subject_id, Notice.occurrence)
+
+
+def _today(agreement: Agreement, now: datetime) -> date:
+    return now.astimezone(work_calendar(agreement.timezone, agreement.calendar_config).tz).date()
+
+
+def _next_slot(agreement: Agreement, day: date) -> datetime:
+    """The agreement's send time on the working day after `day`."""
+    cal = work_calendar(agreement.timezone, agreement.calendar_config)
+    hour, minute = _send_at(agreement)
+    return cal.next_send_time(datetime.combine(day + timedelta(days=1), time(), tzinfo=cal.tz), hour, minute)
+
+
+def _group_key(group: str, recipient_id: int, members: list, day: date) -> str:
+    """The deterministic key of the mail a group of notices goes in (unique: two composers agree)."""
+    return f"notice-{members[0].id}" if group.startswith("single:") else mail_key(group, recipient_id, day)
+
+
+def _gather(notices: Sequence[Row], mailbox: dict[int, int]) -> dict[tuple[int, str], list[Row]]:
     """Notices by (mailbox, group); a notice of a rule that travels alone is a group of its own,
     but the same one for two records of one mailbox (one invitation, not two)."""
-    groups: dict[tuple[int, str], list[Notice]] = defaultdict(list)
+    groups: dict[tuple[int, str], list[Row]] = defaultdict(list)
     for notice in notices:
         group = group_of(notice.rule)
         if group is None:
@@ -112,7 +140,7 @@ def _gather(notices: list[Notice], mailbox: dict[int, int]) -> dict[tuple[int, s
     return groups
 
 
-def _mailbox_of(session: Session, notices: list[Notice]) -> dict[int, int]:
+def _mailbox_of(session: Session, notices: Sequence[Row]) -> dict[int, int]:
     """Each recipient's mailbox: the first person record of its agreement with the same address."""
     recipients = {n.recipient_id for n in notices}
     rows = session.execute(
@@ -132,43 +160,92 @@ def _mailbox_of(session: Session, notices: list[Notice]) -> dict[int, int]:
     return {pid: first[(aid, address)] for pid, aid, address in rows}
 
 
-def _open_mail(
-    session: Session, key: str, agreement_id: int, recipient_id: int, members: list[Notice], now: datetime
-) -> Mail | None:
-    """The day's mail to add to (locked), a new one, or None when the day's mail has left."""
-    for _ in range(2):
-        mail = session.scalar(select(Mail).where(Mail.key == key).with_for_update())
-        if mail is not None:
-            # A pending mail has not been claimed: it can still carry more.
-            return mail if mail.status == MailStatus.PENDING else None
-        try:
-            with session.begin_nested():
-                mail = Mail(
-                    agreement_id=agreement_id,
-                    key=key,
-                    recipient_id=recipient_id,
-                    kind=mail_kind([n.rule for n in members]),
-                    status=MailStatus.PENDING,
-                    created_at=now,
-                    next_attempt_at=now,
-                    attempts=0,
-                )
-                session.add(mail)
-                session.flush()
-            return mail
-        except IntegrityError:
-            continue  # another composer made it a moment ago: add to theirs
-    return None
+def _open_mails(session: Session, wanted: dict[str, tuple[int, list]], now: datetime) -> dict[str, int]:
+    """The mail of each key that can still carry notices: a pending one (locked), or a new one.
+    A key whose mail has been claimed for sending or has left is missing from the answer."""
+    # Every lock in key order, so that two composers racing wait for each other but never deadlock.
+    found = _pending_mails(session, sorted(wanted))
+    new = sorted(key for key in wanted if key not in found)
+    if new:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        rows = [
+            {
+                "agreement_id": wanted[key][1][0].agreement_id,
+                "key": key,
+                "recipient_id": wanted[key][0],
+                "kind": mail_kind([n.rule for n in wanted[key][1]]),
+                "status": MailStatus.PENDING,
+                "created_at": now,
+                "next_attempt_at": now,
+                "attempts": 0,
+            }
+            for key in new
+        ]
+        stmt = insert(Mail).on_conflict_do_nothing(index_elements=["key"]).returning(Mail.key, Mail.id)
+        made = dict(session.execute(stmt, rows).all())
+        found.update(made)
+        raced = [key for key in new if key not in made]
+        if raced:  # another composer made them a moment ago: add to theirs while still pending
+            found.update(_pending_mails(session, raced))
+    return found
 
 
-def _claim_notices(session: Session, mail_id: int, notices: list[Notice]) -> int:
-    """Attach notices to a mail only if no other mail has them: a notice travels once."""
+def _pending_mails(session: Session, keys: list[str]) -> dict[str, int]:
+    """Key -> id of the pending mails among `keys`, locked against delivery's claim."""
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), _CHUNK):
+        for key, mail_id, status in session.execute(
+            select(Mail.key, Mail.id, Mail.status)
+            .where(Mail.key.in_(keys[start : start + _CHUNK]))
+            .order_by(Mail.key)
+            .with_for_update()
+        ):
+            if status == MailStatus.PENDING:  # a pending mail has not been claimed: it can carry more
+                found[key] = mail_id
+    return found
+
+
+def _claim_notices(session: Session, attach: dict[int, int]) -> int:
+    """Attach notices to their mails only if no other mail has them: a notice travels once.
+
+    One statement with a parameter set per notice (executemany: compiled once, pipelined on
+    PostgreSQL); a CASE over thousands of ids cost more in building the query than in running it."""
+    if not attach:
+        return 0
+    notices = Notice.__table__
     result = session.execute(
-        update(Notice)
-        .where(Notice.id.in_([n.id for n in notices]), Notice.mail_id.is_(None))
-        .values(mail_id=mail_id)
-        .execution_options(synchronize_session=False)
+        update(notices)
+        .where(notices.c.id == bindparam("notice"), notices.c.mail_id.is_(None))
+        .values(mail_id=bindparam("mail")),
+        [{"notice": notice_id, "mail": mail_id} for notice_id, mail_id in attach.items()],
     )
-    for notice in notices:
-        session.expire(notice, ["mail_id"])
     return result.rowcount or 0
+
+
+def _set_kinds(session: Session, mail_ids: list[int]) -> None:
+    """Each mail's kind from all the notices it carries now (a reminder joined by an overdue notice
+    makes a digest)."""
+    rules: dict[int, list[str]] = defaultdict(list)
+    kinds: dict[int, str] = {}
+    for start in range(0, len(mail_ids), _CHUNK):
+        chunk = mail_ids[start : start + _CHUNK]
+        for mail_id, rule in session.execute(
+            select(Notice.mail_id, Notice.rule).where(
+                Notice.mail_id.in_(chunk), Notice.cancelled_at.is_(None)
+            )
+        ):
+            rules[mail_id].append(rule)
+        kinds.update(session.execute(select(Mail.id, Mail.kind).where(Mail.id.in_(chunk))).all())
+    changed = [
+        {"mail": mail_id, "new_kind": mail_kind(rules[mail_id])}
+        for mail_id in mail_ids
+        if rules[mail_id] and mail_kind(rules[mail_id]) != kinds.get(mail_id)
+    ]
+    if changed:
+        session.execute(
+            update(Mail.__table__)
+            .where(Mail.__table__.c.id == bindparam("mail"))
+            .values(kind=bindparam("new_kind")),
+            changed,
+        )

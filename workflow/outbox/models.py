@@ -24,7 +24,8 @@ class Notice(Base):
     """One thing one person must be told, once: deduplicated by its key (rule, recipient, occurrence)."""
 
     __tablename__ = "notices"
-    # The composer's question, "which notices are due and not yet in a mail?", is one index range.
+    # The composer's question, "which notices are due and not yet in a mail?", is one index range;
+    # "which notices does this mail carry?" its leading column.
     __table_args__ = (
         Index("ix_notices_unmailed_due", "mail_id", "due_at"),
         Index("ix_notices_subject", "subject_type", "subject_id"),
@@ -43,7 +44,8 @@ class Notice(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # everything the template needs
     due_at: Mapped[datetime]
     created_at: Mapped[datetime]
-    mail_id: Mapped[int | None] = mapped_column(ForeignKey("mails.id"), index=True)
+    # No index of its own: ix_notices_unmailed_due leads with it.
+    mail_id: Mapped[int | None] = mapped_column(ForeignKey("mails.id"))
     cancelled_at: Mapped[datetime | None]  # moot before it was sent (done, extended, acknowledged)
 
     mail: Mapped[Mail | None] = relationship(back_populates="notices")

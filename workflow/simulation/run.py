@@ -1,7 +1,9 @@
 """Running an agreement under a virtual clock: the real load, sweep and delivery, day by day.
 
 A throwaway SQLite database, the file transport into the output folder, and simulated people
-who act each morning before the engine's 08:00 sweep. What comes out is every mail as `.eml`,
+who act each morning before the engine's 08:00 sweep. A day on which nobody acts and nothing is
+due (the rows' next action times, the cycle's deadline and the agreement's end say when) is
+passed over: its sweep would find nothing, so the mails are the same. What comes out is every mail as `.eml`,
 a `timeline.jsonl` (one object per mail), and the yearly report of every year simulated (sv and en).
 """
 
@@ -29,7 +31,8 @@ from workflow.clock import FixedClock
 from workflow.cycle.lifecycle import close_step, record_deliverable, refresh_automatic
 from workflow.cycle.models import Cycle, StepState
 from workflow.db import make_engine, session_factory, transaction
-from workflow.engine.sweep import sweep
+from workflow.engine.ending import ending_days
+from workflow.engine.sweep import next_due, sweep
 from workflow.links.tokens import LinkSigner, throwaway_secret
 from workflow.links.urls import LinkSettings
 from workflow.loading import load_agreement
@@ -75,6 +78,13 @@ class _Plan:
     def add(self, table: dict, day: date, item: Any) -> None:
         table.setdefault(day, []).append(item)
 
+    def next_day(self, after: date) -> date | None:
+        """The first day after `after` on which someone acts."""
+        days = [
+            d for table in (self.done, self.reports, self.events, self.meetings) for d in table if d > after
+        ]
+        return min(days) if days else None
+
 
 def simulate(
     agreement_file: str | Path,
@@ -112,19 +122,21 @@ def simulate(
             transport = transport or FileTransport(mail_dir)
             timeline_file = out / "timeline.jsonl"
             with timeline_file.open("w", encoding="utf-8") as timeline:
-                day = start
+                day, busy = start, start
                 while day <= end:
-                    clock.instant = datetime.combine(day, MORNING, tzinfo=tz).astimezone(UTC)
-                    result.actions += _morning(sessions, clock, behaviour, plan, day)
-                    clock.instant = datetime.combine(day, SEND, tzinfo=tz).astimezone(UTC)
-                    sweep(sessions, clock.now())
-                    lease = claim_lease(30.0)
-                    sent = deliver(
-                        sessions, clock, transport, sender=SENDER, lease=lease, links=links, limit=10**5
-                    )
-                    for entry in _entries(sessions, [s["mail"] for s in sent.sent], tz):
-                        timeline.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
-                        result.timeline.append(entry)
+                    if day == busy:
+                        clock.instant = datetime.combine(day, MORNING, tzinfo=tz).astimezone(UTC)
+                        result.actions += _morning(sessions, clock, behaviour, plan, day)
+                        clock.instant = datetime.combine(day, SEND, tzinfo=tz).astimezone(UTC)
+                        sweep(sessions, clock.now())
+                        lease = claim_lease(30.0)
+                        sent = deliver(
+                            sessions, clock, transport, sender=SENDER, lease=lease, links=links, limit=10**5
+                        )
+                        for entry in _entries(sessions, [s["mail"] for s in sent.sent], tz):
+                            timeline.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+                            result.timeline.append(entry)
+                        busy = _next_busy_day(sessions, plan, day, tz)
                     result.days += 1
                     if on_day is not None:
                         on_day(day)
@@ -133,6 +145,32 @@ def simulate(
         finally:
             engine.dispose()
     return result
+
+
+def _next_busy_day(sessions: sessionmaker[Session], plan: _Plan, after: date, tz: ZoneInfo) -> date:
+    """The first day after `after` on which someone acts or the engine has something due at 08:00."""
+    with sessions() as session:
+        agreement = _agreement(session)
+        days = [plan.next_day(after), *ending_days(agreement)]
+        overdue = [_cycle_deadline(session, agreement)]  # acted on every day from its day on
+        due = next_due(session)
+    if due is not None:
+        local = due.astimezone(tz)
+        overdue.append(local.date() if local.time() <= SEND else local.date() + timedelta(days=1))
+    tomorrow = after + timedelta(days=1)
+    days += [max(d, tomorrow) for d in overdue if d is not None]
+    return min((d for d in days if d is not None and d > after), default=tomorrow)
+
+
+def _cycle_deadline(session: Session, agreement: Agreement) -> date | None:
+    """The open step's deadline: the coordinator closes it that day (`_cycle`)."""
+    cycle = session.scalar(
+        select(Cycle)
+        .where(Cycle.agreement_id == agreement.id, Cycle.closed_at.is_(None))
+        .order_by(Cycle.year)
+    )
+    step = next((s for s in cycle.steps if s.state == StepState.OPEN), None) if cycle else None
+    return step.deadline if step is not None else None
 
 
 def _agreement(session: Session) -> Agreement:
@@ -193,8 +231,8 @@ def _morning(
                 session, clock, who(session, agreement), LoadResult(agreement.key, created=False)
             )
             unit.agreement_id = agreement.id
-            fn(session, agreement, unit)
-        count += 1
+            acted = fn(session, agreement, unit)
+        count += acted is not False  # the coordinator's daily look at the cycle counts when it closes a step
 
     def activity(session: Session, agreement: Agreement, key: str) -> Activity:
         return work.find_activity(session, agreement, key)
@@ -283,7 +321,7 @@ def _meeting(
         meeting_actions.record_minutes(session, unit, meeting, text, present, unit.clock.now())
 
 
-def _cycle(session: Session, unit: UnitOfWork, agreement: Agreement, behaviour: Behaviour, day: date) -> None:
+def _cycle(session: Session, unit: UnitOfWork, agreement: Agreement, behaviour: Behaviour, day: date) -> bool:
     """The coordinator closes the open step on its deadline: with its deliverables when people
     delivered, overridden with a reason when they did not."""
     cycle = session.scalar(
@@ -293,7 +331,7 @@ def _cycle(session: Session, unit: UnitOfWork, agreement: Agreement, behaviour: 
     )
     step = next((s for s in cycle.steps if s.state == StepState.OPEN), None) if cycle else None
     if step is None or step.deadline is None or day < step.deadline:
-        return
+        return False
     for d in step.deliverables:
         if d.done_at is None and not d.automatic and behaviour.delivers(cycle.year, step.number, d.key):
             record_deliverable(session, unit, cycle, step.number, d.key, "Levererat (simulerat)")
@@ -301,6 +339,7 @@ def _cycle(session: Session, unit: UnitOfWork, agreement: Agreement, behaviour: 
     missing = [d.title for d in step.deliverables if d.done_at is None]
     reason = f"Sista dagen; saknas: {'; '.join(missing)} (simulerat)" if missing else None
     close_step(session, unit, agreement, cycle, step.number, override_reason=reason)
+    return True
 
 
 def _entries(sessions: sessionmaker[Session], mail_ids: list[int], tz: ZoneInfo) -> list[dict[str, Any]]:
@@ -327,13 +366,14 @@ def _entries(sessions: sessionmaker[Session], mail_ids: list[int], tz: ZoneInfo)
 
 def _subject(mail: Mail) -> str:
     """The subject as written in the .eml file the transport wrote."""
-    from email import message_from_binary_file, policy
+    from email import policy
+    from email.parser import BytesHeaderParser
 
     path = Path((mail.smtp_reply or "").removeprefix("file "))
     if not path.is_file():
         return ""
-    with path.open("rb") as handle:
-        return str(message_from_binary_file(handle, policy=policy.default)["Subject"] or "")
+    with path.open("rb") as handle:  # the headers only: parsing the parts (and a PDF) is most of the cost
+        return str(BytesHeaderParser(policy=policy.default).parse(handle)["Subject"] or "")
 
 
 def _refs(session: Session, notices: list[Notice]) -> list[str]:
