@@ -19,6 +19,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.addresses import AddressError, envelope_form, parse_address
+from workflow.agreement.context import work_calendar
 from workflow.agreement.models import Agreement, Person, Role
 from workflow.agreement.roles import people_with_role
 from workflow.agreement.schema import LinksSpec
@@ -29,6 +30,7 @@ from workflow.outbox.compose import compose
 from workflow.outbox.kinds import mail_kind
 from workflow.outbox.models import Mail, MailStatus, Notice
 from workflow.outbox.notices import add_notices
+from workflow.outbox.reading import first_name, on_the_day
 from workflow.outbox.render import Attachment, CalendarPart, Rendered, build_message, message_id, render
 from workflow.outbox.transport import Outcome, Transport
 
@@ -151,14 +153,29 @@ def prepare(session: Session, mail_id: int, now: datetime, sender: str, links: L
     coordinator = session.get(Person, coordinator_ids[0]) if coordinator_ids else None
     kind = mail_kind([n.rule for n in notices])
     expiry_days = LinksSpec.model_validate(dict(agreement.links_config or {})).expiry_days
+    cal = work_calendar(agreement.timezone, agreement.calendar_config)
+    day = now.astimezone(ZoneInfo(agreement.timezone)).date()
+    items = [_item(n, mail, expiry_days, links) for n in sorted(notices, key=_item_order)]
     context = {
-        "recipient": {"name": recipient.name, "key": recipient.key},
-        "agreement": {"title": agreement.title, "key": agreement.key, "timezone": agreement.timezone},
+        "recipient": {
+            "name": recipient.name,
+            "first_name": first_name(recipient.name),
+            "key": recipient.key,
+            # The coordinator is not told to reply to this mail: the reply would come back to her.
+            "is_coordinator": recipient.id in coordinator_ids,
+        },
+        "agreement": {
+            "id": agreement.id,
+            "title": agreement.title,
+            "key": agreement.key,
+            "timezone": agreement.timezone,
+        },
         "coordinator": {"name": coordinator.name, "email": coordinator.email} if coordinator else None,
-        "items": [_item(n, mail, expiry_days, links) for n in sorted(notices, key=_item_order)],
+        "items": [on_the_day(item, cal, day) for item in items],
+        "today": day.isoformat(),
+        "base_url": links.base_url.rstrip("/"),
         "my_tasks_url": my_tasks_url(links.base_url),
     }
-    day = now.astimezone(ZoneInfo(agreement.timezone)).date()
     return Letter(
         mail_id=mail.id,
         kind=kind,

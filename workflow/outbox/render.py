@@ -84,6 +84,7 @@ def environment() -> Environment:
     env.filters["day"] = _day
     env.filters["day_short"] = _day_short
     env.filters["moment"] = _moment
+    env.filters["local_day"] = _local_day
     env.filters["span"] = _span
     env.filters["shorten"] = shorten
     return env
@@ -155,6 +156,12 @@ def _moment(value: datetime | str, lang: str = "sv", tz: str = "Europe/Stockholm
     instant = datetime.fromisoformat(value) if isinstance(value, str) else value
     pattern = "d MMMM y 'kl.' HH:mm" if lang == "sv" else "d MMMM y 'at' HH:mm"
     return babel_datetime(instant, pattern, tzinfo=tz, locale=_LOCALE[lang])
+
+
+def _local_day(value: datetime | str, lang: str = "sv", tz: str = "Europe/Stockholm") -> str:
+    """The local day of an instant, without its time: 3 maj 2012 / 3 May 2012."""
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return _day_short(instant.astimezone(ZoneInfo(tz)).date(), lang)
 
 
 def _span(start: datetime | str, end: datetime | str, lang: str = "sv", tz: str = "Europe/Stockholm") -> str:
