@@ -93,29 +93,42 @@ def week_payload(
 ) -> dict[str, Any]:
     """What the summary of the week starting `monday` says, read at `now`."""
     start = datetime.combine(monday, time(), tzinfo=ctx.zone)
-    last_week = start - timedelta(days=7)
-    sent = Counter(
-        session.scalars(
-            select(Mail.kind).where(
-                Mail.agreement_id == agreement.id,
-                Mail.status == MailStatus.SENT,
-                Mail.sent_at >= last_week,
-                Mail.sent_at < start,
-            )
+    overdue, coming = _activities(session, agreement, ctx, monday, now)
+    year, week, _ = monday.isocalendar()
+    return {
+        "agreement": agreement.key,
+        "week": week,
+        "week_year": year,
+        "monday": monday.isoformat(),
+        "last_monday": (monday - timedelta(days=7)).isoformat(),
+        "last_sunday": (monday - timedelta(days=1)).isoformat(),
+        "sent": _mails(session, agreement, start, MailStatus.SENT, Mail.sent_at),
+        "failed": _mails(session, agreement, start, MailStatus.FAILED, Mail.created_at),
+        "overdue": overdue,
+        "coming": coming,
+        "meetings": _meetings(session, agreement, start),
+        "requests": _requests(session, agreement),
+    }
+
+
+def _mails(session: Session, agreement: Agreement, start: datetime, status: str, at) -> dict[str, int]:
+    """The agreement's mails of a status in the week before `start`, counted by kind."""
+    kinds = session.scalars(
+        select(Mail.kind).where(
+            Mail.agreement_id == agreement.id,
+            Mail.status == status,
+            at >= start - timedelta(days=7),
+            at < start,
         )
     )
-    failed = Counter(
-        session.scalars(
-            select(Mail.kind).where(
-                Mail.agreement_id == agreement.id,
-                Mail.status == MailStatus.FAILED,
-                Mail.created_at >= last_week,
-                Mail.created_at < start,
-            )
-        )
-    )
+    return dict(sorted(Counter(kinds).items()))
+
+
+def _activities(
+    session: Session, agreement: Agreement, ctx: AgreementContext, monday: date, now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The open activities past their deadline (with the ladder's step), and those due this week."""
     today = now.astimezone(ctx.zone).date()
-    next_monday = monday + timedelta(days=7)
     activities = session.scalars(
         select(Activity)
         .where(
@@ -128,7 +141,7 @@ def week_payload(
     overdue, coming = [], []
     for activity in activities:
         due = effective_deadline(activity.deadline, activity.extended_deadline)
-        if due is None:
+        if due is None or due >= monday + timedelta(days=7):
             continue
         row = {
             "activity": activity.key,
@@ -136,19 +149,25 @@ def week_payload(
             "owners": [o.organisation.name for o in activity.owners],
             "due": due.isoformat(),
         }
-        if due < today:
-            steps = [step.to for at, step in ladder(due, ctx.reminders, ctx.workdays) if at <= now]
-            overdue.append(
-                {
-                    **row,
-                    "days_late": max(ctx.workdays.working_days_between(due, today), 1),
-                    "stage": steps[-1] if steps else None,
-                    "acknowledged": activity.acknowledged_at is not None
-                    and activity.acknowledged_at.astimezone(ctx.zone).date() > due,
-                }
-            )
-        elif due < next_monday:
+        if due >= today:
             coming.append(row)
+            continue
+        steps = [step.to for at, step in ladder(due, ctx.reminders, ctx.workdays) if at <= now]
+        acknowledged = activity.acknowledged_at
+        overdue.append(
+            {
+                **row,
+                "days_late": max(ctx.workdays.working_days_between(due, today), 1),
+                "stage": steps[-1] if steps else None,
+                "acknowledged": acknowledged is not None and acknowledged.astimezone(ctx.zone).date() > due,
+            }
+        )
+    order = lambda r: (r["due"], r["title"])  # noqa: E731
+    return sorted(overdue, key=order), sorted(coming, key=order)
+
+
+def _meetings(session: Session, agreement: Agreement, start: datetime) -> list[dict[str, str]]:
+    """The planned meetings of the week starting at `start`."""
     meetings = session.scalars(
         select(Meeting)
         .where(
@@ -158,8 +177,16 @@ def week_payload(
             Meeting.starts_at < start + timedelta(days=7),
         )
         .order_by(Meeting.starts_at)
-    ).all()
-    requests = session.execute(
+    )
+    return [
+        {"title": m.title, "key": m.key, "start": m.starts_at.isoformat(), "end": m.ends_at.isoformat()}
+        for m in meetings
+    ]
+
+
+def _requests(session: Session, agreement: Agreement) -> list[dict[str, str]]:
+    """The requests for a new date that wait for the coordinator's decision, oldest first."""
+    rows = session.execute(
         select(ExtensionRequest, Person.name)
         .join(Person, Person.id == ExtensionRequest.requested_by_id)
         .where(
@@ -169,29 +196,12 @@ def week_payload(
         .options(selectinload(ExtensionRequest.activity))
         .order_by(ExtensionRequest.requested_at)
     ).all()
-    year, week, _ = monday.isocalendar()
-    return {
-        "agreement": agreement.key,
-        "week": week,
-        "week_year": year,
-        "monday": monday.isoformat(),
-        "last_monday": (monday - timedelta(days=7)).isoformat(),
-        "last_sunday": (monday - timedelta(days=1)).isoformat(),
-        "sent": dict(sorted(sent.items())),
-        "failed": dict(sorted(failed.items())),
-        "overdue": sorted(overdue, key=lambda r: (r["due"], r["title"])),
-        "coming": sorted(coming, key=lambda r: (r["due"], r["title"])),
-        "meetings": [
-            {"title": m.title, "key": m.key, "start": m.starts_at.isoformat(), "end": m.ends_at.isoformat()}
-            for m in meetings
-        ],
-        "requests": [
-            {
-                "title": r.activity.title,
-                "by": name,
-                "requested_deadline": r.requested_deadline.isoformat(),
-                "reason": r.reason,
-            }
-            for r, name in requests
-        ],
-    }
+    return [
+        {
+            "title": r.activity.title,
+            "by": name,
+            "requested_deadline": r.requested_deadline.isoformat(),
+            "reason": r.reason,
+        }
+        for r, name in rows
+    ]
