@@ -50,3 +50,10 @@ def test_a_monday_sweep_sends_the_coordinator_one_weekly_summary_and_a_later_swe
         assert payload["overdue"][0]["days_late"] == 1 and payload["overdue"][0]["stage"] == "owner"
         mail = session.get(Mail, notices[0].mail_id)
         assert mail.kind == "weekly_summary"
+
+
+def test_no_summary_goes_on_a_sunday_nor_for_a_week_before_the_agreement_began(loaded):
+    # 1 January 2012, a Sunday, the agreement's first day: its week began on 26 December 2011.
+    sweep(loaded, datetime(2012, 1, 1, 7, 0, tzinfo=UTC))
+    with transaction(loaded) as session:
+        assert session.scalars(select(Notice).where(Notice.rule == "weekly_summary")).all() == []

@@ -61,9 +61,11 @@ def look_at_weeks(session: Session, now: datetime) -> int:
         today = now.astimezone(ctx.zone).date()
         if today < agreement.period_start or has_ended(agreement, today):
             continue
+        if not _sending(ctx, today, now):
+            continue  # mail goes out on working days from the send hour, as every kind's does
         monday = week_monday(today)
         day = summary_day(monday, ctx.workdays, ctx.reminders)
-        if day is None or now < ctx.workdays.send_time(day, ctx.reminders.hour, ctx.reminders.minute):
+        if day is None or day > today or day < agreement.period_start:
             continue
         occurrence = occurrence_of(agreement.id, monday)
         told = select(Notice.id).where(Notice.agreement_id == agreement.id, Notice.occurrence == occurrence)
@@ -86,6 +88,12 @@ def look_at_weeks(session: Session, now: datetime) -> int:
         ]
         made += add_notices(session, rows)
     return made
+
+
+def _sending(ctx: AgreementContext, today: date, now: datetime) -> bool:
+    """Is `now` within a working day's sending time of the agreement."""
+    send_at = ctx.workdays.send_time(today, ctx.reminders.hour, ctx.reminders.minute)
+    return ctx.workdays.is_working_day(today) and now >= send_at
 
 
 def week_payload(
