@@ -22,6 +22,7 @@ GROUPS = {
     # 2012 in each language, a built wheel.
     "tests/test_simulation.py": "simulation",
     "tests/test_email_snapshots.py": "email-snapshots",
+    "tests/test_mail_words.py": "mail-words",
     "tests/test_packaging.py": "packaging",
     # One Chromium at a time (Playwright's sync API allows one per thread), module after module,
     # and a web server each beside it on two cores.

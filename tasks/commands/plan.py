@@ -68,7 +68,8 @@ def plan_import(
             session.refresh(target)
             agreement_key = target.key
             chosen_year = year if year is not None else default_year(target, clock)
-            checked = read_plan_import(session, target, file, chosen_year)
+            checked = read_plan_import(session, target, file, chosen_year, year_given=year is not None)
+            chosen_year, warnings = checked.year, [w.as_json() for w in checked.warnings]
             rows = checked.as_json()
             result = import_plan(session, checked, clock=clock, actor=actor(), allow_withdraw=allow_withdraw)
             # A dry run goes all the way, so that it shows the real changes, then undoes them.
@@ -91,8 +92,13 @@ def plan_import(
             raise typer.Exit(EXIT_INPUT) from None
     changes = _changes(result)
     if as_json:
-        print_json(_as_json(agreement_key, chosen_year, dry_run, result.plan_revision, rows, changes))
+        print_json(
+            _as_json(agreement_key, chosen_year, dry_run, result.plan_revision, rows, changes)
+            | {"warnings": warnings}
+        )
         return
+    for problem in checked.warnings:
+        err.print(f"[yellow]{problem}[/]")
     _print_plan(rows, changes, chosen_year, dry_run)
 
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from workflow.agreement.models import Agreement
 from workflow.agreement.schema import CalendarSpec, MeetingsSpec, RemindersSpec, Window
-from workflow.plan_language.timing import SchoolTerms, TimingContext, YearlySpan
+from workflow.plan_language.timing import SchoolHolidays, SchoolTerms, TimingContext, YearlySpan
 from workflow.workdays import WorkCalendar
 
 Audience = Literal["owner", "coordinator", "management"]
@@ -138,6 +138,7 @@ def timing_context(
         period_end=period_end,
         tz=tz,
         terms=SchoolTerms(_span(terms.autumn), _span(terms.spring)),
+        holidays=SchoolHolidays(tuple((h.name, h.start, h.end) for h in spec.holidays)),
     )
 
 

@@ -246,11 +246,52 @@ class SchoolTermsSpec(Strict):
     spring: Window = _window_of(SchoolTerms().spring)  # vårterminen
 
 
+MAX_HOLIDAY_DAYS = 100  # sommarlov, the longest, is about ten weeks
+
+
+class HolidaySpec(Strict):
+    """One school holiday of one year, as the municipality has it (`{name: sportlov, start: 2026-03-09,
+    end: 2026-03-13}`); holidays not given have defaults (workflow.plan_language.timing.SchoolHolidays)."""
+
+    name: Literal["sportlov", "påsklov", "sommarlov", "höstlov", "jullov"]
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _a_plausible_span(self) -> HolidaySpec:
+        if self.start > self.end:
+            raise ValueError(_l("the holiday ends before it starts"))
+        if (self.end - self.start).days >= MAX_HOLIDAY_DAYS:
+            raise ValueError(_l("a school holiday is shorter than %(n)s days", n=MAX_HOLIDAY_DAYS))
+        if not FIRST_YEAR <= self.start.year <= LAST_YEAR:
+            raise ValueError(_l("the year %(year)s is out of range", year=self.start.year))
+        return self
+
+
 class CalendarSpec(Strict):
-    """How the plan's dates are read: school terms, and where a deadline on a day off goes."""
+    """How the plan's dates are read: school terms and holidays, and where a deadline on a day
+    off goes."""
 
     school_terms: SchoolTermsSpec = SchoolTermsSpec()
+    holidays: Annotated[list[HolidaySpec], Field(max_length=500)] = []
     deadline_on_day_off: Literal["earlier", "later"] = "earlier"
+
+    @field_validator("holidays")
+    @classmethod
+    def _once_a_year(cls, holidays: list[HolidaySpec]) -> list[HolidaySpec]:
+        seen: set[tuple[str, int]] = set()
+        for holiday in holidays:
+            key = (holiday.name, holiday.start.year)
+            if key in seen:
+                raise ValueError(
+                    _l(
+                        "%(name)s %(year)s is given more than once",
+                        name=holiday.name,
+                        year=holiday.start.year,
+                    )
+                )
+            seen.add(key)
+        return holidays
 
 
 class QuietWeeks(Strict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,9 @@ from workflow.clock import Clock
 from workflow.i18n import LazyText, _l, render
 from workflow.plan.models import Activity, Goal, PriorityArea
 from workflow.plan_language.content import ActivityPlan, AreaContent, PlanContent, read_activity, title_key
-from workflow.plan_language.document import PlanDocument, PlanRow, read_plan
+from workflow.plan_language.document import PlanDocument, PlanRow, read_plan, title_year
 from workflow.plan_language.responsibility import ResponsibilityError
-from workflow.plan_language.timing import TimingError, deadline_of
+from workflow.plan_language.timing import TimingError, deadline_of, parse_timing_spec, timing_warnings
 from workflow.source import InputError, Problem
 
 # How alike an edited activity text must be to the old one to keep its id (difflib ratio),
@@ -41,6 +41,7 @@ class PlanImport:
     rows: list[tuple[ActivityPlan, PlanRow, str]] = field(default_factory=list)  # plan, row, area
     problems: list[Problem] = field(default_factory=list)
     areas: dict[str, AreaContent] = field(default_factory=dict)  # by area key, in file order
+    warnings: list[Problem] = field(default_factory=list)  # kept, but said: dates outside the period
 
     def content(self) -> PlanContent:
         areas: dict[str, AreaContent] = {}
@@ -90,14 +91,21 @@ def default_year(agreement: Agreement, clock: Clock) -> int:
     return agreement.period_start.year
 
 
-def read_plan_import(session: Session, agreement: Agreement, path: str | Path, year: int) -> PlanImport:
-    """Read and check a plan file against the agreement in the store; writes nothing."""
+def read_plan_import(
+    session: Session, agreement: Agreement, path: str | Path, year: int, *, year_given: bool = True
+) -> PlanImport:
+    """Read and check a plan file against the agreement in the store; writes nothing.
+
+    The plan's year (`year` when given, else its heading's "Handlingsplan 2026", else `year`)
+    dates the När phrases that leave the year out."""
     document = read_plan(path)
+    if not year_given:
+        year = title_year(document.title) or year
     result = PlanImport(agreement, document, year)
     result.problems += _year_problems(document, agreement, year)
     result.problems += _parent_loops(session, agreement)
     aliases, contacts = _aliases_and_contacts(session, agreement)
-    ctx = context_of(agreement).timing
+    ctx = replace(context_of(agreement).timing, year=year)
     keys = _KeyChooser(session, agreement)
     placed = []
     for area in document.areas:
@@ -115,6 +123,8 @@ def read_plan_import(session: Session, agreement: Agreement, path: str | Path, y
         result.problems += problems
         if plan is not None:
             result.rows.append((plan, row, area_title))
+            warnings = timing_warnings(parse_timing_spec(plan.timing), ctx)
+            result.warnings += [_at(document, row, "when", w) for w in warnings]
     return result
 
 

@@ -154,7 +154,17 @@ def _place(raw: bytes, offset: int) -> tuple[int, int]:
 
 # --- the text format: a copy of the Word document -------------------------------------------
 
-_TITLE = re.compile(r"handlingsplan\s+för\s+\S.*", re.IGNORECASE)
+_TITLE = re.compile(r"handlingsplan\s+(?:för\s+\S.*|[0-9]{4}(?![0-9]).*)", re.IGNORECASE)
+_TITLE_YEAR = re.compile(r"(?<![0-9])(19|20|21)[0-9]{2}(?![0-9])")
+
+
+def title_year(title: str | None) -> int | None:
+    """The plan's own year from its heading ("Handlingsplan 2026", "Handlingsplan för 2026–2027"
+    gives the first), or None."""
+    match = _TITLE_YEAR.search(title or "")
+    return int(match.group()) if match else None
+
+
 _HEADING = re.compile(r"([0-9]{1,2})[.)]\s*([^\d\s].*)")
 _BACKGROUND = re.compile(r"bakgrund:?", re.IGNORECASE)
 _FOOTNOTE = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+\s*\S.*")

@@ -13,7 +13,8 @@ _PARTNERSHIP = re.compile(
     r"\s+(?:i\s+samverkan\s+med|i\s+samarbete\s+med|tillsammans\s+med|med\s+stöd\s+av)\s+",
     re.IGNORECASE,
 )
-_LIST_SEPARATOR = re.compile(r"\s*(?:,|\s+och\s+|\s+samt\s+|\s*&\s*|\s*/\s*)\s*", re.IGNORECASE)
+# "&" with a space beside it lists ("Polis & skola"); unspaced it is part of a name ("Barn&utbildning").
+_LIST_SEPARATOR = re.compile(r"\s*(?:,|\s+och\s+|\s+samt\s+|\s+&\s*|&\s+|\s*/\s*)\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -84,8 +84,12 @@ def simulate(
     *,
     on_day: Callable[[date], None] | None = None,
     base_url: str = BASE_URL,
+    transport: FileTransport | None = None,
 ) -> Simulation:
-    """Run the agreement from `start` to `end` inclusive; write mails, timeline and reports to `out`."""
+    """Run the agreement from `start` to `end` inclusive; write mails, timeline and reports to `out`.
+
+    The mails go to `out`/mail, or through `transport` when given (a file transport of the caller's).
+    """
     if end < start:
         raise ValueError(f"the simulation ends ({end}) before it starts ({start})")
     parsed = read_agreement(agreement_file)  # an InputError here names the file's problems
@@ -104,7 +108,7 @@ def simulate(
                 load_agreement(session, parsed, clock=clock, actor=SYSTEM)
             with sessions() as session:
                 plan = _draw(session, _agreement(session), behaviour, start, end)
-            transport = FileTransport(mail_dir)
+            transport = transport or FileTransport(mail_dir)
             timeline_file = out / "timeline.jsonl"
             with timeline_file.open("w", encoding="utf-8") as timeline:
                 day = start

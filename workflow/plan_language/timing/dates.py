@@ -14,10 +14,12 @@ from pydantic import BaseModel
 
 from workflow.plan_language.timing.model import (
     WEEKDAYS,
+    AsNeededTiming,
     CombinedTiming,
     ContinuousTiming,
     DeadlineTiming,
     EventTiming,
+    OccasionsTiming,
     RecurringTiming,
     Rule,
     Span,
@@ -44,14 +46,18 @@ def as_timing(timing: Timing | Mapping[str, Any]) -> Timing:
 def deadline_of(timing: AnyTiming, ctx: TimingContext, cal: WorkCalendar) -> date | None:
     """The working-day-adjusted date by which the duty is done; None for ongoing work.
 
-    Recurring, continuous and event duties have no single deadline (their follow-ups and
-    event dues carry the dates); a combination is done when its last dated part is.
+    Recurring, continuous, as-needed and event duties have no single deadline (their follow-ups
+    and event dues carry the dates); a count of occasions within a span is due at its end, a
+    count per week or month is followed up each time; a combination is done when its last dated
+    part is.
     """
-    match as_timing(timing):
+    match timing := as_timing(timing):
         case DeadlineTiming(due=due):
             return cal.adjust_deadline(due)
         case WindowTiming(end=end):
             return cal.adjust_deadline(end)
+        case OccasionsTiming(per=None):
+            return cal.adjust_deadline(_span(timing, ctx)[1])
         case CombinedTiming(parts=parts):
             dates = [d for p in parts if (d := deadline_of(p, ctx, cal)) is not None]
             return max(dates, default=None)
@@ -64,7 +70,7 @@ deadline = deadline_of  # the name the design brief uses
 def start_of(timing: AnyTiming, ctx: TimingContext) -> date | None:
     """The first day the work is on, if the timing says so."""
     match timing := as_timing(timing):
-        case WindowTiming() | RecurringTiming() | ContinuousTiming():
+        case WindowTiming() | RecurringTiming() | ContinuousTiming() | OccasionsTiming() | AsNeededTiming():
             return _span(timing, ctx)[0]
         case CombinedTiming(parts=parts):
             return min((d for p in parts if (d := start_of(p, ctx))), default=None)
@@ -93,14 +99,20 @@ def follow_ups(
 ) -> list[date]:
     """Dated follow-ups due within start..end, moved off days off like deadlines.
 
-    A continuous duty's follow-up rule, and every occurrence of a duty recurring monthly
-    or less often ("2 gånger/år"); weekly operational duties are not followed up one by one.
+    A continuous duty's follow-up rule, every occurrence of a duty recurring monthly or less
+    often ("2 gånger/år"), and the end of each month, term or year of a count per period
+    ("2 gånger per månad"); daily and weekly duties are not followed up one by one.
     """
     match timing := as_timing(timing):
         case ContinuousTiming(follow_up=Rule() as rule):
             return _follow_up_dates(rule, ctx, cal, _span(timing, ctx), start, end)
-        case RecurringTiming(rule=rule) if rule.freq not in ("weekly", "biweekly"):
+        case RecurringTiming(rule=rule) if rule.freq not in ("daily", "weekly", "biweekly"):
             return _follow_up_dates(rule, ctx, cal, _span(timing, ctx), start, end)
+        case OccasionsTiming(per="month" | "year" as per):
+            rule = Rule(freq="monthly" if per == "month" else "yearly")
+            return _follow_up_dates(rule, ctx, cal, _span(timing, ctx), start, end)
+        case OccasionsTiming(per="term"):
+            return _term_ends(ctx, cal, _span(timing, ctx), start, end)
         case CombinedTiming(parts=parts):
             return sorted({d for p in parts for d in follow_ups(p, ctx, cal, start, end)})
     return []
@@ -118,7 +130,21 @@ def _follow_up_dates(
     return sorted(d for d in dates if start <= d <= end)
 
 
-def _span(timing: RecurringTiming | ContinuousTiming | WindowTiming, ctx: TimingContext) -> Span:
+def _term_ends(ctx: TimingContext, cal: WorkCalendar, span: Span, start: date, end: date) -> list[date]:
+    """The last day of each school term within the span (a count per term is followed up then)."""
+    ends = [
+        terms.in_year(year)[1]
+        for year in range(span[0].year, span[1].year + 1)
+        for terms in (ctx.terms.spring, ctx.terms.autumn)
+    ]
+    dates = {cal.adjust_deadline(d) for d in ends if span[0] <= d <= span[1]}
+    return sorted(d for d in dates if start <= d <= end)
+
+
+def _span(
+    timing: RecurringTiming | ContinuousTiming | WindowTiming | OccasionsTiming | AsNeededTiming,
+    ctx: TimingContext,
+) -> Span:
     return timing.start or ctx.period_start, timing.end or ctx.period_end
 
 
@@ -140,6 +166,8 @@ def _fire_times(rule: Rule, ctx: TimingContext, span: Span, start: datetime, end
 def _triggers(rule: Rule, tz: str, first: date) -> list[BaseTrigger]:
     at = {"hour": rule.hour, "minute": rule.minute, "timezone": tz}
     days = rule.weekdays or (WEEKDAYS[first.weekday()],)
+    if rule.freq == "daily":
+        return [CronTrigger(**at)]
     if rule.freq == "weekly":
         return [CronTrigger(day_of_week=",".join(days), **at)]
     if rule.freq == "biweekly":

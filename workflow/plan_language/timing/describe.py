@@ -11,10 +11,12 @@ from workflow.i18n import gettext, ngettext, pgettext
 from workflow.plan_language.timing.dates import AnyTiming, as_timing
 from workflow.plan_language.timing.model import (
     WEEKDAYS,
+    AsNeededTiming,
     CombinedTiming,
     ContinuousTiming,
     DeadlineTiming,
     EventTiming,
+    OccasionsTiming,
     RecurringTiming,
     Rule,
     WindowTiming,
@@ -39,6 +41,10 @@ def describe(timing: AnyTiming, lang: Lang = "sv") -> str:
             if rule:
                 text += gettext(", followed up %(rule)s", lang, rule=_describe_rule(rule, lang))
             return text
+        case OccasionsTiming(times=n, at_least=at_least, per=per, start=start, end=end):
+            return f"{_describe_count(n, at_least, per, lang)} {_describe_span(start, end, lang)}"
+        case AsNeededTiming(start=start, end=end):
+            return pgettext("timing", "as needed", lang) + " " + _describe_span(start, end, lang)
         case EventTiming(event=event, follow_up_days=days):
             return ngettext(
                 "on %(event)s (within %(n)s working day)",
@@ -57,8 +63,26 @@ def _day_names(lang: Lang) -> dict[str, str]:
     return {code: names[i] for i, code in enumerate(WEEKDAYS)}
 
 
+def _describe_count(n: int, at_least: bool, per: str | None, lang: Lang) -> str:
+    if at_least:
+        text = ngettext("at least %(n)s occasion", "at least %(n)s occasions", n, lang)
+    else:
+        text = ngettext("%(n)s occasion", "%(n)s occasions", n, lang)
+    if per == "week":
+        text += " " + pgettext("timing", "a week", lang)
+    elif per == "month":
+        text += " " + pgettext("timing", "a month", lang)
+    elif per == "term":
+        text += " " + pgettext("timing", "a term", lang)
+    elif per == "year":
+        text += " " + pgettext("timing", "a year", lang)
+    return text
+
+
 def _describe_rule(rule: Rule, lang: Lang) -> str:
-    if rule.freq in ("weekly", "biweekly"):
+    if rule.freq == "daily":
+        text = pgettext("timing", "every day", lang)
+    elif rule.freq in ("weekly", "biweekly"):
         days = [_day_names(lang)[d] for d in rule.weekdays] or [pgettext("timing", "week", lang)]
         listed = (
             days[0]
@@ -77,7 +101,9 @@ def _describe_rule(rule: Rule, lang: Lang) -> str:
             "quarterly": pgettext("timing", "quarterly", lang),
             "yearly": pgettext("timing", "yearly", lang),
         }[rule.freq]
-    if (rule.hour, rule.minute) != (8, 0):
+    if rule.until:
+        text += gettext(" at %(time)s", lang, time=f"{rule.hour:02}:{rule.minute:02}–{rule.until}")
+    elif (rule.hour, rule.minute) != (8, 0):
         text += gettext(" at %(time)s", lang, time=f"{rule.hour:02}:{rule.minute:02}")
     return text
 

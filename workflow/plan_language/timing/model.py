@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -47,11 +47,12 @@ class _Frozen(BaseModel):
 class Rule(_Frozen):
     """How often something recurs, and at which local time of day."""
 
-    freq: Literal["weekly", "biweekly", "monthly", "quarterly", "yearly"]
+    freq: Literal["daily", "weekly", "biweekly", "monthly", "quarterly", "yearly"]
     weekdays: tuple[Weekday, ...] = ()  # weekly/biweekly; empty: the weekday the span starts on
     times: int = 1  # yearly only: "2 gånger/år"
     hour: int = Field(8, ge=0, le=23)
     minute: int = Field(0, ge=0, le=59)
+    until: str | None = Field(None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")  # "kl. 22–02": ends 02:00
 
     @field_validator("weekdays")
     @classmethod
@@ -104,6 +105,26 @@ class ContinuousTiming(_Spanned):
     note: str | None = None  # when within the days, for people: "öppettider"
 
 
+class OccasionsTiming(_Spanned):
+    """A count to follow up, not a recurrence on fixed days: "minst 4 tillfällen under 2026"
+    (within the span, due at its end) or "2 gånger per månad" (each month, followed up at its end)."""
+
+    kind: Literal["occasions"]
+    times: int = Field(ge=1, le=1000)
+    at_least: bool = False  # "minst"
+    per: Literal["week", "month", "term", "year"] | None = None
+    start: PlanDate | None = None
+    end: PlanDate | None = None
+
+
+class AsNeededTiming(_Spanned):
+    """Done when needed ("Vid behov"): no deadline, no follow-up, no event to record."""
+
+    kind: Literal["as_needed"]
+    start: PlanDate | None = None
+    end: PlanDate | None = None
+
+
 class EventTiming(_Frozen):
     kind: Literal["event"]
     event: str = Field(min_length=1)
@@ -116,7 +137,14 @@ class CombinedTiming(_Frozen):
 
 
 Timing = Annotated[
-    DeadlineTiming | WindowTiming | RecurringTiming | ContinuousTiming | EventTiming | CombinedTiming,
+    DeadlineTiming
+    | WindowTiming
+    | RecurringTiming
+    | ContinuousTiming
+    | OccasionsTiming
+    | AsNeededTiming
+    | EventTiming
+    | CombinedTiming,
     Field(discriminator="kind"),
 ]
 CombinedTiming.model_rebuild()
@@ -185,15 +213,75 @@ class Seasons:
     autumn: YearlySpan = YearlySpan((9, 1), (11, 30))
 
 
+HOLIDAYS = ("sportlov", "påsklov", "sommarlov", "höstlov", "jullov")
+
+
+@dataclass(frozen=True)
+class SchoolHolidays:
+    """The school holidays by name and year: the agreement's `calendar.holidays` where it gives
+    them, else defaults that follow the terms and the calendar.
+
+    Defaults: sportlov ISO week 8, påsklov the week after Easter Sunday (Monday–Friday),
+    höstlov ISO week 44, sommarlov from the day after vårterminen to the day before
+    höstterminen, jullov from the day after höstterminen to the day before next vårterminen.
+    Municipalities differ (sportlov is week 7–10 by county), hence the setting.
+    """
+
+    given: tuple[tuple[str, date, date], ...] = ()  # (name, first day, last day)
+
+    def in_year(self, name: str, year: int, terms: SchoolTerms) -> Span:
+        for given, start, end in self.given:
+            if given == name and start.year == year:
+                return start, end
+        return _default_holiday(name, year, terms)
+
+
+def _default_holiday(name: str, year: int, terms: SchoolTerms) -> Span:
+    def week(n: int) -> Span:
+        monday = date.fromisocalendar(year, n, 1)
+        return monday, monday + timedelta(days=4)
+
+    if name == "sportlov":
+        return week(8)
+    if name == "höstlov":
+        return week(44)
+    if name == "påsklov":
+        monday = easter_sunday(year) + timedelta(days=1)
+        return monday, monday + timedelta(days=4)
+    spring_end = terms.spring.in_year(year)[1]
+    autumn_start, autumn_end = terms.autumn.in_year(year)
+    if name == "sommarlov":
+        return spring_end + timedelta(days=1), autumn_start - timedelta(days=1)
+    if name == "jullov":
+        return autumn_end + timedelta(days=1), terms.spring.in_year(year + 1)[0] - timedelta(days=1)
+    raise ValueError(f"no school holiday {name!r}")
+
+
+def easter_sunday(year: int) -> date:
+    """Easter Sunday in the Gregorian calendar (the anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    lv = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * lv) // 451
+    month, day = divmod(h + lv - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
 @dataclass(frozen=True)
 class TimingContext:
-    """What a phrase is read against: the agreement's period and time zone, terms and seasons."""
+    """What a phrase is read against: the agreement's period and time zone, terms, seasons and
+    school holidays, and the plan's own year (`Handlingsplan 2026`, `--year`) if it has one."""
 
     period_start: date
     period_end: date
     tz: str = "Europe/Stockholm"
     terms: SchoolTerms = field(default_factory=SchoolTerms)
     seasons: Seasons = field(default_factory=Seasons)
+    holidays: SchoolHolidays = field(default_factory=SchoolHolidays)
+    year: int | None = None  # the plan's year: dates a phrase that leaves the year out
 
     def __post_init__(self) -> None:
         if self.period_start > self.period_end:
