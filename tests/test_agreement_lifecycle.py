@@ -100,8 +100,8 @@ def test_sixty_days_before_the_end_the_coordinator_and_management_get_one_agreem
     ]
     text = ending[0].get_body(("plain",)).get_content()
     assert "31 december 2013" in text
-    assert "trygg agreement renew harnosand-2012-2013 --to" in text
-    assert "trygg agreement archive harnosand-2012-2013" in text
+    assert "/agreements/harnosand-2012-2013\n" in text  # renewed or archived on the desk
+    assert "trygg agreement" not in text  # no command line in a mail
     assert "30 januari 2014" in text  # until when the last follow-up is chased
 
 

@@ -8,7 +8,7 @@ one sweep goes through an SMTP server that refuses a recipient, which produces t
 failure. The English run is the same agreement with every person reading English.
 
 `trygg load` has no clock but the system's: the status an activity gets at the load is dated
-today, and the mails show it ("Senaste läge: ej påbörjad, <today>"). Every date of a year other
+today; a mail shows "Läge: inte påbörjad" without it, and a report's date as its day. Every date of a year other
 than the scenario's is masked in the snapshots, so that they do not change from day to day.
 
 Of each kind the first mail (by sweep, then recipient) is kept as three files in

@@ -83,6 +83,15 @@ class WorkCalendar:
         self._added[(start, n)] = d
         return d
 
+    def working_days_between(self, start: date, end: date) -> int:
+        """How many working days lie after `start` up to and including `end` (0 when end <= start):
+        a deadline on Friday is 4 working days away on an ordinary Monday."""
+        count, d = 0, start
+        while d < end:
+            d += timedelta(days=1)
+            count += self.is_working_day(d)
+        return count
+
     def send_time(self, d: date, hour: int = 8, minute: int = 0) -> datetime:
         """The local hour on `d`, or on the next working day if `d` is off; as aware UTC."""
         return self._local_slot(self.next_working_day(d), hour, minute)

@@ -24,6 +24,7 @@ from workflow.cycle.meeting_plan import MEETING_PLANS
 from workflow.cycle.models import Cycle
 from workflow.db import transaction
 from workflow.engine.ending import look_at_endings
+from workflow.engine.weekly import look_at_weeks
 from workflow.meetings.models import Meeting
 from workflow.meetings.sweep import meeting_items
 from workflow.outbox.batch import BatchResult, DueItems, run_batch
@@ -104,6 +105,8 @@ def _sweep(
     with step() as session:  # first: an ended agreement's items are then not due any more
         ending = look_at_endings(session, now, only=only)
     report.ended, report.notices = ending.closed, ending.told
+    with step() as session:  # the coordinators' weekly summaries, on the week's first working day
+        report.notices += look_at_weeks(session, now)
     for items in due_items():
         while True:
             with step() as session:

@@ -22,6 +22,7 @@ from sqlalchemy import and_, case, literal_column, or_, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from workflow.addresses import AddressError, envelope_form, parse_address
+from workflow.agreement.context import work_calendar
 from workflow.agreement.models import Agreement, Person, Role
 from workflow.agreement.roles import people_with_role
 from workflow.agreement.schema import LinksSpec
@@ -34,6 +35,7 @@ from workflow.outbox.compose import compose
 from workflow.outbox.kinds import mail_kind
 from workflow.outbox.models import Mail, MailStatus, Notice
 from workflow.outbox.notices import add_notices
+from workflow.outbox.reading import first_name, on_the_day
 from workflow.outbox.render import Attachment, CalendarPart, Rendered, build_message, message_id, render
 from workflow.outbox.transport import Outcome, Transport
 
@@ -189,6 +191,7 @@ class _Sender:
     reply_to: tuple[str, str] | None
     expiry_days: int
     zone: ZoneInfo
+    calendar: Any  # the agreement's working days (workflow.agreement.context.work_calendar)
 
 
 class Letters:
@@ -225,6 +228,7 @@ class Letters:
                 reply_to=_reply_to(coordinator),
                 expiry_days=LinksSpec.model_validate(dict(agreement.links_config or {})).expiry_days,
                 zone=ZoneInfo(agreement.timezone),
+                calendar=work_calendar(agreement.timezone, agreement.calendar_config),
             )
         return known
 
@@ -236,13 +240,26 @@ class Letters:
         recipient = self._recipient(mail)
         shared = self._sender(mail.agreement_id)
         agreement, coordinator = shared.agreement, shared.coordinator
+        day = self.now.astimezone(shared.zone).date()
+        items = [_item(n, mail, shared.expiry_days, self.links) for n in sorted(notices, key=_item_order)]
         context = {
-            "recipient": {"name": recipient.name, "key": recipient.key},
-            "agreement": {"title": agreement.title, "key": agreement.key, "timezone": agreement.timezone},
+            "recipient": {
+                "name": recipient.name,
+                "first_name": first_name(recipient.name),
+                "key": recipient.key,
+                # The coordinator is not told to reply to this mail: the reply would come back to her.
+                "is_coordinator": recipient.id in shared.coordinator_ids,
+            },
+            "agreement": {
+                "id": agreement.id,
+                "title": agreement.title,
+                "key": agreement.key,
+                "timezone": agreement.timezone,
+            },
             "coordinator": {"name": coordinator.name, "email": coordinator.email} if coordinator else None,
-            "items": [
-                _item(n, mail, shared.expiry_days, self.links) for n in sorted(notices, key=_item_order)
-            ],
+            "items": [on_the_day(item, shared.calendar, day) for item in items],
+            "today": day.isoformat(),
+            "base_url": self.links.base_url.rstrip("/"),
             "my_tasks_url": my_tasks_url(self.links.base_url),
         }
         return mail_kind([n.rule for n in notices]), recipient.language, context

@@ -25,6 +25,7 @@ KINDS: tuple[str, ...] = (
     "extension_request",
     "extension_decision",
     "agreement_ending",
+    "weekly_summary",
 )
 
 # Notices of these rules are gathered: one mail per person, group and day (a secretary with
@@ -43,6 +44,7 @@ GROUP_OF_RULE: dict[str, str] = {
     "checkin_report": "checkin_report",
     "evaluation": "evaluation",
     "agreement_ending": "agreement_ending",
+    "weekly_summary": "weekly_summary",
 }
 
 

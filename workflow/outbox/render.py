@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.mime.text import MIMEText
@@ -85,8 +86,41 @@ def environment() -> Environment:
     env.filters["day"] = _day
     env.filters["day_short"] = _day_short
     env.filters["moment"] = _moment
+    env.filters["local_day"] = _local_day
     env.filters["span"] = _span
+    env.filters["shorten"] = shorten
     return env
+
+
+def shorten(text: str, limit: int = 90) -> str:
+    """`text` cut to about `limit` characters in the middle, at spaces: its start and its end stay.
+
+    Titles of one plan or one council differ at either end ("…handlingsplanen 2012" against
+    "…handlingsplanen 2013"), so a cut at the end would make two subjects the same.
+    """
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    words = text.split(" ")
+    head: list[str] = []
+    tail: list[str] = []
+    used = 2  # the " …" between the halves
+    front, back = 0, len(words) - 1
+    while front <= back:
+        take_front = sum(map(len, head)) <= sum(map(len, tail))
+        word = words[front] if take_front else words[back]
+        if used + len(word) + 1 > limit:
+            break
+        used += len(word) + 1
+        if take_front:
+            head.append(word)
+            front += 1
+        else:
+            tail.insert(0, word)
+            back -= 1
+    if not head:
+        return text[: limit - 1] + "…"
+    return " ".join([*head, "…", *tail])
 
 
 # The words of a template in the language of the one who reads it: the context's `lang`. A mail
@@ -140,6 +174,12 @@ def _moment(value: datetime | str, lang: str = "sv", tz: str = "Europe/Stockholm
     instant = datetime.fromisoformat(value) if isinstance(value, str) else value
     pattern = "d MMMM y 'kl.' HH:mm" if lang == "sv" else "d MMMM y 'at' HH:mm"
     return babel_datetime(instant, pattern, tzinfo=tz, locale=_LOCALE[lang])
+
+
+def _local_day(value: datetime | str, lang: str = "sv", tz: str = "Europe/Stockholm") -> str:
+    """The local day of an instant, without its time: 3 maj 2012 / 3 May 2012."""
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return _day_short(instant.astimezone(ZoneInfo(tz)).date(), lang)
 
 
 def _span(start: datetime | str, end: datetime | str, lang: str = "sv", tz: str = "Europe/Stockholm") -> str:
@@ -205,7 +245,7 @@ def build_message(
     multipart/mixed with any other attachments.
     """
     msg = EmailMessage(policy=POLICY)
-    msg["Subject"] = rendered.subject
+    _set_subject(msg, rendered.subject)
     msg["From"] = sender
     msg["To"] = _mailbox(*to)
     if reply_to is not None:
@@ -281,6 +321,19 @@ class _ParseOnce(EmailPolicy):
 
 
 POLICY = _ParseOnce()
+
+
+def _set_subject(msg: EmailMessage, subject: str) -> None:
+    """The Subject, as encoded words that parse back to exactly `subject`.
+
+    The default policy's folding drops the space where it breaks a line between two encoded
+    words ("trygghet ochhälsa"); compat32's Header keeps every space inside the words, and the
+    folded value is stored as written (its lines are short, so the policy leaves them alone).
+    """
+    if subject.isascii():
+        msg["Subject"] = subject
+    else:
+        msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
 
 
 def _mailbox(name: str, addr_spec: str) -> Address | str:

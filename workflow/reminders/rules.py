@@ -154,7 +154,9 @@ def _remind(item, target, policy, slots: _Slots, now, notices, later) -> None:
     if quiet is not None and stage > 0:
         later.append(slots.on(quiet.first_day_after(now.astimezone(slots.cal.tz).date())))
         return
-    details = {"target": target.kind, "due": target.due.isoformat(), "stage": stage}
+    details: dict = {"target": target.kind, "due": target.due.isoformat(), "stage": stage}
+    if target.kind == "event":
+        details["event_id"] = int(target.ref.partition(":")[2])  # the mail names the event
     for person in item.owners:
         notices.append(
             NoticeDraft("reminder", person, _occurrence(item, target, f"stage:{stage}"), at, details)
@@ -183,6 +185,10 @@ def _escalate(item, target, policy, slots: _Slots, now, notices, later) -> None:
         "after": step.after,
         "to": step.to,
         "overdue_since": (target.due + timedelta(days=1)).isoformat(),
+        # The ladder's earlier steps, so that the reader sees who has been told already, and when.
+        "told_before": [
+            {"to": s.to, "on": t.astimezone(slots.cal.tz).date().isoformat()} for t, s in passed[:-1]
+        ],
     }
     occurrence = _occurrence(item, target, f"after:{step.after}")
     for person in item.audience(step.to):

@@ -140,7 +140,19 @@ def _payloads(batch: _Batch, decided, now: datetime):
     # What the mails say about the activities is read for the whole batch in two queries (one
     # query per activity made the sweep's cost a round trip per due item, and autoflushed each row).
     about = activity_summaries(batch.session, [(a, batch.rules(a).people) for a, _ in decided])
-    return lambda activity, draft: about[activity.id]
+    events = {e.id: e for open_events in batch.events.values() for e in open_events}
+
+    def payload(activity: Activity, draft) -> dict[str, Any]:
+        event = events.get(draft.details.get("event_id"))
+        if event is None:
+            return about[activity.id]
+        # An event-triggered duty: the mail says which event it follows.
+        return {
+            **about[activity.id],
+            "event": {"note": event.note, "occurred_on": event.occurred_on.isoformat()},
+        }
+
+    return payload
 
 
 ACTIVITIES = DueItems(

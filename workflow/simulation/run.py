@@ -33,6 +33,7 @@ from workflow.cycle.models import Cycle, StepState
 from workflow.db import make_engine, session_factory, transaction
 from workflow.engine.ending import ending_days
 from workflow.engine.sweep import next_due, sweep
+from workflow.engine.weekly import next_summary_day
 from workflow.links.tokens import LinkSigner, throwaway_secret
 from workflow.links.urls import LinkSettings
 from workflow.loading import load_agreement
@@ -151,7 +152,7 @@ def _next_busy_day(sessions: sessionmaker[Session], plan: _Plan, after: date, tz
     """The first day after `after` on which someone acts or the engine has something due at 08:00."""
     with sessions() as session:
         agreement = _agreement(session)
-        days = [plan.next_day(after), *ending_days(agreement)]
+        days = [plan.next_day(after), *ending_days(agreement), next_summary_day(agreement, after)]
         overdue = [_cycle_deadline(session, agreement)]  # acted on every day from its day on
         due = next_due(session)
     if due is not None:
