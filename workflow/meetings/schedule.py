@@ -80,7 +80,7 @@ def planned_meetings(
             MeetingKind.COUNCIL,
             f"council-{year}-{n}",
             _(
-                "%(council)s: council meeting %(n)s/%(of)s %(year)s",
+                "%(council)s: council meeting %(n)s of %(of)s, %(year)s",
                 language,
                 council=council_name,
                 n=n,
