@@ -57,3 +57,14 @@ def test_no_summary_goes_on_a_sunday_nor_for_a_week_before_the_agreement_began(l
     sweep(loaded, datetime(2012, 1, 1, 7, 0, tzinfo=UTC))
     with transaction(loaded) as session:
         assert session.scalars(select(Notice).where(Notice.rule == "weekly_summary")).all() == []
+
+
+def test_a_summary_missed_on_its_day_goes_the_next_working_day_and_not_later_in_the_week(loaded):
+    # Monday 3 December 2012 passes without a sweep: Tuesday's sends the week's summary.
+    sweep(loaded, datetime(2012, 12, 4, 7, 0, tzinfo=UTC))
+    with transaction(loaded) as session:
+        assert len(session.scalars(select(Notice).where(Notice.rule == "weekly_summary")).all()) == 1
+    # Monday and Tuesday of the next week pass without one: on Wednesday that week is half gone.
+    sweep(loaded, datetime(2012, 12, 12, 7, 0, tzinfo=UTC))
+    with transaction(loaded) as session:
+        assert len(session.scalars(select(Notice).where(Notice.rule == "weekly_summary")).all()) == 1

@@ -81,17 +81,8 @@ def plan_import(
             lock_agreement(session, target.key)
             session.refresh(target)
             agreement_key = target.key
-            chosen_year = year if year is not None else default_year(target, clock)
-            checked = read_plan_import(
-                session,
-                target,
-                file,
-                chosen_year,
-                year_given=year is not None,
-                keep_unreadable=keep_unreadable,
-            )
+            checked = _checked(session, target, file, year, clock, keep_unreadable)
             chosen_year, rows, warnings = checked.year, checked.as_json(), checked.warnings_json()
-            untimed = {plan.key for plan, _, _ in checked.rows if plan.timing is None}
             result = import_plan(session, checked, clock=clock, actor=actor(), allow_withdraw=allow_withdraw)
             # A dry run goes all the way, so that it shows the real changes, then undoes them.
             if dry_run:
@@ -120,12 +111,21 @@ def plan_import(
         )
         return
     _print_plan(rows, changes, chosen_year, dry_run)
-    _print_warnings(checked.warnings, warnings, untimed)
+    _print_warnings(checked, warnings)
 
 
-def _print_warnings(problems: list, warnings: list[dict], untimed: set[str]) -> None:
+def _checked(session, target, file: Path, year: int | None, clock, keep_unreadable: bool):
+    """The plan file read and checked: for `year` when given, else its heading's or this year."""
+    chosen = year if year is not None else default_year(target, clock)
+    return read_plan_import(
+        session, target, file, chosen, year_given=year is not None, keep_unreadable=keep_unreadable
+    )
+
+
+def _print_warnings(checked, warnings: list[dict]) -> None:
     """Each warning with its place, on stderr; a row kept without timing says so."""
-    for problem, warning in zip(problems, warnings, strict=True):
+    untimed = {plan.key for plan, _, _ in checked.rows if plan.timing is None}
+    for problem, warning in zip(checked.warnings, warnings, strict=True):
         if warning["id"] not in untimed:
             err.print(f"[yellow]{problem}[/]", highlight=False, soft_wrap=True)
             continue

@@ -80,6 +80,8 @@ def look_at_weeks(session: Session, now: datetime) -> int:
         day = summary_day(monday, ctx.workdays, ctx.reminders)
         if day is None or day > today or day < agreement.period_start:
             continue
+        if today > ctx.workdays.next_working_day(day + timedelta(days=1)):
+            continue  # an engine down on the day catches up the next working day; later, the week is gone
         occurrence = occurrence_of(agreement.id, monday)
         told = select(Notice.id).where(Notice.agreement_id == agreement.id, Notice.occurrence == occurrence)
         if session.scalar(told.limit(1)) is not None:
