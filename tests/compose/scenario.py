@@ -1,0 +1,285 @@
+"""The test against the running containers of docker-compose.yml (called by tests/compose/run).
+
+    python3 tests/compose/scenario.py COMPOSE-COMMAND…   (WEB_PORT, MAILPIT_PORT, BIN set)
+
+1. `migrate` completed (exit 0) and the web's /healthz answers, its healthcheck healthy.
+2. The Härnösand agreement is loaded (`run --rm migrate trygg load harnosand-2012-2013`).
+3. A sweep at 2012-12-17T08:00:00+01:00 (`run --rm migrate trygg sweep --now …`) puts into the
+   sink the mails the same sweep gives on SQLite here, counted by kind.
+4. Faults, each while the workers deliver a sweep the engine was handed (the Celery task
+   trygg.sweep at a date of the agreement), the sink taking 1 s a message:
+   - `docker kill` of the worker container that is delivering;
+   - `docker compose restart postgres`;
+   - a second scheduler container (`up --scale scheduler=2`): it stands by, nothing twice.
+   Each row: no mail lost (every mail of the database "sent" and at the sink), duplicates
+   within the deliveries in flight at the fault (none for the second scheduler).
+Standard library only; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+OUT = ROOT / "var" / "compose"
+DC = sys.argv[1:]
+WEB = f"http://127.0.0.1:{os.environ['WEB_PORT']}"
+SINK = f"http://127.0.0.1:{os.environ['MAILPIT_PORT']}"
+BIN = Path(os.environ.get("BIN", ".venv/bin"))
+SWEEP_AT = "2012-12-17T08:00:00+01:00"
+TIMES: list[tuple[str, float]] = []
+ROWS: list[dict] = []
+
+
+def show(args: list[str]) -> str:
+    return "$ " + " ".join(a if a and " " not in a and "'" not in a else repr(a) for a in args)
+
+
+def dc(*args: str, capture: bool = False, timeout: float = 300) -> str:
+    command = [*DC, *args]
+    print(show(command), flush=True)
+    done = subprocess.run(command, capture_output=capture, text=True, timeout=timeout)
+    if done.returncode != 0:
+        if capture:
+            print(done.stdout, done.stderr, sep="\n")
+        raise SystemExit(f"compose-test: failed (exit {done.returncode}): {' '.join(args)}")
+    return done.stdout if capture else ""
+
+
+def docker(*args: str) -> str:
+    print(show(["docker", *args]), flush=True)
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=True, timeout=120).stdout
+
+
+def wait_until(test, what: str, timeout: float, every: float = 0.5):
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            value = test()
+        except OSError:
+            value = None
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise SystemExit(f"compose-test: waited {timeout:.0f} s for {what}")
+        time.sleep(every)
+
+
+def sink() -> list[dict]:
+    with urllib.request.urlopen(f"{SINK}/api/v1/messages", timeout=10) as answer:
+        return json.load(answer)["messages"]
+
+
+def sql(query: str) -> list[list[str]]:
+    out = dc("exec", "-T", "postgres", "psql", "-U", "trygg", "-d", "trygg", "-At", "-F", "\t", "-c", query, capture=True)
+    return [line.split("\t") for line in out.splitlines() if line]
+
+
+def containers(service: str) -> list[str]:
+    return dc("ps", "-q", service, capture=True).split()
+
+
+def enqueue_sweep(at: str) -> None:
+    """The engine's own task, at a date of the agreement: a worker sweeps and fans delivery out."""
+    dc("run", "--rm", "-T", "migrate", "python", "-c", f"from tasks import jobs; jobs.sweep.delay({at!r})")
+
+
+def outcome(since: int) -> dict:
+    """Every mail of the database against what the sink received after message `since`."""
+    mails = sql("SELECT id, status, message_id, kind FROM mails ORDER BY id")
+    received = [m for m in sink() if int(m["ID"]) > since]
+    ids = collections.Counter(m["MessageID"] for m in received)
+    sent = {row[2].strip("<>") for row in mails if row[1] == "sent"}
+    at_sink = set(ids)
+    return {
+        "mails": len(mails),
+        "not_sent": sum(1 for row in mails if row[1] != "sent"),
+        "lost": len(sent - {m["MessageID"] for m in sink()}),
+        "received": len(received),
+        "duplicates": sum(n - 1 for n in ids.values()),
+        "new": len(at_sink),
+    }
+
+
+def settle(expected_total: int, what: str, timeout: float = 240) -> None:
+    """Until every mail of the database is sent and the sink holds at least that many."""
+
+    def done():
+        rows = sql("SELECT count(*) FILTER (WHERE status <> 'sent'), count(*) FROM mails")[0]
+        return rows[0] == "0" and int(rows[1]) == expected_total
+
+    wait_until(done, what, timeout, every=2)
+
+
+def timed(name: str):
+    class Timer:
+        def __enter__(self):
+            self.t0 = time.monotonic()
+            print(f"-- {name}", flush=True)
+
+        def __exit__(self, *exc):
+            took = time.monotonic() - self.t0
+            if exc[0] is None:
+                TIMES.append((name, took))
+                print(f"-- {name}: {took:.1f} s", flush=True)
+
+    return Timer()
+
+
+def expected_on_sqlite() -> collections.Counter:
+    """The same load and sweep on SQLite here, in-process (dry run: nothing sent)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "TRYGG_DATABASE_URL": f"sqlite:///{tmp}/trygg.db",
+            "TRYGG_SECRET_KEY": "compose-test-" + "x" * 40,
+            "TRYGG_MAIL_DIR": f"{tmp}/mail",
+        }
+        env.pop("TRYGG_SMTP_URL", None)
+        trygg = str(BIN / "trygg")
+        for args in (["db", "upgrade"], ["load", "harnosand-2012-2013"]):
+            subprocess.run([trygg, *args], env=env, check=True, capture_output=True, timeout=120)
+        out = subprocess.run(
+            [trygg, "sweep", "--now", SWEEP_AT, "--dry-run", "--json"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
+    return collections.Counter(m["kind"] for m in json.loads(out)["delivery"]["sent"])
+
+
+def compose_only(at: str) -> None:
+    """Only the sweep at `at` (decide and compose): the engine's own ticks deliver, at real time."""
+    dc("run", "--rm", "-T", "migrate", "python", "-c", f"from tasks import runtime; runtime.run_sweep({at!r})")
+
+
+def fault_row(fault: str, at: str, make_fault, hand=enqueue_sweep) -> None:
+    """Hand the engine a sweep at `at`; when the sink has its first mail of it, make the fault;
+    then wait for every mail and write the row."""
+    before_mails = int(sql("SELECT count(*) FROM mails")[0][0])
+    since = len(sink())
+    began = time.monotonic()
+    hand(at)
+    first = wait_until(lambda: [m for m in sink() if int(m["ID"]) > since], f"the first mail of the sweep at {at}", 120)
+    in_flight = int(sql("SELECT count(*) FROM mails WHERE status = 'sending'")[0][0])
+    fault_at = time.monotonic()
+    make_fault(first[-1])
+    total = int(sql("SELECT count(*) FROM mails")[0][0])
+    settle(total, f"every mail of the sweep at {at} to be sent after: {fault}")
+    result = outcome(since)
+    row = {
+        "fault": fault,
+        "mails": total - before_mails,
+        "lost": result["lost"],
+        "not_sent": result["not_sent"],
+        "duplicates": result["duplicates"],
+        "in_flight": in_flight,
+        "recovery_s": time.monotonic() - fault_at,
+        "wall_s": time.monotonic() - began,
+    }
+    ROWS.append(row)
+    print(f"   {row}", flush=True)
+    assert row["mails"] > 0, f"the sweep at {at} composed nothing"
+    assert row["lost"] == 0 and row["not_sent"] == 0, row
+    assert row["duplicates"] <= in_flight, row
+
+
+def main() -> None:
+    with timed("migrate completed, /healthz healthy"):
+        (migrate,) = docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={os.environ['COMPOSE_PROJECT_NAME']}", "--filter", "label=com.docker.compose.service=migrate").split()
+        state = json.loads(docker("inspect", "--format", "{{json .State}}", migrate))
+        assert state["Status"] == "exited" and state["ExitCode"] == 0, f"migrate: {state}"
+        wait_until(lambda: urllib.request.urlopen(f"{WEB}/healthz", timeout=5).status == 200, "/healthz", 120)
+        print(f"   {WEB}/healthz: 200", flush=True)
+
+    with timed("the Härnösand agreement loaded"):
+        dc("run", "--rm", "migrate", "trygg", "load", "harnosand-2012-2013")
+
+    with timed(f"a sweep at {SWEEP_AT}, the mails counted at the sink"):
+        expected = expected_on_sqlite()
+        print(f"   on SQLite here: {dict(sorted(expected.items()))}", flush=True)
+        since = len(sink())
+        dc("run", "--rm", "migrate", "trygg", "sweep", "--now", SWEEP_AT)
+        settle(sum(expected.values()), "the sweep's mails to be sent")
+        received = [m for m in sink() if int(m["ID"]) > since]
+        kinds = collections.Counter({m["MessageID"]: m["Kind"] for m in received}.values())
+        print(f"   at the sink:    {dict(sorted(kinds.items()))} ({len(received)} messages)", flush=True)
+        assert kinds == expected, f"the sink has {dict(kinds)}, SQLite gives {dict(expected)}"
+        assert expected, "the sweep on SQLite gave no mail"
+
+    with timed("docker kill of the delivering worker"):
+
+        def kill_the_sender(first: dict) -> None:
+            by_ip = {}
+            for cid in containers("worker"):
+                nets = json.loads(docker("inspect", "--format", "{{json .NetworkSettings.Networks}}", cid))
+                by_ip.update({n["IPAddress"]: cid for n in nets.values()})
+            sender = by_ip[first["Peer"]]
+            docker("kill", sender)
+            time.sleep(2)
+            dc("up", "-d", "--no-recreate", "--scale", "worker=2", "worker")  # what the restart policy would do
+
+        fault_row("docker kill of the worker container delivering", "2013-02-11T08:00:00+01:00", kill_the_sender)
+
+    with timed("PostgreSQL container restarted"):
+        fault_row(
+            "docker compose restart postgres during delivery",
+            "2013-01-14T08:00:00+01:00",
+            lambda first: dc("restart", "postgres"),
+        )
+
+    with timed("a second scheduler container"):
+        dc("up", "-d", "--no-recreate", "--scale", "scheduler=2", "--scale", "worker=2", "scheduler")
+        wait_until(lambda: len(containers("scheduler")) == 2, "two scheduler containers", 60)
+        time.sleep(5)
+        # Composed at the agreement's date, delivered by the schedulers' own ticks (real time).
+        fault_row(
+            "a second scheduler container running", "2013-03-11T08:00:00+01:00", lambda first: None, compose_only
+        )
+        assert ROWS[-1]["duplicates"] == 0, ROWS[-1]
+        time.sleep(65)  # a tick of each: only the lease holder acts
+        beats = sql("SELECT role, count(*) FROM heartbeats GROUP BY role ORDER BY role")
+        print(f"   heartbeats: {beats}", flush=True)
+        kinds = dict((k, int(n)) for k, n in beats)
+        assert kinds.get("scheduler") == 1 and kinds.get("scheduler-standby") == 1, kinds
+        final = outcome(0)
+        print(f"   all run long: {final}", flush=True)
+        assert final["lost"] == 0 and final["not_sent"] == 0, final
+
+    with timed("web healthcheck healthy"):
+        (web,) = containers("web")
+        wait_until(
+            lambda: json.loads(docker("inspect", "--format", "{{json .State.Health.Status}}", web)) == "healthy",
+            "the web container's healthcheck",
+            90,
+            every=3,
+        )
+
+    table = [
+        "| fault (containers) | mails | lost | duplicates | in flight at the fault | recovery (wall s) |",
+        "|---|---:|---:|---:|---:|---:|",
+        *(
+            f"| {r['fault']} | {r['mails']} | {r['lost']} | {r['duplicates']} | {r['in_flight']} | {r['recovery_s']:.1f} |"
+            for r in ROWS
+        ),
+    ]
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "reliability.md").write_text("\n".join(table) + "\n")
+    print("\n".join(["== compose-test: the container rows (also in var/compose/reliability.md)", *table]))
+    print("== compose-test: the scenario's steps")
+    for name, took in TIMES:
+        print(f"| {name} | {took:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
