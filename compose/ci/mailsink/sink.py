@@ -83,7 +83,9 @@ def serve() -> None:
     load()
     smtp = Controller(Sink(), hostname="0.0.0.0", port=1025, ready_timeout=30)
     smtp.start()
-    print(f"mail sink: SMTP on :1025, API on :8025, {len(MESSAGES)} messages kept, {DELAY} s each", flush=True)
+    print(
+        f"mail sink: SMTP on :1025, API on :8025, {len(MESSAGES)} messages kept, {DELAY} s each", flush=True
+    )
     ThreadingHTTPServer(("0.0.0.0", 8025), Api).serve_forever()
 
 
