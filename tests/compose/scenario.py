@@ -220,108 +220,129 @@ def fault_row(fault: str, at: str, make_fault) -> None:
     assert row["duplicates"] <= in_flight, row
 
 
-def main() -> None:
-    with timed("migrate completed, /healthz healthy"):
-        (migrate,) = docker(
-            "ps",
-            "-aq",
-            "--filter",
-            f"label=com.docker.compose.project={os.environ['COMPOSE_PROJECT_NAME']}",
-            "--filter",
-            "label=com.docker.compose.service=migrate",
-        ).split()
-        state = json.loads(docker("inspect", "--format", "{{json .State}}", migrate))
-        assert state["Status"] == "exited" and state["ExitCode"] == 0, f"migrate: {state}"
-        wait_until(lambda: urllib.request.urlopen(f"{WEB}/healthz", timeout=5).status == 200, "/healthz", 120)
-        print(f"   {WEB}/healthz: 200", flush=True)
+def phase(name: str):
+    """A step of the scenario, timed (its time printed and kept for the table)."""
 
-    with timed("the Härnösand agreement loaded"):
-        # Until the last phase the scheduler stands stopped: the test sweeps at the agreement's
-        # dates (2012–2013); the scheduler's sweep at today's date would cancel what is pending.
-        dc("stop", "scheduler")
-        dc("run", "--rm", "migrate", "trygg", "load", "harnosand-2012-2013")
+    def wrap(fn):
+        def run() -> None:
+            with timed(name):
+                fn()
 
-    with timed(f"a sweep at {SWEEP_AT}, the mails counted at the sink"):
-        expected = expected_on_sqlite()
-        print(f"   on SQLite here: {dict(sorted(expected.items()))}", flush=True)
-        since = len(sink())
-        dc("run", "--rm", "migrate", "trygg", "sweep", "--now", SWEEP_AT)
-        settle(sum(expected.values()), "the sweep's mails to be sent")
-        received = [m for m in sink() if int(m["ID"]) > since]
-        kinds = collections.Counter({m["MessageID"]: m["Kind"] for m in received}.values())
-        print(f"   at the sink:    {dict(sorted(kinds.items()))} ({len(received)} messages)", flush=True)
-        assert kinds == expected, f"the sink has {dict(kinds)}, SQLite gives {dict(expected)}"
-        assert expected, "the sweep on SQLite gave no mail"
+        return run
 
-    with timed("docker kill of the delivering worker"):
+    return wrap
 
-        def kill_the_sender(first: dict) -> None:
-            by_ip = {}
-            for cid in containers("worker"):
-                nets = json.loads(docker("inspect", "--format", "{{json .NetworkSettings.Networks}}", cid))
-                by_ip.update({n["IPAddress"]: cid for n in nets.values()})
-            sender = by_ip[first["Peer"]]
-            docker("kill", sender)
-            time.sleep(2)
-            dc(
-                "up", "-d", "--no-recreate", "--scale", "worker=2", "worker"
-            )  # what the restart policy would do
 
-        fault_row(
-            "docker kill of the worker container delivering", "2013-02-11T08:00:00+01:00", kill_the_sender
-        )
+@phase("migrate completed, /healthz healthy")
+def up_and_healthy() -> None:
+    (migrate,) = docker(
+        "ps",
+        "-aq",
+        "--filter",
+        f"label=com.docker.compose.project={os.environ['COMPOSE_PROJECT_NAME']}",
+        "--filter",
+        "label=com.docker.compose.service=migrate",
+    ).split()
+    state = json.loads(docker("inspect", "--format", "{{json .State}}", migrate))
+    assert state["Status"] == "exited" and state["ExitCode"] == 0, f"migrate: {state}"
+    wait_until(lambda: urllib.request.urlopen(f"{WEB}/healthz", timeout=5).status == 200, "/healthz", 120)
+    print(f"   {WEB}/healthz: 200", flush=True)
 
-    with timed("PostgreSQL container restarted"):
-        fault_row(
-            "docker compose restart postgres during delivery",
-            "2013-01-14T08:00:00+01:00",
-            lambda first: dc("restart", "postgres"),
-        )
 
-    with timed("a second scheduler container"):
-        since = len(sink())
-        # The heartbeats of this phase only (the first scheduler beat before it was stopped).
-        sql("DELETE FROM heartbeats WHERE role LIKE 'scheduler%' RETURNING role")
-        dc("up", "-d", "--no-recreate", "--scale", "scheduler=2", "--scale", "worker=2", "scheduler")
-        wait_until(lambda: len(containers("scheduler")) == 2, "two scheduler containers", 60)
-        began = time.monotonic()
+@phase("the Härnösand agreement loaded")
+def load_agreement() -> None:
+    # Until the last phase the scheduler stands stopped: the test sweeps at the agreement's
+    # dates (2012–2013); the scheduler's sweep at today's date would cancel what is pending.
+    dc("stop", "scheduler")
+    dc("run", "--rm", "migrate", "trygg", "load", "harnosand-2012-2013")
 
-        def both_beat():
-            kinds = dict((k, int(n)) for k, n in sql("SELECT role, count(*) FROM heartbeats GROUP BY role"))
-            return kinds if kinds.get("scheduler") == 1 and kinds.get("scheduler-standby") == 1 else None
 
-        # Each ticks once a minute: one holds the lease and acts, the other stands by.
-        kinds = wait_until(both_beat, "one acting scheduler and one standing by", 180, every=5)
-        time.sleep(65)  # another tick of each
-        holders = sql("SELECT holder FROM leases")
-        print(f"   heartbeats by role: {kinds}; lease: {holders}", flush=True)
-        assert both_beat(), "a second scheduler acted"
-        final = outcome(0)
-        print(f"   the whole run: {final}", flush=True)
-        assert final["lost"] == 0 and final["not_sent"] == 0, final
-        ROWS.append(
-            {
-                "fault": "a second scheduler container (nothing due: only the lease holder acts)",
-                "mails": final["mails"],
-                "lost": final["lost"],
-                "duplicates": len(sink()) - since,
-                "in_flight": 0,
-                "recovery_s": time.monotonic() - began,
-            }
-        )
-        assert ROWS[-1]["duplicates"] == 0, "mail was sent while two schedulers ran"
+@phase(f"a sweep at {SWEEP_AT}, the mails counted at the sink")
+def sweep_counted() -> None:
+    expected = expected_on_sqlite()
+    print(f"   on SQLite here: {dict(sorted(expected.items()))}", flush=True)
+    since = len(sink())
+    dc("run", "--rm", "migrate", "trygg", "sweep", "--now", SWEEP_AT)
+    settle(sum(expected.values()), "the sweep's mails to be sent")
+    received = [m for m in sink() if int(m["ID"]) > since]
+    kinds = collections.Counter({m["MessageID"]: m["Kind"] for m in received}.values())
+    print(f"   at the sink:    {dict(sorted(kinds.items()))} ({len(received)} messages)", flush=True)
+    assert kinds == expected, f"the sink has {dict(kinds)}, SQLite gives {dict(expected)}"
+    assert expected, "the sweep on SQLite gave no mail"
 
-    with timed("web healthcheck healthy"):
-        (web,) = containers("web")
-        wait_until(
-            lambda: (
-                json.loads(docker("inspect", "--format", "{{json .State.Health.Status}}", web)) == "healthy"
-            ),
-            "the web container's healthcheck",
-            90,
-            every=3,
-        )
 
+@phase("docker kill of the delivering worker")
+def kill_a_worker() -> None:
+
+    def kill_the_sender(first: dict) -> None:
+        by_ip = {}
+        for cid in containers("worker"):
+            nets = json.loads(docker("inspect", "--format", "{{json .NetworkSettings.Networks}}", cid))
+            by_ip.update({n["IPAddress"]: cid for n in nets.values()})
+        sender = by_ip[first["Peer"]]
+        docker("kill", sender)
+        time.sleep(2)
+        dc("up", "-d", "--no-recreate", "--scale", "worker=2", "worker")  # what the restart policy would do
+
+    fault_row("docker kill of the worker container delivering", "2013-02-11T08:00:00+01:00", kill_the_sender)
+
+
+@phase("PostgreSQL container restarted")
+def restart_postgres() -> None:
+    fault_row(
+        "docker compose restart postgres during delivery",
+        "2013-01-14T08:00:00+01:00",
+        lambda first: dc("restart", "postgres"),
+    )
+
+
+@phase("a second scheduler container")
+def second_scheduler() -> None:
+    since = len(sink())
+    # The heartbeats of this phase only (the first scheduler beat before it was stopped).
+    sql("DELETE FROM heartbeats WHERE role LIKE 'scheduler%' RETURNING role")
+    dc("up", "-d", "--no-recreate", "--scale", "scheduler=2", "--scale", "worker=2", "scheduler")
+    wait_until(lambda: len(containers("scheduler")) == 2, "two scheduler containers", 60)
+    began = time.monotonic()
+
+    def both_beat():
+        kinds = dict((k, int(n)) for k, n in sql("SELECT role, count(*) FROM heartbeats GROUP BY role"))
+        return kinds if kinds.get("scheduler") == 1 and kinds.get("scheduler-standby") == 1 else None
+
+    # Each ticks once a minute: one holds the lease and acts, the other stands by.
+    kinds = wait_until(both_beat, "one acting scheduler and one standing by", 180, every=5)
+    time.sleep(65)  # another tick of each
+    holders = sql("SELECT holder FROM leases")
+    print(f"   heartbeats by role: {kinds}; lease: {holders}", flush=True)
+    assert both_beat(), "a second scheduler acted"
+    final = outcome(0)
+    print(f"   the whole run: {final}", flush=True)
+    assert final["lost"] == 0 and final["not_sent"] == 0, final
+    ROWS.append(
+        {
+            "fault": "a second scheduler container (nothing due: only the lease holder acts)",
+            "mails": final["mails"],
+            "lost": final["lost"],
+            "duplicates": len(sink()) - since,
+            "in_flight": 0,
+            "recovery_s": time.monotonic() - began,
+        }
+    )
+    assert ROWS[-1]["duplicates"] == 0, "mail was sent while two schedulers ran"
+
+
+@phase("web healthcheck healthy")
+def web_healthy() -> None:
+    (web,) = containers("web")
+    wait_until(
+        lambda: json.loads(docker("inspect", "--format", "{{json .State.Health.Status}}", web)) == "healthy",
+        "the web container's healthcheck",
+        90,
+        every=3,
+    )
+
+
+def print_rows() -> None:
     table = [
         "| fault (containers) | mails | lost | duplicates | in flight at the fault | recovery (wall s) |",
         "|---|---:|---:|---:|---:|---:|",
@@ -336,6 +357,20 @@ def main() -> None:
     print("== compose-test: the scenario's steps")
     for name, took in TIMES:
         print(f"| {name} | {took:.1f} |")
+
+
+def main() -> None:
+    for step in (
+        up_and_healthy,
+        load_agreement,
+        sweep_counted,
+        kill_a_worker,
+        restart_postgres,
+        second_scheduler,
+        web_healthy,
+    ):
+        step()
+    print_rows()
 
 
 if __name__ == "__main__":
