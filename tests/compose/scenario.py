@@ -364,8 +364,8 @@ def main() -> None:
         up_and_healthy,
         load_agreement,
         sweep_counted,
+        restart_postgres,  # its sweep (2013-01-14) comes before the next one's (2013-02-11)
         kill_a_worker,
-        restart_postgres,
         second_scheduler,
         web_healthy,
     ):
