@@ -10,6 +10,10 @@
 #   make messages  extract every msgid of the code and templates into workflow/locale/messages.pot and
 #               merge it into the sv and en catalogues; then translate the new (empty) entries in both
 #               (tests/test_i18n.py fails while one is missing, empty or fuzzy)
+#   make compose-test  docker-compose.yml built and brought up for real (images from Debian's packages,
+#               docker-compose.ci.yml), the mails counted at its sink, container faults; .ci/run runs it
+#               after make test. Without a Docker engine it says why and skips, except under CI=true,
+#               where it installs Debian's docker.io and starts dockerd (tests/compose/run)
 #   make e2e    only the end-to-end and fault tests (tests/e2e: throwaway PostgreSQL and Redis,
 #               workers, a scheduler, an SMTP sink); prints the table of docs/reliability.md
 # PYTEST_ARGS is added to pytest's arguments: PYTEST_ARGS="-n 0 -k sweep" runs serially, a subset.
@@ -20,7 +24,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 AGREEMENT ?= config/agreements/harnosand-2012-2013.yaml
 
-.PHONY: demo check test e2e venv bench clean messages
+.PHONY: demo check test e2e venv bench clean messages compose-test
 
 # The virtual environment is made or refreshed whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -49,6 +53,9 @@ test: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+compose-test: $(STAMP)
+	BIN=$(BIN) tests/compose/run
 
 # The gettext keywords of workflow/i18n.py (`_` and `gettext` are pybabel's defaults); tests/test_i18n.py
 # reads this line.

@@ -115,7 +115,8 @@ def test_healthchecks_run_trygg_health_and_every_service_restarts(compose):
 
 def test_the_web_is_published_on_this_machine_only_and_checked_on_healthz(compose):
     web = compose["services"]["web"]
-    assert all(str(port).startswith("127.0.0.1:") for port in web["ports"])
+    for service in compose["services"].values():
+        assert all(str(port).startswith("127.0.0.1:") for port in service.get("ports", []))
     assert "/healthz" in " ".join(web["healthcheck"]["test"])
 
 
@@ -164,6 +165,19 @@ def test_every_variable_compose_needs_is_in_the_env_example(compose):
 
 def test_the_image_installs_the_package():
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    assert re.search(r"^RUN pip install \.", dockerfile, re.M)
-    for needed in ("workflow", "tasks", "config", "templates", "pyproject.toml"):
+    # From the source for users; from the host's wheelhouse, offline, in CI (WHEELS=1).
+    assert re.search(r"pip install \.;", dockerfile)
+    assert re.search(r"pip install --no-index --find-links wheelhouse trygg", dockerfile)
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim$", dockerfile, re.M)
+    for needed in ("workflow", "tasks", "web", "config", "templates", "pyproject.toml", "wheelhouse"):
         assert re.search(rf"^COPY .*\b{re.escape(needed)}\b", dockerfile, re.M), needed
+
+
+def test_ci_override_changes_only_the_images():
+    """docker-compose.ci.yml (make compose-test) swaps images and their builds, nothing else."""
+    ci = YAML(typ="safe").load((ROOT / "docker-compose.ci.yml").read_text(encoding="utf-8"))
+    users = YAML(typ="safe").load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    assert set(ci["services"]) <= set(users["services"])
+    for name, service in ci["services"].items():
+        assert set(service) <= {"image", "build"}, name
+    assert set(ci) == {"services"} | {k for k in ci if k.startswith("x-")}
