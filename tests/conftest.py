@@ -68,6 +68,15 @@ SCENARIO_FILES = (
     "tests/test_outbox.py",
     "tests/test_load.py",
     "tests/test_role_matrix.py",
+    # Each loads an agreement (or runs sweeps and an SMTP server) per test: seconds apiece.
+    "tests/test_report_first_screen.py",
+    "tests/test_weekly_summary.py",
+    "tests/test_plan_keep_unreadable.py",
+    "tests/test_delivery_batches.py",
+    "tests/test_bulk_insert.py",
+    "tests/test_plan_year.py",
+    "tests/test_reminder_words.py",
+    "tests/test_compose_sets.py",
 )
 
 
