@@ -135,10 +135,12 @@ def week_payload(
 
 
 def _mails(session: Session, agreement: Agreement, start: datetime, status: str, at) -> dict[str, int]:
-    """The agreement's mails of a status in the week before `start`, counted by kind."""
+    """The agreement's mails of a status in the week before `start`, counted by kind (the summary
+    itself left out: she has read it)."""
     kinds = session.scalars(
         select(Mail.kind).where(
             Mail.agreement_id == agreement.id,
+            Mail.kind != RULE,
             Mail.status == status,
             at >= start - timedelta(days=7),
             at < start,
