@@ -329,11 +329,14 @@ def _set_subject(msg: EmailMessage, subject: str) -> None:
     The default policy's folding drops the space where it breaks a line between two encoded
     words ("trygghet ochhälsa"); compat32's Header keeps every space inside the words, and the
     folded value is stored as written (its lines are short, so the policy leaves them alone).
+    A long plain-ASCII subject is folded the same way, at its own spaces: the default policy
+    moved the whole of it to a second line, which parses back with a leading space.
     """
-    if subject.isascii():
+    if subject.isascii() and len(subject) <= 60:
         msg["Subject"] = subject
     else:
-        msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
+        charset = "us-ascii" if subject.isascii() else "utf-8"
+        msg.set_raw("Subject", Header(subject, charset, header_name="Subject").encode())
 
 
 def _mailbox(name: str, addr_spec: str) -> Address | str:
