@@ -398,7 +398,7 @@ def test_during_an_absence_the_next_reminder_goes_to_the_deputy_marked_and_after
         ][:5]
         assert all(n.key.split("/")[1] == str(owner_id) for n in routed)
         direct = s.scalars(select(Notice).where(Notice.recipient_id == owner_id)).all()
-        assert not [n for n in direct if start <= n.due_at.date() <= end]
+        assert not [(n.rule, n.due_at) for n in direct if start <= n.due_at.date() <= end]
         owner_name = s.get(Person, owner_id).name
         mail = s.get(Mail, routed[0].mail_id)
         assert mail is not None and mail.recipient_id == deputy_id

@@ -25,6 +25,7 @@ from workflow.agreement.roles import people_with_role
 from workflow.meetings.models import Meeting, MeetingStatus
 from workflow.outbox.models import Mail, MailStatus, Notice
 from workflow.outbox.notices import NoticeDraft, add_notices, notice_row
+from workflow.outbox.stand_ins import StandIns
 from workflow.plan.models import Activity, ActivityOwner, ActivityState, ExtensionRequest, ExtensionStatus
 from workflow.plan.standing import effective_deadline
 from workflow.reminders.rules import ladder
@@ -90,14 +91,17 @@ def look_at_weeks(session: Session, now: datetime) -> int:
         if not coordinators:
             continue
         payload = week_payload(session, agreement, ctx, monday, now)
+        stand_ins = StandIns(session, [agreement.id], now)  # a coordinator away: her deputy reads it
         rows = [
-            notice_row(
-                agreement_id=agreement.id,
-                subject_type="agreement",
-                subject_id=agreement.id,
-                draft=NoticeDraft(RULE, person, occurrence, now),
-                payload=payload,
-                now=now,
+            stand_ins.route(
+                notice_row(
+                    agreement_id=agreement.id,
+                    subject_type="agreement",
+                    subject_id=agreement.id,
+                    draft=NoticeDraft(RULE, person, occurrence, now),
+                    payload=payload,
+                    now=now,
+                )
             )
             for person in coordinators
         ]
