@@ -76,7 +76,7 @@ def test_cli_json_lists_the_warnings_with_their_place(cli_loaded, tmp_path):
     data = json.loads(result.stdout)
     assert data["year"] == 2013 and data["errors"] == []
     (warning,) = data["warnings"]
-    assert warning["path"] == "När" and warning["line"] and "2015" in warning["message"]
+    assert warning["field"] == "När" and warning["line"] and "2015" in warning["message"]
 
 
 def test_the_new_kinds_go_through_the_engine_deadlines_follow_ups_status_and_report(loaded, clock, tmp_path):
