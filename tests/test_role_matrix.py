@@ -153,7 +153,11 @@ def _values(url: str, signer_tokens: dict[Action, str]) -> dict[str, tuple[str, 
         days = what_goes_out(session, agreement.id, AT, 7, base_url="http://localhost", sender="t@x")
         day = next(d for d in days if d.mails)
         person = first(Person)
-        feed = session.scalar(select(CalendarFeed).join(Person).where(Person.agreement_id == agreement.id))
+        feed = session.scalar(
+            select(CalendarFeed)
+            .join(Person)
+            .where(Person.agreement_id == agreement.id, CalendarFeed.revoked_at.is_(None))
+        )
         return {
             "key": (A,),
             "meeting": (meeting.key,),
