@@ -69,7 +69,9 @@ def test_trygg_run_at_another_time_sends_that_days_mails_once_and_keeps_ticking(
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
     names = sorted(p.name for p in (tmp_path / "mail").glob("*.eml"))
-    assert len(names) == 8 and all(n.startswith("2012-12-17_") for n in names), names
+    # Eight people's mails and, on a Monday, the coordinator's weekly summary.
+    assert len(names) == 9 and all(n.startswith("2012-12-17_") for n in names), names
+    assert sum("_weekly_summary_" in n for n in names) == 1, names
     assert "stopping the scheduler" in (tmp_path / "run.log").read_text()
     assert _ticks(tmp_path / "run.log") >= 3  # the clock runs on: not only the first tick
     engine = make_engine(env["TRYGG_DATABASE_URL"])
