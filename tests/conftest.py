@@ -77,6 +77,16 @@ SCENARIO_FILES = (
     "tests/test_plan_year.py",
     "tests/test_reminder_words.py",
     "tests/test_compose_sets.py",
+    # The command line in subprocesses, and the web's pages on a loaded agreement: seconds a file.
+    "tests/test_cli.py",
+    "tests/test_sweep_cli.py",
+    "tests/test_status_cli.py",
+    "tests/test_admin_cli.py",
+    "tests/test_meetings.py",
+    "tests/test_report.py",
+    "tests/test_mail_headers.py",
+    "tests/test_web_security.py",
+    "tests/test_web_pages.py",
 )
 
 
