@@ -50,8 +50,11 @@ def run(size: str = "full") -> Section:
         loaded = _deploy(url, folder / "agreements", agreements, activities, people)
         cookies = folder / "users.json"
         cookies.write_text(json.dumps(_users(url, agreements, users)), encoding="utf-8")
-        rows, load, alone = _load_test(url, folder, cookies, users, seconds)
+        rows, load, alone, failures = _load_test(url, folder, cookies, users, seconds)
     body = _body(rows, agreements, activities, people, users, seconds, loaded)
+    if failures:
+        body += "\n\nWhat the failed requests answered (locust's failures file):\n\n"
+        body += table(["page", "answer", "requests"], failures)
     body += (
         "\n\nOne request at a time (no other users; the time a page costs the server, without queueing):\n\n"
     )
@@ -110,7 +113,7 @@ def _users(url: str, agreements: int, users: int) -> list[dict[str, str]]:
 
 def _load_test(
     url: str, folder: Path, cookies: Path, users: int, seconds: int
-) -> tuple[list[dict], float, list[list]]:
+) -> tuple[list[dict], float, list[list], list[list]]:
     """Serve with `trygg web` (2 workers: the machine's cores), run locust headless, read its CSV."""
     port = _free_port()
     env = {
@@ -121,7 +124,7 @@ def _load_test(
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "tasks.cli", "web", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=(folder / "server.log").open("wb"),
     )  # fmt: skip
     try:
         _wait(f"http://127.0.0.1:{port}/healthz")
@@ -132,10 +135,16 @@ def _load_test(
         subprocess.run(
             [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "web_users.py"), "--headless",
              "-u", str(users), "-r", "10", "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{port}",
-             "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"],
+             "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
+             # At the end each user finishes the page it is on: a request cut off by the stop is
+             # not an answer of the server's (locust counted such as failures with status 0).
+             "--stop-timeout", "10"],
             cwd=ROOT, env=env, check=False, capture_output=True,
         )  # fmt: skip
-        return _rows(Path(f"{prefix}_stats.csv")), load, alone
+        failures = _failures(Path(f"{prefix}_failures.csv"))
+        if failures and os.environ.get("TRYGG_BENCH_KEEP"):  # the server's log, to see why
+            Path(os.environ["TRYGG_BENCH_KEEP"]).write_bytes((folder / "server.log").read_bytes())
+        return _rows(Path(f"{prefix}_stats.csv")), load, alone, failures
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -158,6 +167,14 @@ def _rows(path: Path) -> list[dict]:
                 }
             )
     return sorted(out, key=lambda r: r["page"])
+
+
+def _failures(path: Path) -> list[list]:
+    """Each page's failed answers by kind: [page, answer, count]."""
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as f:
+        return [[row["Name"], row["Error"], int(row["Occurrences"])] for row in csv.DictReader(f)]
 
 
 def _verdict(r: dict) -> str:

@@ -17,12 +17,22 @@ DELIVERY_FAN_OUT = 16  # …and at most this many
 
 @app.task(name="trygg.sweep", ignore_result=True)
 def sweep(now: str | None = None) -> dict[str, Any]:
-    """Decide and compose; then hand delivery on, after the sweep's transactions committed."""
+    """Decide and compose; delivery is handed on as each batch of mails is committed."""
     runtime.beat("worker")
-    report = runtime.run_sweep(now)
-    # Enough delivery tasks for every idle worker to take a share (they split the rows by
-    # SKIP LOCKED claims); a single task left the other workers idle behind a long queue.
-    for _ in range(min(DELIVERY_FAN_OUT, max(1, ceil(len(report["mails"]) / MAILS_PER_TASK)))):
+    started = 0
+
+    def hand_on(mails: list[int]) -> None:
+        # Enough delivery tasks for every idle worker to take a share (they split the rows by
+        # SKIP LOCKED claims); a single task left the other workers idle behind a long queue. At
+        # least one per batch: the earlier ones may have emptied the queue and ended meanwhile.
+        nonlocal started
+        wanted = max(1, min(DELIVERY_FAN_OUT - started, ceil(len(mails) / MAILS_PER_TASK)))
+        for _ in range(wanted):
+            deliver.delay(now)
+        started += wanted
+
+    report = runtime.run_sweep(now, composed=hand_on)
+    if not started:  # nothing new, but retries may be due: one delivery task looks
         deliver.delay(now)
     return report
 

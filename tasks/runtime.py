@@ -6,6 +6,7 @@ the distributed deployment run the same code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,9 +63,12 @@ def beat(role: str) -> None:
         heartbeat.beat(session, role, SystemClock().now())
 
 
-def run_sweep(now: str | datetime | None = None) -> dict[str, Any]:
-    """Decide everything due at `now` and compose the mails."""
-    return sweep(sessions(), clock_at(now).now(), ran_at=SystemClock().now()).as_json()
+def run_sweep(
+    now: str | datetime | None = None, composed: Callable[[list[int]], None] | None = None
+) -> dict[str, Any]:
+    """Decide everything due at `now` and compose the mails; `composed` is told of each batch of
+    mails as it is committed (see `workflow.engine.sweep.sweep`)."""
+    return sweep(sessions(), clock_at(now).now(), ran_at=SystemClock().now(), composed=composed).as_json()
 
 
 def link_settings() -> LinkSettings:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import load_file
 from tests.mail_links import LINKS
@@ -23,7 +24,7 @@ from workflow.agreement.models import Person
 from workflow.clock import FixedClock
 from workflow.db import make_engine, session_factory, transaction
 from workflow.engine.sweep import sweep
-from workflow.outbox import render
+from workflow.outbox import delivery, render
 from workflow.outbox.delivery import claim_batch, claim_lease, claimable, deliver
 from workflow.outbox.models import Mail, MailStatus
 from workflow.outbox.render import Attachment, CalendarPart, Rendered, build_message
@@ -144,6 +145,59 @@ def test_a_421_or_a_dropped_connection_mid_batch_reconnects_and_loses_nothing(
 def _recipients(sessions) -> list[str]:
     with sessions() as session:
         return sorted(session.scalars(select(Person.email).join(Mail, Mail.recipient_id == Person.id)))
+
+
+class _Killed(BaseException):
+    """The worker's process ending mid-send (kill -9): nothing after it runs, no handler catches it."""
+
+
+def test_a_worker_killed_mid_batch_re_sends_only_what_it_sent_since_its_last_mark(
+    sessions, tmp_path, smtp_server, monkeypatch
+):
+    ten_due(sessions, tmp_path)
+    monkeypatch.setattr(delivery, "MARK_EVERY", 3)
+    server = smtp_server()
+    transport, sent = smtp(server), []
+    real_send = transport.send
+
+    def dies_after_the_seventh(message, **kwargs):
+        if len(sent) == 7:
+            raise _Killed
+        sent.append(kwargs["recipient"])
+        return real_send(message, **kwargs)
+
+    transport.send = dies_after_the_seventh
+    with pytest.raises(_Killed):
+        deliver(sessions, FixedClock(AT_EIGHT), transport, sender=SENDER, lease=LEASE, links=LINKS)
+    assert len(mails(sessions, Mail.status == MailStatus.SENT)) == 6  # marked after the 3rd and the 6th
+    send(sessions, server, AT_EIGHT + LEASE + timedelta(seconds=1))  # the lease ran out: another worker
+    received = rcpts(server)
+    assert sorted(set(received)) == _recipients(sessions)  # nothing lost
+    assert len(received) - len(set(received)) == 1  # the 7th: sent, not yet marked, sent again
+    assert all(m.status == MailStatus.SENT for m in mails(sessions))
+
+
+def test_a_mark_that_meets_the_database_away_is_written_when_it_is_back(
+    sessions, tmp_path, smtp_server, monkeypatch, caplog
+):
+    ten_due(sessions, tmp_path)
+    monkeypatch.setattr(delivery, "MARK_RETRY", (0.01, 0.01))
+    real_mark, refusals = delivery._mark_sent, []
+
+    def restarting(session, *args):
+        if len(refusals) < 2:  # the server restarting: the first two tries find it away
+            refusals.append(1)
+            raise OperationalError("UPDATE mails …", {}, Exception("server closed the connection"))
+        return real_mark(session, *args)
+
+    monkeypatch.setattr(delivery, "_mark_sent", restarting)
+    server = smtp_server()
+    delivered = send(sessions, server)
+    assert len(delivered.sent) == 10 and delivered.lost_claims == 0 and len(refusals) == 2
+    assert all(m.status == MailStatus.SENT for m in mails(sessions))
+    assert "the database is unreachable; marking again" in caplog.text
+    # Nothing is claimable again, so nothing goes twice.
+    assert send(sessions, server, AT_EIGHT + LEASE * 2).sent == [] and len(rcpts(server)) == 10
 
 
 def test_a_421_on_a_new_connection_is_a_retry_later_not_a_loop(sessions, tmp_path, smtp_server):

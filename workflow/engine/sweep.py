@@ -71,11 +71,18 @@ class SweepReport:
 
 
 def sweep(
-    sessions: sessionmaker[Session], now: datetime, *, batch: int = BATCH, ran_at: datetime | None = None
+    sessions: sessionmaker[Session],
+    now: datetime,
+    *,
+    batch: int = BATCH,
+    ran_at: datetime | None = None,
+    composed: Callable[[list[int]], None] | None = None,
 ) -> SweepReport:
     """Decide due items in batches (each its own transaction), then compose; commits as it goes.
-    `ran_at`: the real time when `now` is another instant (`trygg sweep --now`)."""
-    return _sweep(lambda: transaction(sessions), now, batch=batch, ran_at=ran_at)
+    `ran_at`: the real time when `now` is another instant (`trygg sweep --now`); `composed` is
+    called with the mails of each compose batch once it committed, so delivery can start on them
+    while the rest are composed (10,000 due at once: the first go out after 2,000, not after all)."""
+    return _sweep(lambda: transaction(sessions), now, batch=batch, ran_at=ran_at, composed=composed)
 
 
 def sweep_in(
@@ -98,6 +105,7 @@ def _sweep(
     batch: int,
     ran_at: datetime | None,
     only: int | None = None,
+    composed: Callable[[list[int]], None] | None = None,
 ) -> SweepReport:
     """Every due item in batches, then the day's mails composed; `step` gives each batch its session;
     `only`: one agreement's, else every agreement's."""
@@ -114,14 +122,16 @@ def _sweep(
             report.add(items.subject_type, done)
             if done.items < batch:
                 break
-    composed = Composed()
+    mails = Composed()
     while True:
         with step() as session:
             part = compose(session, now, limit=COMPOSE_BATCH, only=only)
-        composed.add(part)
+        mails.add(part)
+        if composed is not None and part.mails:
+            composed(part.mails)
         if part.picked < COMPOSE_BATCH:
             break
-    report.mails, report.deferred = composed.mails, composed.deferred
+    report.mails, report.deferred = mails.mails, mails.deferred
     return report
 
 

@@ -35,7 +35,8 @@ class Composed:
     picked: int = 0  # due notices read: a full batch means there may be more
 
     def add(self, other: Composed) -> None:
-        self.mails += [m for m in other.mails if m not in self.mails]
+        known = set(self.mails)
+        self.mails += [m for m in other.mails if m not in known]
         self.notices += other.notices
         self.deferred += other.deferred
         self.picked += other.picked

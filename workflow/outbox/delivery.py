@@ -4,13 +4,16 @@ Claims are short transactions of their own, so the rows are visibly "sending" wh
 conversations run; the lease is longer than the SMTP timeouts (and renewed while a slow batch
 goes on), and an expired lease makes the rows claimable again, so a killed worker never leaves a
 mail "sending" for ever. The only place a duplicate can come from is the window between the
-server's "250" and the mark, which is one batch wide: a killed worker's batch may go out twice,
-nothing more.
+server's "250" and the mark: the sent are marked every `MARK_EVERY` mails (one statement for them),
+and a mark that fails because the database is away is tried again until it is back (within half a
+lease), so a killed worker re-sends at most the few it had sent since its last mark, and a database
+restart none.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, literal_column, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from workflow.addresses import AddressError, envelope_form, parse_address
@@ -53,6 +57,8 @@ BACKOFF = (
 )
 MAX_ATTEMPTS = len(BACKOFF) + 1  # then the mail is failed and the coordinator told
 BATCH = 50  # mails claimed under one lease, read together and sent over one connection
+MARK_EVERY = 10  # the sent are marked after this many (one statement): what a killed worker may re-send
+MARK_RETRY = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)  # s: a mark waits this long for the database, then again
 # Written as constants, not parameters: only then can PostgreSQL match the partial index's
 # predicate (a prepared statement's generic plan knows no parameter's value).
 WAITING = (literal_column(f"'{MailStatus.PENDING.value}'"), literal_column(f"'{MailStatus.SENDING.value}'"))
@@ -441,6 +447,9 @@ def _send_batch(
         if outcome is None and letter is not None:
             outcome = _send(clock, transport, letter, sender, envelope)
         attempts.append((mail_id, letter, outcome))
+        if len(attempts) >= MARK_EVERY:
+            _record_batch(sessions, claimed, attempts, clock.now(), report)
+            attempts = []
     _record_batch(sessions, claimed, attempts, clock.now(), report)
 
 
@@ -528,8 +537,7 @@ def _record_batch(
         if outcome is not None and outcome.status == "sent"
     ]
     if sent:
-        with transaction(sessions) as session:
-            marked = _mark_sent(session, claimed.token, sent, now)
+        marked = _patiently(lambda: _mark_sent_in(sessions, claimed.token, sent, now))
         for letter, outcome in sent:
             report.sent.append(_summary(letter.mail_id, letter, outcome))
             if letter.mail_id not in marked:
@@ -537,6 +545,24 @@ def _record_batch(
     for mail_id, letter, outcome in attempts:
         if outcome is None or outcome.status != "sent":
             _record(sessions, (mail_id, claimed.token), letter, outcome, now, report)
+
+
+def _patiently(write):
+    """`write()` (its own transaction), tried again while the database is unreachable (a restart):
+    the mails are already accepted by the server, so giving up on the mark means sending them twice.
+    After `MARK_RETRY` the error goes up: the lease then makes the rows claimable again."""
+    for wait in MARK_RETRY:
+        try:
+            return write()
+        except OperationalError as exc:  # the server went away or refuses connections
+            log.warning("the database is unreachable; marking again in %.1f s: %s", wait, exc.orig)
+            time.sleep(wait)
+    return write()
+
+
+def _mark_sent_in(sessions, token: str, sent: list[tuple[Letter, Outcome]], now: datetime) -> set[int]:
+    with transaction(sessions) as session:
+        return _mark_sent(session, token, sent, now)
 
 
 def _mark_sent(session: Session, token: str, sent: list[tuple[Letter, Outcome]], now: datetime) -> set[int]:
