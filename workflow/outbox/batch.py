@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, case, literal, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow.agreement.models import Agreement
 from workflow.clock import LAST_YEAR
@@ -99,14 +100,15 @@ def run_batch(
         return result
     state = items.prepare(session, rows)
     decided: Decided = []
+    next_at: dict[int, datetime | None] = {}
     for row in rows:
         try:
             decision = items.decide(state, row, now)
-            row.next_action_at = _bounded(decision.next_action_at)
+            next_at[row.id] = _bounded(decision.next_action_at)
             if decision.notices:
                 decided.append((row, decision))
         except Exception as exc:  # one broken row must not stop the others
-            _broken(result, items, row, exc, retry_at)
+            next_at[row.id] = _broken(result, items, row, exc, retry_at)
     payload_of = items.payloads(state, decided, now)
     # While someone is away their notices go to their deputy: decided here, in one place.
     stand_ins = StandIns(session, {row.agreement_id for row, _ in decided}, now) if decided else None
@@ -127,11 +129,31 @@ def run_batch(
                 for draft in decision.notices
             ]
         except Exception as exc:  # one broken row must not stop the others
-            _broken(result, items, row, exc, retry_at)
+            next_at[row.id] = _broken(result, items, row, exc, retry_at)
     for start in range(0, len(notices), _INSERT_CHUNK):
         result.notices += add_notices(session, notices[start : start + _INSERT_CHUNK])
+    _look_again_at(session, model, rows, next_at)
     session.flush()
     return result
+
+
+def _look_again_at(
+    session: Session, model: Any, rows: list[Any], next_at: dict[int, datetime | None]
+) -> None:
+    """Each row's next action, written for the whole batch in one statement per chunk (not an
+    UPDATE per row from the session's flush); the rows in the session are told, not made dirty."""
+    ids, type_ = list(next_at), model.__table__.c.next_action_at.type
+    for start in range(0, len(ids), _INSERT_CHUNK):
+        chunk = ids[start : start + _INSERT_CHUNK]
+        session.execute(
+            update(model)
+            .where(model.id.in_(chunk))
+            # Typed values: a batch whose rows all wait for someone (NULL) is still a timestamp.
+            .values(next_action_at=case({i: literal(next_at[i], type_) for i in chunk}, value=model.id))
+            .execution_options(synchronize_session=False)
+        )
+    for row in rows:
+        set_committed_value(row, "next_action_at", next_at[row.id])
 
 
 def _bounded(next_action_at: datetime | None) -> datetime | None:
@@ -143,7 +165,8 @@ def _bounded(next_action_at: datetime | None) -> datetime | None:
     return next_action_at
 
 
-def _broken(result: BatchResult, items: DueItems, row: Any, exc: Exception, retry_at: datetime) -> None:
+def _broken(result: BatchResult, items: DueItems, row: Any, exc: Exception, retry_at: datetime) -> datetime:
+    """Log a row whose deciding failed; it is looked at again at `retry_at` (returned)."""
     log.exception("deciding %s %s failed", items.subject_type, row.key)
     result.errors.append(f"{row.key}: {exc}")
-    row.next_action_at = retry_at
+    return retry_at

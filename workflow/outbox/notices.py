@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import MetaData, Table, and_, or_, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
+from workflow.db import bulk_insert
 from workflow.outbox.models import Mail, MailStatus, Notice
 
 
@@ -70,13 +71,41 @@ def add_notices(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert notices; those whose key exists are skipped. Returns how many were new."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Notice).on_conflict_do_nothing(index_elements=["key"]).returning(Notice.id)
+    if session.get_bind().dialect.name == "postgresql":
+        return _add_through_copy(session, rows)
+    stmt = sqlite.insert(Notice).on_conflict_do_nothing(index_elements=["key"]).returning(Notice.id)
     # Rows as parameters (executemany, "insertmanyvalues"), not .values(rows): the statement is
     # then compiled once and cached, instead of once per call for each number of rows.
     # Counted by RETURNING: a multi-row insert's rowcount is not reliable on every driver.
     return len(session.execute(stmt, rows).all())
+
+
+# The columns a notice is made with; on PostgreSQL they are staged in a temporary table of this
+# connection (COPY: one stream, no statement text the size of the batch to build and parse), then
+# moved with one INSERT … SELECT that skips the keys already there.
+_MADE_WITH = (
+    "agreement_id", "key", "rule", "recipient_id", "occurrence", "subject_type", "subject_id", "payload",
+    "due_at", "created_at",
+)  # fmt: skip
+_STAGING = Table("trygg_notices_in", MetaData(), *(Notice.__table__.c[name]._copy() for name in _MADE_WITH))
+_COLUMNS = ", ".join(_MADE_WITH)
+
+
+def _add_through_copy(session: Session, rows: list[dict[str, Any]]) -> int:
+    session.execute(
+        text(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS trygg_notices_in AS SELECT {_COLUMNS} FROM notices WITH NO DATA"
+        )
+    )
+    bulk_insert(session, _STAGING, [{name: row.get(name) for name in _MADE_WITH} for row in rows])
+    made = session.execute(
+        text(
+            f"INSERT INTO notices ({_COLUMNS}) SELECT {_COLUMNS} FROM trygg_notices_in "
+            "ON CONFLICT (key) DO NOTHING RETURNING id"
+        )
+    ).all()
+    session.execute(text("DELETE FROM trygg_notices_in"))
+    return len(made)
 
 
 def cancel_notices(
