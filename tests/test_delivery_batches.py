@@ -238,6 +238,9 @@ CASES = [
     ("Ett mycket långt ämne " * 8, ('Lund, "Maria" (polis)', "maria@example.org"), {}),
     ("=?utf-8?q?inte_kodat?= men som text", ("", "x@example.org"), {}),
     ("Kallelse", ("Jörgen", "jörgen@exämple.se"), {}),
+    ('Svar: (ja) eller <nej>; "citat"  två  mellanslag', ("O'Brien, J. [IT]", "ob+trygg@example.org"), {}),
+    ("Kort", ('Anna  Sjöberg (polis), "chef"', "anna@example.org"), {}),
+    ("x" * 70, ("A" * 70, "a@example.org"), {}),
     (
         "Kallelse: Rådet för trygghet och hälsa",
         ("Karin Ek", "karin.ek@example.org"),

@@ -10,6 +10,7 @@ misapply that form. When a zone's transitions follow one yearly rule over the ye
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard, vRecur
@@ -17,8 +18,10 @@ from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard, vR
 _DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 
 
-def _transitions(zone: ZoneInfo, year: int) -> list[tuple[datetime, timedelta, timedelta, str]]:
-    """(local wall time just before, offset before, offset after, name after) of each change."""
+@lru_cache(maxsize=256)
+def _transitions(zone: ZoneInfo, year: int) -> tuple[tuple[datetime, timedelta, timedelta, str], ...]:
+    """(local wall time just before, offset before, offset after, name after) of each change.
+    Found hour by hour (8,760 steps), so remembered: every invitation of a year asks again."""
     out = []
     hour = datetime(year, 1, 1, tzinfo=ZoneInfo("UTC"))
     end = datetime(year + 1, 1, 1, tzinfo=ZoneInfo("UTC"))
@@ -31,7 +34,7 @@ def _transitions(zone: ZoneInfo, year: int) -> list[tuple[datetime, timedelta, t
             out.append(((change + before).replace(tzinfo=None), before, after, name))
             before = after
         hour += timedelta(hours=1)
-    return out
+    return tuple(out)
 
 
 def _rule(local: datetime) -> tuple[int, str, int, int]:

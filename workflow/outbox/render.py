@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import date, datetime
-from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.mime.text import MIMEText
@@ -313,6 +312,17 @@ class _ParseOnce(EmailPolicy):
     def _fold(self, name, value, refold_binary=False):
         if not hasattr(value, "name"):
             return super()._fold(name, value, refold_binary)
+        text = str(value)
+        if (
+            text.isascii()
+            and "=?" not in text  # the parsed text keeps an encoded word the value shows decoded
+            and "\n" not in text
+            and "\r" not in text
+            and len(value.name) + 2 + len(text) <= (self.max_line_length or len(text) + len(value.name) + 2)
+            and not value.defects
+        ):
+            # One short ASCII line: what folding its parse tree gives, without making the tree.
+            return f"{value.name}: {text}{self.linesep}"
         folds = value.__dict__.setdefault("_trygg_folds", {})
         key = (name, self.linesep, self.utf8, self.max_line_length, self.cte_type, refold_binary)
         if (folded := folds.get(key)) is None:
@@ -324,19 +334,52 @@ POLICY = _ParseOnce()
 
 
 def _set_subject(msg: EmailMessage, subject: str) -> None:
-    """The Subject, as encoded words that parse back to exactly `subject`.
+    """The Subject, written so that it parses back to exactly `subject`.
 
     The default policy's folding drops the space where it breaks a line between two encoded
-    words ("trygghet ochhälsa"); compat32's Header keeps every space inside the words, and the
-    folded value is stored as written (its lines are short, so the policy leaves them alone).
-    A long plain-ASCII subject is folded the same way, at its own spaces: the default policy
-    moved the whole of it to a second line, which parses back with a leading space.
+    words ("trygghet ochhälsa"), and moves a long plain-ASCII subject whole to a second line,
+    which parses back with a leading space. So the folded value is written here and stored as
+    it is (its lines are short, so the policy leaves them alone): plain ASCII folded before its
+    own spaces, anything else as base64 encoded words that carry every space inside them.
     """
     if subject.isascii() and len(subject) <= 60:
         msg["Subject"] = subject
+    elif subject.isascii() and "=?" not in subject:  # "=?" would read back as an encoded word
+        msg.set_raw("Subject", _folded(subject))
     else:
-        charset = "us-ascii" if subject.isascii() else "utf-8"
-        msg.set_raw("Subject", Header(subject, charset, header_name="Subject").encode())
+        msg.set_raw("Subject", _encoded_words(subject))
+
+
+_LINE = 78 - len("Subject: ")  # the first line's room; a continuation line has one more
+_WORD_BYTES = 42  # UTF-8 bytes per encoded word: 56 base64 characters, 68 with =?utf-8?b?…?=
+
+
+def _folded(subject: str) -> str:
+    """ASCII text folded at its spaces: each line break is put before a space, so unfolding (which
+    removes only the line break) gives the text back."""
+    lines, line = [], ""
+    for word in subject.split(" "):
+        if line and len(line) + 1 + len(word) > _LINE:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "\n ".join(lines)
+
+
+def _encoded_words(subject: str) -> str:
+    """RFC 2047 base64 encoded words of at most `_WORD_BYTES` bytes each, never splitting a
+    character, one to a line; whitespace between encoded words is dropped by every reader."""
+    words, chunk = [], b""
+    for char in subject:
+        encoded = char.encode("utf-8")
+        if len(chunk) + len(encoded) > _WORD_BYTES:
+            words.append(chunk)
+            chunk = b""
+        chunk += encoded
+    words.append(chunk)
+    return "\n ".join(f"=?utf-8?b?{base64.b64encode(word).decode('ascii')}?=" for word in words)
 
 
 def _mailbox(name: str, addr_spec: str) -> Address | str:

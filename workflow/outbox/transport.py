@@ -7,11 +7,16 @@ the delivery's job.
 
 from __future__ import annotations
 
+import email.generator
 import os
+import random
 import smtplib
 import ssl
+import sys
 from dataclasses import dataclass
+from email.generator import BytesGenerator
 from email.message import EmailMessage
+from io import BytesIO
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -55,8 +60,25 @@ def needs_smtputf8(message: EmailMessage, *addresses: str) -> bool:
 
 
 def wire_bytes(message: EmailMessage, *, utf8: bool, linesep: str = "\n") -> bytes:
-    """The message as it travels: RFC 6532 UTF-8 headers only when an address needs them."""
-    return message.as_bytes(policy=message.policy.clone(utf8=utf8, linesep=linesep))
+    """The message as it travels: RFC 6532 UTF-8 headers only when an address needs them.
+    (What `message.as_bytes` writes, through a generator that makes boundaries with less work.)"""
+    out = BytesIO()
+    _Generator(out, mangle_from_=False, policy=message.policy.clone(utf8=utf8, linesep=linesep)).flatten(
+        message, unixfrom=False
+    )
+    return out.getvalue()
+
+
+class _Generator(BytesGenerator):
+    """The standard generator, but a part boundary is checked against the parts' text only when
+    that text could hold one: the standard check compiles a new regular expression for every
+    message (each boundary is random), a fifth of the cost of writing a mail."""
+
+    @classmethod
+    def _make_boundary(cls, text: str | bytes | None = None) -> str:
+        if text is not None and (b"=" * 15 if isinstance(text, bytes) else "=" * 15) in text:
+            return super()._make_boundary(text)
+        return "=" * 15 + (email.generator._fmt % random.randrange(sys.maxsize)) + "=="
 
 
 class FileTransport:
