@@ -199,7 +199,7 @@ def _body(rows, agreements, activities, people, users, seconds, loaded) -> str:
             f"{agreements} agreements × {activities} activities × {people} people (`trygg synthetic --agreements "
             f"{agreements} --activities {activities} --people {people}`), loaded in {loaded:.0f} s ({LOADERS} processes); PostgreSQL; "
             f"`trygg web` with 2 gunicorn workers × 4 threads (gthread); {users} concurrent signed-in users for {seconds} s with 1–3 s "
-            "think time (locust, headless, on this machine): officers (/me), coordinators (/me, /overview, the desk "
+            "think time (locust FastHttpUser, headless, on this machine): officers (/me), coordinators (/me, /overview, the desk "
             "home and activities), municipal chairs (one agreement), regional police chiefs (ten agreements each) "
             f"and one administrator (all {agreements}). Target: p95 ≤ {TARGET * 1000:.0f} ms per page.",
             table(

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from workflow import migrate, work
 from workflow.agreement.context import context_of
@@ -112,6 +112,8 @@ def simulate(
     links = LinkSettings(base_url, LinkSigner(throwaway_secret()))  # a simulated link acts on nothing real
     with tempfile.TemporaryDirectory(prefix="trygg-sim-") as scratch:
         engine = make_engine(f"sqlite:///{Path(scratch) / 'simulation.db'}")
+        # A scratch database, deleted at the end: its commits need not wait for the disk.
+        event.listen(engine, "connect", _no_sync)
         try:
             migrate.upgrade(engine)
             sessions = session_factory(engine)
@@ -146,6 +148,10 @@ def simulate(
         finally:
             engine.dispose()
     return result
+
+
+def _no_sync(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 def _next_busy_day(sessions: sessionmaker[Session], plan: _Plan, after: date, tz: ZoneInfo) -> date:
@@ -349,9 +355,22 @@ def _entries(sessions: sessionmaker[Session], mail_ids: list[int], tz: ZoneInfo)
         return []
     out = []
     with sessions() as session:
+        mails: dict[int, Mail] = {}
+        for start in range(0, len(mail_ids), 500):  # read together: a day's mails, their notices
+            mails.update(
+                (mail.id, mail)
+                for mail in session.scalars(
+                    select(Mail)
+                    .where(Mail.id.in_(mail_ids[start : start + 500]))
+                    .options(selectinload(Mail.notices))
+                )
+            )
+        steps: dict[int, int | None] = {}  # the step is the same for every mail of the morning
         for mail_id in mail_ids:
-            mail = session.get(Mail, mail_id)
+            mail = mails[mail_id]
             person = session.get(Person, mail.recipient_id)
+            if mail.agreement_id not in steps:
+                steps[mail.agreement_id] = _step(session, mail.agreement_id)
             out.append(
                 {
                     "at": mail.sent_at.astimezone(tz).isoformat(),
@@ -359,7 +378,7 @@ def _entries(sessions: sessionmaker[Session], mail_ids: list[int], tz: ZoneInfo)
                     "to": [f"{person.name} <{person.email}>"],
                     "subject": _subject(mail),
                     "refs": _refs(session, mail.notices),
-                    "step": _step(session, mail.agreement_id),
+                    "step": steps[mail.agreement_id],
                 }
             )
     return out
