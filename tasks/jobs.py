@@ -1,7 +1,11 @@
-"""The Celery tasks: a sweep, then a delivery run. Thin: what is due is decided in workflow/."""
+"""The Celery tasks: a sweep (other workers helping it decide when much is due), then delivery.
+
+Thin: what is due is decided in workflow/."""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
 from math import ceil
 from typing import Any
 
@@ -10,9 +14,12 @@ from celery.signals import worker_process_init, worker_ready
 from tasks import runtime
 from tasks.celery_app import app
 
+log = logging.getLogger(__name__)
+
 DELIVERY_LIMIT = 500  # mails one delivery task sends before it hands on to a fresh task
 MAILS_PER_TASK = 50  # a sweep starts one delivery task per this many mails it composed…
 DELIVERY_FAN_OUT = 16  # …and at most this many
+DECIDE_HELPERS = 3  # tasks that help a sweep with more activities due than one batch (idle workers take them)
 
 
 @app.task(name="trygg.sweep", ignore_result=True)
@@ -31,10 +38,24 @@ def sweep(now: str | None = None) -> dict[str, Any]:
             deliver.delay(now)
         started += wanted
 
-    report = runtime.run_sweep(now, composed=hand_on)
+    def ask_for_help(instant: datetime) -> None:
+        try:
+            for _ in range(DECIDE_HELPERS):
+                decide.delay(instant.isoformat())
+        except Exception:  # the broker away: this sweep decides alone, as it always can
+            log.exception("asking other workers to help the sweep failed")
+
+    report = runtime.run_sweep(now, composed=hand_on, helpers=ask_for_help)
     if not started:  # nothing new, but retries may be due: one delivery task looks
         deliver.delay(now)
     return report
+
+
+@app.task(name="trygg.decide", ignore_result=True)
+def decide(now: str) -> dict[str, Any]:
+    """Help a running sweep decide its due activities (the sweep itself composes their mails)."""
+    runtime.beat("worker")
+    return runtime.run_decide(now)
 
 
 @app.task(name="trygg.deliver", ignore_result=True)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflow.clock import Clock, FixedClock, SystemClock, in_window
 from workflow.db import make_engine, session_factory, transaction
 from workflow.engine import heartbeat
-from workflow.engine.sweep import sweep
+from workflow.engine.sweep import decide_activities, sweep
 from workflow.links.tokens import LinkSigner, throwaway_secret, weak_secret
 from workflow.links.urls import LinkSettings
 from workflow.outbox.delivery import claim_lease, deliver
@@ -64,11 +64,22 @@ def beat(role: str) -> None:
 
 
 def run_sweep(
-    now: str | datetime | None = None, composed: Callable[[list[int]], None] | None = None
+    now: str | datetime | None = None,
+    composed: Callable[[list[int]], None] | None = None,
+    helpers: Callable[[datetime], None] | None = None,
 ) -> dict[str, Any]:
     """Decide everything due at `now` and compose the mails; `composed` is told of each batch of
-    mails as it is committed (see `workflow.engine.sweep.sweep`)."""
-    return sweep(sessions(), clock_at(now).now(), ran_at=SystemClock().now(), composed=composed).as_json()
+    mails as it is committed, `helpers` when other processes may decide too (see
+    `workflow.engine.sweep.sweep`)."""
+    instant = clock_at(now).now()
+    return sweep(
+        sessions(), instant, ran_at=SystemClock().now(), composed=composed, helpers=helpers
+    ).as_json()
+
+
+def run_decide(now: str) -> dict[str, Any]:
+    """Help the sweep at the instant `now` decide its due activities."""
+    return decide_activities(sessions(), parse_instant(now), ran_at=SystemClock().now()).as_json()
 
 
 def link_settings() -> LinkSettings:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import email.policy
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import selectinload
 
-from tests.conftest import load_file
+from tests.conftest import HARNOSAND, load_file
 from tests.mail_links import LINKS
 from tests.smtp_server import Script
 from tests.test_hostile_delivery import AT_EIGHT, COORDINATOR, SENDER, mails, rcpts, smtp, ten_people
@@ -23,12 +25,13 @@ from workflow import migrate
 from workflow.agreement.models import Person
 from workflow.clock import FixedClock
 from workflow.db import make_engine, session_factory, transaction
-from workflow.engine.sweep import sweep
+from workflow.engine.sweep import decide_activities, sweep
 from workflow.outbox import delivery, render
 from workflow.outbox.delivery import claim_batch, claim_lease, claimable, deliver
 from workflow.outbox.models import Mail, MailStatus
 from workflow.outbox.render import Attachment, CalendarPart, Rendered, build_message
 from workflow.outbox.transport import wire_bytes
+from workflow.plan.models import Activity
 
 LEASE = claim_lease(5)
 
@@ -145,6 +148,55 @@ def test_a_421_or_a_dropped_connection_mid_batch_reconnects_and_loses_nothing(
 def _recipients(sessions) -> list[str]:
     with sessions() as session:
         return sorted(session.scalars(select(Person.email).join(Mail, Mail.recipient_id == Person.id)))
+
+
+def _mails_by_person(sessions) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Each mail as (recipient, kind, its notices' keys): comparable across two databases."""
+    with sessions() as session:
+        rows = session.scalars(select(Mail).options(selectinload(Mail.notices))).all()
+        people = dict(session.execute(select(Person.id, Person.key)).all())
+        return sorted(
+            (
+                m.kind or "",
+                people[m.recipient_id],
+                tuple(sorted(f"{n.rule} {n.occurrence}" for n in m.notices)),
+            )
+            for m in rows
+        )
+
+
+def test_helpers_deciding_beside_the_sweep_leave_each_persons_notices_in_one_mail(sessions, tmp_path):
+    """A sweep that asks other processes to decide with it (the Celery task does, when more than a
+    batch is due) composes only once every due activity is decided: the mails are those of a sweep
+    deciding alone, digests whole."""
+    at = datetime.fromisoformat("2012-12-17T08:00:00+01:00")
+    load_file(sessions, HARNOSAND)
+    helpers: list[threading.Thread] = []
+
+    def ask_for_help(now):
+        for _ in range(2):
+            helper = threading.Thread(target=decide_activities, args=(sessions, now), kwargs={"batch": 2})
+            helper.start()
+            helpers.append(helper)
+
+    helped = sweep(sessions, at, batch=2, helpers=ask_for_help)
+    for helper in helpers:
+        helper.join()
+    alone_engine = make_engine(f"sqlite:///{tmp_path / 'alone.db'}")
+    migrate.upgrade(alone_engine)
+    alone = session_factory(alone_engine)
+    load_file(alone, HARNOSAND)
+    by_itself = sweep(alone, at)
+    assert helpers and helped.notices > 0  # more than a batch was due: help was asked for
+    assert _mails_by_person(sessions) == _mails_by_person(alone)
+    assert len(helped.mails) == len(by_itself.mails)
+    assert any(kind == "digest" for kind, _, _ in _mails_by_person(sessions))
+    with sessions() as session:  # nothing left due, nothing left unmailed
+        assert (
+            session.scalar(select(func.count()).select_from(Activity).where(Activity.next_action_at <= at))
+            == 0
+        )
+    alone_engine.dispose()
 
 
 class _Killed(BaseException):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -112,6 +113,10 @@ def test_a_get_and_a_head_of_every_link_in_every_mail_change_nothing(scenario):
                 # to a visitor without a session (a mail scanner), deny by default.
                 expected = 302 if path == "/me" else 403 if path.startswith("/agreements/") else 200
                 assert answer.status_code == expected, (mail["X-Trygg-Kind"], path[:12], answer.status_code)
+                if expected == 403 and method is client.get:  # the coordinator, signed out: what to do
+                    page = answer.get_data(as_text=True)
+                    assert "Logga in för att se sidan" in page
+                    assert f'href="/sign-in?next={quote(path, safe="")}"' in page
             if path.startswith("/l/"):
                 opened.add(mail["X-Trygg-Kind"])
     assert dump(url) == before

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -29,4 +29,8 @@ def _http(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
     kind = {404: "not_found", 405: "method", 413: "too_large", 429: "too_many"}.get(error.code, "other")
-    return render_template("error.html", status=error.code, kind=kind), error.code
+    if error.code == 403:  # nobody signed in (a link from a mail, opened anew) or not this person's page
+        kind = "no_access" if session.get("email") else "sign_in"
+    # Back here after signing in: only a page to look at, never a form's target.
+    back = request.path if request.method == "GET" else None
+    return render_template("error.html", status=error.code, kind=kind, back=back), error.code

@@ -10,10 +10,12 @@ next action there.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,6 +35,8 @@ from workflow.outbox.models import Mail, MailStatus, Notice
 from workflow.plan.models import Activity
 from workflow.reminders.sweep import ACTIVITIES
 from workflow.report.attachment import evaluation_report
+
+log = logging.getLogger(__name__)
 
 BATCH = 200
 COMPOSE_BATCH = 2000
@@ -77,12 +81,34 @@ def sweep(
     batch: int = BATCH,
     ran_at: datetime | None = None,
     composed: Callable[[list[int]], None] | None = None,
+    helpers: Callable[[datetime], None] | None = None,
 ) -> SweepReport:
     """Decide due items in batches (each its own transaction), then compose; commits as it goes.
-    `ran_at`: the real time when `now` is another instant (`trygg sweep --now`); `composed` is
+
+    `ran_at`: the real time when `now` is another instant (`trygg sweep --now`). `composed` is
     called with the mails of each compose batch once it committed, so delivery can start on them
-    while the rest are composed (10,000 due at once: the first go out after 2,000, not after all)."""
-    return _sweep(lambda: transaction(sessions), now, batch=batch, ran_at=ran_at, composed=composed)
+    while the rest are composed (10,000 due at once: the first go out after 2,000, not after all).
+    `helpers` is called (with `now`) when more activities are due than one batch: it may start
+    other processes deciding them too (`decide_activities`; SKIP LOCKED splits the rows). The
+    sweep then composes only once no activity is due any more, so a person's notices of the day
+    still share one mail."""
+    return _sweep(
+        lambda: transaction(sessions), now, batch=batch, ran_at=ran_at, composed=composed, helpers=helpers
+    )
+
+
+def decide_activities(
+    sessions: sessionmaker[Session], now: datetime, *, batch: int = BATCH, ran_at: datetime | None = None
+) -> SweepReport:
+    """A helper of a sweep at `now`: decide due activities, a batch at a time, until none is left
+    that another process does not hold. Composing is the sweep's."""
+    report = SweepReport(in_window(now))
+    while True:
+        with transaction(sessions) as session:
+            done = run_batch(session, ACTIVITIES, now, limit=batch, ran_at=ran_at)
+        report.add(ACTIVITIES.subject_type, done)
+        if done.items < batch:
+            return report
 
 
 def sweep_in(
@@ -106,6 +132,7 @@ def _sweep(
     ran_at: datetime | None,
     only: int | None = None,
     composed: Callable[[list[int]], None] | None = None,
+    helpers: Callable[[datetime], None] | None = None,
 ) -> SweepReport:
     """Every due item in batches, then the day's mails composed; `step` gives each batch its session;
     `only`: one agreement's, else every agreement's."""
@@ -115,6 +142,7 @@ def _sweep(
     report.ended, report.notices = ending.closed, ending.told
     with step() as session:  # the coordinators' weekly summaries, on the week's first working day
         report.notices += look_at_weeks(session, now)
+    helped = False
     for items in due_items():
         while True:
             with step() as session:
@@ -122,6 +150,11 @@ def _sweep(
             report.add(items.subject_type, done)
             if done.items < batch:
                 break
+            if helpers is not None and not helped and items is ACTIVITIES:
+                helpers(now)
+                helped = True
+    if helped:
+        _until_decided(step, now, batch, ran_at, report)
     mails = Composed()
     while True:
         with step() as session:
@@ -133,6 +166,26 @@ def _sweep(
             break
     report.mails, report.deferred = mails.mails, mails.deferred
     return report
+
+
+HELPERS_WAIT = timedelta(minutes=10)  # a bound: a helper's batch takes seconds
+
+
+def _until_decided(step, now: datetime, batch: int, ran_at: datetime | None, report: SweepReport) -> None:
+    """Wait until no activity is due at `now` any more: the helpers' batches are committed (a helper
+    that died released its rows, and they are decided here)."""
+    give_up = time.monotonic() + HELPERS_WAIT.total_seconds()
+    while time.monotonic() < give_up:
+        with step() as session:
+            done = run_batch(session, ACTIVITIES, now, limit=batch, ran_at=ran_at)
+            report.add(ACTIVITIES.subject_type, done)
+            if done.items:
+                continue
+            waiting = session.scalar(select(func.count()).select_from(ACTIVITIES.due(now).subquery()))
+        if not waiting:
+            return
+        time.sleep(0.05)  # held by a helper: its batch commits in a moment
+    log.warning("activities due at %s are still held after %s; composing what is decided", now, HELPERS_WAIT)
 
 
 def due_items() -> tuple[DueItems, ...]:
