@@ -107,20 +107,24 @@ def _due(now: datetime):
     return select(Activity).where(Activity.next_action_at <= now, Activity.state.in_(ACTIVE_STATES))
 
 
+# What deciding and the mails read of each due activity, loaded with the batch's rows (IN queries
+# of their own: the row lock stays on the activities).
+_WITH_OWNERS_AND_AREA = (
+    selectinload(Activity.owners).selectinload(ActivityOwner.organisation),
+    selectinload(Activity.goal).selectinload(Goal.area),
+)
+
+
+def _due_with_what_deciding_reads(now: datetime):
+    return _due(now).options(*_WITH_OWNERS_AND_AREA)
+
+
 class _Batch:
     """What deciding a batch of activities needs, read once: their events, each agreement's rules."""
 
     def __init__(self, session: Session, activities) -> None:
         self.session = session
-        ids = [a.id for a in activities]
-        session.scalars(
-            select(Activity)
-            .where(Activity.id.in_(ids))
-            .options(
-                selectinload(Activity.owners).selectinload(ActivityOwner.organisation),
-                selectinload(Activity.goal).selectinload(Goal.area),
-            )
-        ).all()
+        ids = [a.id for a in activities]  # read with their owners and area (`_WITH_OWNERS_AND_AREA`)
         self.events: dict[int, list[ActivityEvent]] = {}
         for event in session.scalars(
             select(ActivityEvent).where(ActivityEvent.activity_id.in_(ids), ActivityEvent.done_at.is_(None))
@@ -158,7 +162,7 @@ def _payloads(batch: _Batch, decided, now: datetime):
 ACTIVITIES = DueItems(
     subject_type="activity",
     model=Activity,
-    due=_due,
+    due=_due_with_what_deciding_reads,
     prepare=_Batch,
     decide=_decide,
     payloads=_payloads,
