@@ -136,58 +136,57 @@ NOTES = """## Notes: what limits, and what would fix the misses
 **Sweep (1).** The due rows are found by an index range on `next_action_at` (the plans above), so the
 table's size hardly shows: the ratio stays near 1, and an idle sweep (nothing due) costs milliseconds at
 any size. The time is the due items' own work: 1,000 due activities make ≈ 2,700 notices (one per contact
-person) and ≈ 40 mails. Composing is set-based: a fixed number of statements per batch of 2,000 notices
-(read them, lock or make the day's mails in one `INSERT … ON CONFLICT`, attach the notices in one
-`UPDATE`, set the kinds), whatever the number of mails (`tests/test_compose_sets.py`); `notices` lost the
-`mail_id` index that `(mail_id, due_at)` covers. Deciding and composing take their rows with SKIP LOCKED
-and make keys under unique constraints, so several workers can sweep at once and split the rows. What is
-left is deciding: pure Python per item (working-day arithmetic per reminder stage, ORM objects for the
-activity, its owners and goal) and the notice INSERT with its JSON payload. Where the 0.5 s target is
-still missed, what would close it: deciding from plain rows (columns, not ORM objects) with the agreement's
-calendar computed once per batch, payloads kept per activity instead of copied into every notice, and the
-scheduler firing one sweep task per core so the batches run in parallel. The next order of magnitude of
-*table* size (10M) is limited by the index's height and by vacuum, not by the sweep; 10× more *due* items
-cost 10× more.
+person) and ≈ 40 mails. A batch of 200 due activities is read with their owners and area in the due query
+itself, decided in Python, its notices staged with PostgreSQL `COPY` in a temporary table and moved with
+one `INSERT … SELECT … ON CONFLICT DO NOTHING` (SQLAlchemy's multi-row VALUES made psycopg parse a
+statement the size of the batch), and the batch's next action times written in one `UPDATE … CASE`
+instead of one UPDATE per row. Composing is set-based: a fixed number of statements per batch of 2,000
+notices (`tests/test_compose_sets.py`). In the distributed deployment, when more than one batch is due
+the sweep task asks idle workers to decide with it (`trygg.decide`; SKIP LOCKED splits the rows) and
+composes once none is due; this benchmark times one sweep in one process, without that help. What is left
+is deciding itself: pure Python per item (working-day arithmetic per reminder stage on ORM objects) and
+the JSON payload copied into every notice. What would close the 0.5 s target: deciding from plain rows
+(columns, not ORM objects) and payloads kept per activity instead of per notice.
 
 **Delivery (2) and latency (4).** A delivery task claims 50 mails in one `UPDATE … RETURNING` under
 `SKIP LOCKED` (one lease; the earliest read off the partial index `ix_mails_waiting`, no sort of the
 queue), reads them with their notices and recipients in three statements and the agreement and
-coordinator once per batch, sends them over one SMTP connection, and marks the sent ones in one
-statement: a handful of statements and three commits per 50 mails, where it was a dozen statements and
-four commits per mail. What is left per mail is the mail's own cost, which the render baseline also
-pays: Jinja2 (text and HTML, some seventy translated words through newstyle gettext and the macros'
-calls) and Python's `email` package (the MIME structure, quoted-printable bodies in pure Python); the
-lighter policy (`workflow/outbox/render.py`, the same bytes: `tests/test_delivery_batches.py`) parses
-and folds each distinct header value once, which halved building and serialising. What would close the
-render target: templates whose words are translated when they are compiled (one compiled template per
-language) instead of at every call, and writing the one common MIME shape (text + HTML alternative)
-directly, proved byte for byte against `email`'s output. Latency follows throughput and the sweep: the
-first mail waits for the sweep to decide and compose every due item before any delivery task is sent;
-handing delivery on after each composed chunk (the sweep commits 2,000 notices at a time) would let the
-idle worker send while the other composes. With N due at once, p99 ≈ sweep + N / rate.
+coordinator once per batch, sends them over one SMTP connection, and marks the sent every 10 mails in one
+statement (a mark that meets the database away is tried again until it is back: a killed worker re-sends
+at most the few since its last mark, a restart none). The sweep hands delivery on as each batch of 2,000
+composed notices commits, so one worker sends while the other still composes. The mail's own cost, which
+the render baseline also pays, is Jinja2 (text and HTML, some seventy translated words through newstyle
+gettext and the macros, imported with their context in every template) and Python's `email` package
+(quoted-printable bodies in pure Python). Building was made cheaper with the same bytes
+(`tests/test_delivery_batches.py` compares them with the default policy's): each distinct header value
+parsed once, a short ASCII header written without its parse tree, the Subject's encoded words written
+directly, a part boundary checked against the text only when the text could hold one. What would close
+the render target: templates whose words are translated when they are compiled (one compiled template
+per language), macros imported without the context, and the one common MIME shape written directly.
+Latency follows the sweep and the throughput: p99 ≈ the sweep's deciding + N / rate.
 
 **Scheduling (3).** trygg's schedule is a column: writing 100,000 reminders is one PostgreSQL `COPY`
-(`workflow.db.bulk_insert`; one INSERT with many parameter sets on SQLite), and restarting loses nothing. APScheduler's SQLAlchemyJobStore does one transaction per `add_job`; Celery ETAs
-are one broker message each, then held in the worker's memory (and, with Redis, delivered again after the
-visibility timeout: an ETA beyond it runs twice). trygg's next order of magnitude is limited by the INSERT
-rate of the database (≈ its index maintenance), not by any process's memory; where the 50× is still missed, the
-rest of trygg's time is the indexes on `activities` (six, the primary key included), which COPY maintains row by row: dropping and
-rebuilding them around a very large load would close it.
+(`workflow.db.bulk_insert`; one INSERT with many parameter sets on SQLite), and restarting loses nothing.
+APScheduler's SQLAlchemyJobStore does one transaction per `add_job`; Celery ETAs are one broker message
+each, then held in the worker's memory (and, with Redis, delivered again after the visibility timeout: an
+ETA beyond it runs twice). Both baselines are capped at 60 s of scheduling and extrapolated at their
+steady rate (one transaction or one message per job), so that `make bench` stays within 12 minutes.
 
 **Simulation (5).** The simulation passes over days on which nobody acts and nothing is due (the rows'
 next action times, the cycle's deadline and the agreement's end say when): about 150 of the 731 days run
-a sweep. What is left is per mail (rendering, the MIME message, the `.eml` file: the delivery's cost) and
-the two yearly reports as PDF (WeasyPrint, measured on its own line), plus the interpreter's start and
-its imports.
+a sweep. Its scratch SQLite database commits without waiting for the disk, and the timeline reads a
+morning's mails together. What is left is the engine's own statements (some 16,000 through the ORM over
+the two years: a day's sweep, delivery and answers), the mails (rendering, the MIME message, the `.eml`
+file) and the two yearly reports as PDF (WeasyPrint, on its own line), plus the interpreter's start and
+its imports. What would close 5 s: the same per-item work as the sweep's (plain rows), and the
+simulation's own bookkeeping (the next busy day, the weekly summary's check) read in one query a day.
 
-**Web (6).** One request at a time, every page but one costs the server 14–47 ms at 300 agreements (the
-overview reads in a fixed number of statements, `tests/test_sql_per_page.py`); the administrator's
-overview of all 300 costs ≈ 290 ms (one row and one small trend table per agreement, rendered by Jinja2).
-Under 50 users the p95 is seconds on every page, the 404s included: the requests queue for two sync
-gunicorn workers on two cores that locust, PostgreSQL and other work share (load average 4–9 during the
-runs). What would close it: more workers on more cores than the load generator's, and locust on another
-machine. (/me was measured before it read in a fixed number of queries, commit "Mina uppgifter in a fixed
-number of queries".)
+**Web (6).** One request at a time every page but the administrator's overview of all agreements costs
+the server 10–45 ms (`tests/test_sql_per_page.py` keeps the number of statements fixed as the plan grows).
+Under 50 users the requests queue: gunicorn (2 workers × 4 threads), PostgreSQL and locust share the two
+cores. What would close it: more cores for the server than the load generator takes (locust on another
+machine), and fewer statements per page (/me reads 23, of which a few twice: the person by address, the
+agreement's people).
 """
 
 
