@@ -9,10 +9,12 @@
 4. Faults, each while the workers deliver a sweep the engine was handed (the Celery task
    trygg.sweep at a date of the agreement), the sink taking 1 s a message:
    - `docker kill` of the worker container that is delivering;
-   - `docker compose restart postgres`;
-   - a second scheduler container (`up --scale scheduler=2`): it stands by, nothing twice.
+   - `docker compose restart postgres`.
    Each row: no mail lost (every mail of the database "sent" and at the sink), duplicates
-   within the deliveries in flight at the fault (none for the second scheduler).
+   within the deliveries in flight at the fault.
+5. Two scheduler containers with mails due (`up --scale scheduler=2`): the mails of an agreement
+   in force wait composed; only the lease holder's tick hands them on; none reaches the sink
+   twice (by Message-ID), and the other stands by through the next tick too.
 Standard library only; every wait is bounded.
 """
 
@@ -341,18 +343,15 @@ def due_now() -> tuple[list[str], str, collections.Counter]:
     )
 
 
-@phase("two scheduler containers with mails due")
-def second_scheduler() -> None:
-    """Mails of an agreement in force wait in the outbox; two scheduler containers start at once.
-    Only the lease holder fires (its sweep at today's date hands delivery to the workers): every
-    mail reaches the sink once, by Message-ID, and the other beats as a standby through a tick."""
+def compose_waiting_mails() -> tuple[int, collections.Counter]:
+    """The agreement in force loaded and its mails composed, not delivered: the mails' ids are
+    above the first returned; they are compared by kind with the same on SQLite here."""
     synthetic, at, expected = ON_SQLITE["due_now"].result()
     print(f"   on SQLite here, a sweep at {at}: {dict(sorted(expected.items()))}", flush=True)
     # The same file written and loaded in a container (the same seed gives the same file).
     write = " ".join([*synthetic[:2], "/tmp/due.yaml", *synthetic[2:]])
     dc("run", "--rm", "migrate", "sh", "-c", f"{write} && trygg load /tmp/due.yaml")
     first_id = int(sql("SELECT coalesce(max(id), 0) FROM mails")[0][0])
-    since = len(sink())
     # Composed by the engine's sweep in a worker, not delivered: delivery is the schedulers' to hand on.
     in_a_worker(f"from tasks import runtime; runtime.run_sweep({at!r})")
     waiting = sql(
@@ -362,28 +361,39 @@ def second_scheduler() -> None:
     assert composed == expected, (
         f"pending before the schedulers: {dict(composed)}, SQLite gives {dict(expected)}"
     )
+    return first_id, expected
+
+
+def scheduler_roles(after: str = "-infinity") -> dict[str, int]:
+    """Scheduler processes by the role of their heartbeats (since `after`)."""
+    rows = sql(
+        "SELECT role, count(*) FROM heartbeats WHERE role LIKE 'scheduler%' "
+        f"AND last_seen_at >= '{after}' GROUP BY role"
+    )
+    return {role: int(n) for role, n in rows}
+
+
+def both_ticked(after: str = "-infinity") -> bool:
+    """Both schedulers ticked (since `after`), or the verdict is in: two acted."""
+    return scheduler_roles(after) == ONE_OF_EACH or scheduler_roles().get("scheduler", 0) > 1
+
+
+@phase("two scheduler containers with mails due")
+def second_scheduler() -> None:
+    """Mails of an agreement in force wait in the outbox; two scheduler containers start at once.
+    Only the lease holder fires (its sweep at today's date hands delivery to the workers): every
+    mail reaches the sink once, by Message-ID, and the other beats as a standby through a tick."""
+    first_id, expected = compose_waiting_mails()
+    since = len(sink())
     # Only this phase's heartbeats (the first scheduler beat before it was stopped).
     sql("DELETE FROM heartbeats WHERE role LIKE 'scheduler%' RETURNING role")
     began = time.monotonic()
     dc("up", "-d", "--no-recreate", "--scale", "scheduler=2", "--scale", "worker=2", "scheduler")
     wait_until(lambda: len(containers("scheduler")) == 2, "two scheduler containers", 60)
 
-    def roles(after: str = "-infinity") -> dict[str, int]:
-        """Scheduler processes by the role of their heartbeats (since `after`)."""
-        rows = sql(
-            "SELECT role, count(*) FROM heartbeats WHERE role LIKE 'scheduler%' "
-            f"AND last_seen_at >= '{after}' GROUP BY role"
-        )
-        return {role: int(n) for role, n in rows}
-
-    def ticked(after: str = "-infinity"):
-        """Both ticked (since `after`), or the verdict is in: two acted."""
-        now, ever = roles(after), roles()
-        return now == ONE_OF_EACH or ever.get("scheduler", 0) > 1
-
     # Both tick at their start: one takes the lease and fires, the other stands by.
-    wait_until(ticked, "both schedulers' first tick", 90, every=1)
-    assert roles() == ONE_OF_EACH, f"scheduler heartbeats by role: {roles()}"
+    wait_until(both_ticked, "both schedulers' first tick", 90, every=1)
+    assert scheduler_roles() == ONE_OF_EACH, f"scheduler heartbeats by role: {scheduler_roles()}"
 
     def delivered():
         rows = sql(
@@ -394,9 +404,9 @@ def second_scheduler() -> None:
     wait_until(delivered, "the waiting mails to be sent while two schedulers run", 180, every=1)
     # Both tick again on the next whole minute: the standby still stands by, nothing goes twice.
     ((boundary,),) = sql("SELECT date_trunc('minute', now()) + interval '1 minute'")
-    wait_until(lambda: ticked(boundary), "both schedulers' next tick", 90, every=2)
+    wait_until(lambda: both_ticked(boundary), "both schedulers' next tick", 90, every=2)
     wait_until(delivered, "what the next tick composed to be sent", 120, every=1)
-    final = roles()
+    final = scheduler_roles()
     holders = sql("SELECT holder FROM leases")
     print(f"   heartbeats by role: {final}; lease: {holders}", flush=True)
     assert final == ONE_OF_EACH, f"a second scheduler acted: {final}"
