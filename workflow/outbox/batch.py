@@ -88,13 +88,7 @@ def run_batch(
     items of that agreement alone."""
     model = items.model
     retry_at = (ran_at or now) + RETRY_BROKEN_ROW
-    due = items.due(now)
-    if only is not None:
-        due = due.where(model.agreement_id == only)
-    query = (
-        due.order_by(model.next_action_at, model.id).limit(limit).with_for_update(skip_locked=True, of=model)
-    )
-    rows = list(session.scalars(query))
+    rows = _due_rows(session, items, now, limit, only)
     result = BatchResult(items=len(rows))
     if not rows:
         return result
@@ -135,6 +129,15 @@ def run_batch(
     _look_again_at(session, model, rows, next_at)
     session.flush()
     return result
+
+
+def _due_rows(session: Session, items: DueItems, now: datetime, limit: int, only: int | None) -> list[Any]:
+    """The earliest `limit` rows due at `now`, locked (those another sweep holds are skipped)."""
+    model, due = items.model, items.due(now)
+    if only is not None:
+        due = due.where(model.agreement_id == only)
+    order = due.order_by(model.next_action_at, model.id)
+    return list(session.scalars(order.limit(limit).with_for_update(skip_locked=True, of=model)))
 
 
 def _look_again_at(

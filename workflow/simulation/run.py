@@ -111,9 +111,7 @@ def simulate(
     tz = ZoneInfo(parsed.spec.timezone)
     links = LinkSettings(base_url, LinkSigner(throwaway_secret()))  # a simulated link acts on nothing real
     with tempfile.TemporaryDirectory(prefix="trygg-sim-") as scratch:
-        engine = make_engine(f"sqlite:///{Path(scratch) / 'simulation.db'}")
-        # A scratch database, deleted at the end: its commits need not wait for the disk.
-        event.listen(engine, "connect", _no_sync)
+        engine = _scratch_engine(Path(scratch) / "simulation.db")
         try:
             migrate.upgrade(engine)
             sessions = session_factory(engine)
@@ -148,6 +146,13 @@ def simulate(
         finally:
             engine.dispose()
     return result
+
+
+def _scratch_engine(path: Path):
+    """The simulation's own SQLite database, deleted at the end: its commits need not wait for the disk."""
+    engine = make_engine(f"sqlite:///{path}")
+    event.listen(engine, "connect", _no_sync)
+    return engine
 
 
 def _no_sync(dbapi_connection, _record) -> None:
