@@ -110,4 +110,7 @@ def run_delivery(now: str | datetime | None = None, *, limit: int = 1000) -> dic
         lease=claim_lease(settings.smtp_timeout),
         links=link_settings(),
         limit=limit,
+        # At another instant (`--now`) the lease still runs on the real clock: a worker at real
+        # time takes the mails over only when this one has really stopped.
+        lease_clock=None if now is None else SystemClock(),
     ).as_json()

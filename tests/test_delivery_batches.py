@@ -229,6 +229,35 @@ def test_a_worker_killed_mid_batch_re_sends_only_what_it_sent_since_its_last_mar
     assert all(m.status == MailStatus.SENT for m in mails(sessions))
 
 
+def test_a_delivery_at_a_past_instant_leases_on_the_real_clock(sessions, tmp_path, smtp_server):
+    """`trygg sweep --now` in the past: its claims run on the real clock, so a worker at real time
+    takes nothing it is still sending (the lease was already over in real time: sent twice)."""
+    ten_due(sessions, tmp_path)
+    real = AT_EIGHT + timedelta(days=5000)  # today, as far as this test goes
+    server, transport = smtp_server(), None
+    transport = smtp(server)
+    real_send, sent = transport.send, []
+
+    def dies_after_the_seventh(message, **kwargs):
+        if len(sent) == 7:
+            raise _Killed
+        sent.append(kwargs["recipient"])
+        return real_send(message, **kwargs)
+
+    transport.send = dies_after_the_seventh
+    with pytest.raises(_Killed):
+        deliver(
+            sessions, FixedClock(AT_EIGHT), transport, sender=SENDER, lease=LEASE, links=LINKS,
+            lease_clock=FixedClock(real),
+        )  # fmt: skip
+    held = mails(sessions, Mail.status == MailStatus.SENDING)
+    assert held and all(m.claimed_until == real + LEASE for m in held)
+    assert send(sessions, server, real).sent == []  # still leased: nobody sends them twice
+    again = send(sessions, server, real + LEASE + timedelta(seconds=1))  # the worker really stopped
+    assert sorted(m["mail"] for m in again.sent) == sorted(m.id for m in held)
+    assert sorted(set(rcpts(server))) == _recipients(sessions)
+
+
 def test_a_mark_that_meets_the_database_away_is_written_when_it_is_back(
     sessions, tmp_path, smtp_server, monkeypatch, caplog
 ):

@@ -125,16 +125,20 @@ class Claim:
     tried: frozenset[int] = frozenset()  # tried before (a worker may have died sending them)
 
 
-def claim_batch(session: Session, now: datetime, lease: timedelta, size: int = BATCH) -> Claim | None:
+def claim_batch(
+    session: Session, now: datetime, lease: timedelta, size: int = BATCH, *, held_at: datetime | None = None
+) -> Claim | None:
     """Take up to `size` claimable mails for `lease`, in one `UPDATE … RETURNING` (SKIP LOCKED on
-    PostgreSQL, so two workers split the queue; SQLite has one writer at a time).
+    PostgreSQL, so two workers split the queue; SQLite has one writer at a time). The lease runs
+    from `held_at` when given: the real time of a delivery at another instant (`trygg sweep
+    --now` in the past), whose lease would otherwise have run out before it began.
 
     The earliest due go first, read off the waiting index (no sort of the whole queue). The claim
     moves each row's place in the queue to the end of its lease: a mail whose sending kills its
     worker comes back behind the others, never in front of them every time; in a batch too,
     those tried before go last.
     """
-    token, until = uuid.uuid4().hex, now + lease
+    token, until = uuid.uuid4().hex, (held_at or now) + lease
     earliest = (
         select(Mail.id)
         .where(claimable(now))
@@ -380,11 +384,14 @@ def deliver(
     limit: int = 1000,
     envelope_sender: str | None = None,
     batch: int = BATCH,
+    lease_clock: Clock | None = None,
 ) -> Delivered:
     """Send claimable mails a batch at a time over one transport, until none is left (or `limit`).
 
     `sender` is the From header; `envelope_sender` the MAIL FROM (TRYGG_BOUNCE_ADDRESS),
-    by default the From's address; `links` where the mails' links point and what signs them.
+    by default the From's address; `links` where the mails' links point and what signs them;
+    `lease_clock` what the claims' leases are counted on when `clock` is another instant (the
+    real time: a worker at real time must not take over mails still being sent).
     """
     report = Delivered()
     envelope = envelope_sender or envelope_form(sender)
@@ -393,14 +400,27 @@ def deliver(
         _give_up_abandoned(sessions, clock.now(), report)
         while left > 0:
             with transaction(sessions) as session:
-                claimed = claim_batch(session, clock.now(), lease, min(batch, left))
+                claimed = claim_batch(
+                    session, clock.now(), lease, min(batch, left), held_at=(lease_clock or clock).now()
+                )
             if claimed is None:
                 # Failures reported during this run are mails too: compose and go on.
                 if report.failed and _compose_failure_reports(sessions, clock.now()):
                     continue
                 break
             left -= len(claimed.mail_ids)
-            _send_batch(sessions, clock, transport, claimed, sender, envelope, links, lease, report)
+            _send_batch(
+                sessions,
+                clock,
+                transport,
+                claimed,
+                sender,
+                envelope,
+                links,
+                lease,
+                report,
+                lease_clock or clock,
+            )
     finally:
         _close_quietly(transport)
     return report
@@ -424,9 +444,10 @@ def _send_batch(
     links: LinkSettings,
     lease: timedelta,
     report: Delivered,
+    held: Clock,
 ) -> None:
     """Render the batch in one read, send it mail by mail over the transport's connection, and
-    record the ends (the sent in one statement).
+    record the ends (the sent in one statement). `held`: the clock the lease is counted on.
 
     Before a mail tried before goes (its last attempt may have killed a worker), what the batch
     sent so far is marked: a mail that kills its worker every time never takes its batch-mates
@@ -437,8 +458,8 @@ def _send_batch(
     attempts: list[Attempt] = []
     mine = set(claimed.mail_ids)
     for at, (mail_id, letter, outcome) in enumerate(rendered):
-        if clock.now() >= claimed.until - lease / 2:
-            claimed, mine = _keep_claim(sessions, clock.now(), claimed, [a[0] for a in rendered[at:]], lease)
+        if held.now() >= claimed.until - lease / 2:
+            claimed, mine = _keep_claim(sessions, held.now(), claimed, [a[0] for a in rendered[at:]], lease)
         if mail_id not in mine:
             continue
         if mail_id in claimed.tried and attempts:
