@@ -225,7 +225,9 @@ def fault_row(fault: str, at: str, make_fault) -> None:
     make_fault(first[-1])
     enqueue_delivery()
     total = int(sql("SELECT count(*) FROM mails")[0][0])
-    settle(total, f"every mail of the sweep at {at} to be sent after: {fault}", tick=True)
+    # A killed worker's mails wait for its lease to run out (on the real clock: 120 s), then for the
+    # next tick (a minute at most), then for the sink (1 s a mail).
+    settle(total, f"every mail of the sweep at {at} to be sent after: {fault}", timeout=480, tick=True)
     result = outcome(since)
     row = {
         "fault": fault,
