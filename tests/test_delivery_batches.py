@@ -203,24 +203,35 @@ class _Killed(BaseException):
     """The worker's process ending mid-send (kill -9): nothing after it runs, no handler catches it."""
 
 
+def _dies_after(transport, sent: int):
+    """The transport of a worker whose process ends (kill -9) when it has sent `sent` mails."""
+    real_send, done = transport.send, []
+
+    def send_or_die(message, **kwargs):
+        if len(done) == sent:
+            raise _Killed
+        done.append(kwargs["recipient"])
+        return real_send(message, **kwargs)
+
+    transport.send = send_or_die
+    return transport
+
+
 def test_a_worker_killed_mid_batch_re_sends_only_what_it_sent_since_its_last_mark(
     sessions, tmp_path, smtp_server, monkeypatch
 ):
     ten_due(sessions, tmp_path)
     monkeypatch.setattr(delivery, "MARK_EVERY", 3)
     server = smtp_server()
-    transport, sent = smtp(server), []
-    real_send = transport.send
-
-    def dies_after_the_seventh(message, **kwargs):
-        if len(sent) == 7:
-            raise _Killed
-        sent.append(kwargs["recipient"])
-        return real_send(message, **kwargs)
-
-    transport.send = dies_after_the_seventh
     with pytest.raises(_Killed):
-        deliver(sessions, FixedClock(AT_EIGHT), transport, sender=SENDER, lease=LEASE, links=LINKS)
+        deliver(
+            sessions,
+            FixedClock(AT_EIGHT),
+            _dies_after(smtp(server), 7),
+            sender=SENDER,
+            lease=LEASE,
+            links=LINKS,
+        )
     assert len(mails(sessions, Mail.status == MailStatus.SENT)) == 6  # marked after the 3rd and the 6th
     send(sessions, server, AT_EIGHT + LEASE + timedelta(seconds=1))  # the lease ran out: another worker
     received = rcpts(server)
@@ -234,20 +245,10 @@ def test_a_delivery_at_a_past_instant_leases_on_the_real_clock(sessions, tmp_pat
     takes nothing it is still sending (the lease was already over in real time: sent twice)."""
     ten_due(sessions, tmp_path)
     real = AT_EIGHT + timedelta(days=5000)  # today, as far as this test goes
-    server, transport = smtp_server(), None
-    transport = smtp(server)
-    real_send, sent = transport.send, []
-
-    def dies_after_the_seventh(message, **kwargs):
-        if len(sent) == 7:
-            raise _Killed
-        sent.append(kwargs["recipient"])
-        return real_send(message, **kwargs)
-
-    transport.send = dies_after_the_seventh
+    server = smtp_server()
     with pytest.raises(_Killed):
         deliver(
-            sessions, FixedClock(AT_EIGHT), transport, sender=SENDER, lease=LEASE, links=LINKS,
+            sessions, FixedClock(AT_EIGHT), _dies_after(smtp(server), 7), sender=SENDER, lease=LEASE, links=LINKS,
             lease_clock=FixedClock(real),
         )  # fmt: skip
     held = mails(sessions, Mail.status == MailStatus.SENDING)
