@@ -103,12 +103,8 @@ def decide_activities(
     """A helper of a sweep at `now`: decide due activities, a batch at a time, until none is left
     that another process does not hold. Composing is the sweep's."""
     report = SweepReport(in_window(now))
-    while True:
-        with transaction(sessions) as session:
-            done = run_batch(session, ACTIVITIES, now, limit=batch, ran_at=ran_at)
-        report.add(ACTIVITIES.subject_type, done)
-        if done.items < batch:
-            return report
+    _decide_all(lambda: transaction(sessions), ACTIVITIES, now, batch=batch, ran_at=ran_at, report=report)
+    return report
 
 
 def sweep_in(
@@ -143,16 +139,16 @@ def _sweep(
     with step() as session:  # the coordinators' weekly summaries, on the week's first working day
         report.notices += look_at_weeks(session, now)
     helped = False
+
+    def ask_for_help() -> None:  # once, when more activities are due than a batch
+        nonlocal helped
+        if helpers is not None and not helped:
+            helpers(now)
+            helped = True
+
     for items in due_items():
-        while True:
-            with step() as session:
-                done = run_batch(session, items, now, limit=batch, ran_at=ran_at, only=only)
-            report.add(items.subject_type, done)
-            if done.items < batch:
-                break
-            if helpers is not None and not helped and items is ACTIVITIES:
-                helpers(now)
-                helped = True
+        more = ask_for_help if items is ACTIVITIES else None
+        _decide_all(step, items, now, batch=batch, ran_at=ran_at, only=only, report=report, more=more)
     if helped:
         _until_decided(step, now, batch, ran_at, report)
     mails = Composed()
@@ -166,6 +162,29 @@ def _sweep(
             break
     report.mails, report.deferred = mails.mails, mails.deferred
     return report
+
+
+def _decide_all(
+    step,
+    items: DueItems,
+    now: datetime,
+    *,
+    batch: int,
+    ran_at: datetime | None,
+    report: SweepReport,
+    only: int | None = None,
+    more: Callable[[], None] | None = None,
+) -> None:
+    """Decide `items` due at `now` a batch at a time until none is left that another process does
+    not hold; `more` is called after each full batch (more may be due)."""
+    while True:
+        with step() as session:
+            done = run_batch(session, items, now, limit=batch, ran_at=ran_at, only=only)
+        report.add(items.subject_type, done)
+        if done.items < batch:
+            return
+        if more is not None:
+            more()
 
 
 HELPERS_WAIT = timedelta(minutes=10)  # a bound: a helper's batch takes seconds

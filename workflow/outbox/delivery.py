@@ -395,32 +395,20 @@ def deliver(
     """
     report = Delivered()
     envelope = envelope_sender or envelope_form(sender)
+    held = lease_clock or clock
     left = limit
     try:
         _give_up_abandoned(sessions, clock.now(), report)
         while left > 0:
             with transaction(sessions) as session:
-                claimed = claim_batch(
-                    session, clock.now(), lease, min(batch, left), held_at=(lease_clock or clock).now()
-                )
+                claimed = claim_batch(session, clock.now(), lease, min(batch, left), held_at=held.now())
             if claimed is None:
                 # Failures reported during this run are mails too: compose and go on.
                 if report.failed and _compose_failure_reports(sessions, clock.now()):
                     continue
                 break
             left -= len(claimed.mail_ids)
-            _send_batch(
-                sessions,
-                clock,
-                transport,
-                claimed,
-                sender,
-                envelope,
-                links,
-                lease,
-                report,
-                lease_clock or clock,
-            )
+            _send_batch(sessions, clock, transport, claimed, sender, envelope, links, lease, report, held)
     finally:
         _close_quietly(transport)
     return report

@@ -104,19 +104,16 @@ def refresh_next_action(session: Session, activities: Iterable[Activity]) -> Non
 
 
 def _due(now: datetime):
-    return select(Activity).where(Activity.next_action_at <= now, Activity.state.in_(ACTIVE_STATES))
-
-
-# What deciding and the mails read of each due activity, loaded with the batch's rows (IN queries
-# of their own: the row lock stays on the activities).
-_WITH_OWNERS_AND_AREA = (
-    selectinload(Activity.owners).selectinload(ActivityOwner.organisation),
-    selectinload(Activity.goal).selectinload(Goal.area),
-)
-
-
-def _due_with_what_deciding_reads(now: datetime):
-    return _due(now).options(*_WITH_OWNERS_AND_AREA)
+    """The due activities, with what deciding and the mails read of them: their owners and area
+    (IN queries of their own, so the row lock stays on the activities)."""
+    return (
+        select(Activity)
+        .where(Activity.next_action_at <= now, Activity.state.in_(ACTIVE_STATES))
+        .options(
+            selectinload(Activity.owners).selectinload(ActivityOwner.organisation),
+            selectinload(Activity.goal).selectinload(Goal.area),
+        )
+    )
 
 
 class _Batch:
@@ -124,7 +121,7 @@ class _Batch:
 
     def __init__(self, session: Session, activities) -> None:
         self.session = session
-        ids = [a.id for a in activities]  # read with their owners and area (`_WITH_OWNERS_AND_AREA`)
+        ids = [a.id for a in activities]  # read with their owners and area (`_due`)
         self.events: dict[int, list[ActivityEvent]] = {}
         for event in session.scalars(
             select(ActivityEvent).where(ActivityEvent.activity_id.in_(ids), ActivityEvent.done_at.is_(None))
@@ -162,7 +159,7 @@ def _payloads(batch: _Batch, decided, now: datetime):
 ACTIVITIES = DueItems(
     subject_type="activity",
     model=Activity,
-    due=_due_with_what_deciding_reads,
+    due=_due,
     prepare=_Batch,
     decide=_decide,
     payloads=_payloads,
