@@ -318,7 +318,7 @@ class _ParseOnce(EmailPolicy):
             and "=?" not in text  # the parsed text keeps an encoded word the value shows decoded
             and "\n" not in text
             and "\r" not in text
-            and len(value.name) + 2 + len(text) <= (self.max_line_length or len(text) + len(value.name) + 2)
+            and (not self.max_line_length or len(value.name) + 2 + len(text) <= self.max_line_length)
             and not value.defects
         ):
             # One short ASCII line: what folding its parse tree gives, without making the tree.
