@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.db import Base
@@ -123,6 +123,11 @@ class Person(Base):
     @property
     def role_names(self) -> list[str]:
         return sorted(r.role for r in self.roles)
+
+
+# Every signed-in page, the sign-in and the outbox's recipients look a person up by address, in any
+# case: without this a national deployment's every page read all its people.
+Index("ix_people_email_lower", func.lower(Person.email))
 
 
 class PersonRole(Base):
