@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.conftest import IN_CI, ROOT
 from tests.overview_world import ADMIN, NOW, Deployment, build, management, officer
+from web import overview as web_overview
 from workflow.agreement.models import Agreement
 from workflow.db import session_factory
 from workflow.desk.overview import leadership_overview
@@ -55,6 +56,27 @@ def test_an_administrator_sees_every_agreement(world):
     page = world.client(ADMIN).get("/overview")
     assert page.status_code == 200
     assert "Syntetisk överenskommelse 001" in page.text and "Syntetisk överenskommelse 002" in page.text
+
+
+def test_many_agreements_are_shown_a_page_at_a_time_and_found_by_name(world, monkeypatch):
+    monkeypatch.setattr(web_overview, "PER_PAGE", 1)  # two agreements: two pages
+    admin = world.client(ADMIN)
+    first, second = admin.get("/overview"), admin.get("/overview?page=2")
+    assert "Överenskommelse 1–1 av 2" in first.text and "Sida 1 av 2" in first.text
+    assert "Syntetisk överenskommelse 001" in first.text and "Syntetisk överenskommelse 002" not in first.text
+    assert (
+        "Syntetisk överenskommelse 002" in second.text and "Syntetisk överenskommelse 001" not in second.text
+    )
+    assert 'href="/overview?page=2"' in first.text and 'href="/overview?page=1"' in second.text
+    assert "Syntetisk överenskommelse 002" in admin.get("/overview?page=99").text  # past the end: the last
+    found = admin.get("/overview?q=%C3%96VERENSKOMMELSE+002")  # any case
+    assert "Syntetisk överenskommelse 002" in found.text and "Syntetisk överenskommelse 001" not in found.text
+    assert "Visa alla" in found.text
+    none = admin.get("/overview?q=50%25")  # a % is a character searched for, not a wildcard
+    assert "Ingen överenskommelse matchar ”50%”." in none.text
+    # Management of one agreement searches within its own: the other's name finds nothing.
+    mine = world.client(management(1)).get("/overview?q=002")
+    assert "Syntetisk överenskommelse 002" not in mine.text
 
 
 def test_nobody_and_an_officer_are_refused_the_overview(world):

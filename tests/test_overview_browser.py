@@ -11,6 +11,7 @@ from werkzeug.serving import make_server
 
 from tests.conftest import IN_CI, ROOT
 from tests.overview_world import ADMIN, build, management
+from web import overview as web_overview
 from workflow.db import session_factory
 
 pytestmark = pytest.mark.slow
@@ -47,14 +48,16 @@ def _signed_in(browser, world, base: str, email: str, width: int):
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_the_overview_and_the_report_pass_axe_at_desktop_and_phone_width(served):
+def test_the_overview_and_the_report_pass_axe_at_desktop_and_phone_width(served, monkeypatch):
     from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
 
     world, base = served
     SHOTS.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setattr(web_overview, "PER_PAGE", 1)  # the search and the pages, as 300 agreements have them
     pages = {
-        "overview-admin": (ADMIN, "/overview"),
+        "overview-admin": (ADMIN, "/overview?page=2"),
+        "overview-admin-search": (ADMIN, "/overview?q=inget+s%C3%A5dant"),
         "overview-management": (management(1), "/overview"),
         "overview-report": (management(1), f"/agreements/{world.keys[0]}/report/2012"),
     }

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, render_template, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from web.access import agreement_for, require_access
 from web.context import db, now
 from web.language import page_language
 from workflow.desk.access import OVERVIEW_ROLES
-from workflow.desk.overview import leadership_overview
+from workflow.desk.overview import leadership_overview, overview_page
 from workflow.desk.standing import STAGES
 from workflow.report import charts
 from workflow.report.pdf import report_pdf
@@ -23,6 +23,9 @@ from workflow.report.render import render_report, stylesheet
 from workflow.report.yearly import yearly_report
 
 bp = Blueprint("overview", __name__)
+
+PER_PAGE = 25  # agreements per page: a region's fit on one, a national deployment's 300 take twelve
+SEARCH_CHARS = 100
 
 
 @bp.after_request
@@ -39,11 +42,15 @@ def overview():
     if ids is not None and not ids:
         abort(403)  # signed in, but leads and coordinates no agreement
     instant = now()
-    rows = leadership_overview(db(), ids, instant)
+    search = request.args.get("q", "").strip()[:SEARCH_CHARS]
+    listing = overview_page(db(), ids, search, request.args.get("page", 1, type=int), PER_PAGE)
+    rows = leadership_overview(db(), listing.ids, instant)
     year = instant.year
     return render_template(
         "overview.html",
         rows=rows,
+        listing=listing,
+        search=search,
         year=year,
         stages=STAGES,
         trend=lambda row: charts.rate_trend(row.years, title=row.title),

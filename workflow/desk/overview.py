@@ -37,6 +37,36 @@ class Meetings:
     minutes_on_time: int = 0
 
 
+@dataclass(frozen=True)
+class OverviewPage:
+    """Which agreements one page of the overview shows: a national deployment's 300 in pages of 25."""
+
+    ids: list[int]  # this page's, in title order
+    page: int
+    pages: int
+    total: int  # every agreement the search matched
+    first: int  # the page's first and last place among them (1-based; 0 when none)
+    last: int
+
+
+def overview_page(
+    session: Session, agreement_ids: Collection[int] | None, search: str, page: int, per_page: int
+) -> OverviewPage:
+    """Page `page` (clamped) of the agreements `agreement_ids` (None: all) whose title or id holds
+    `search` in any case, in title order. Only ids and names are read here, the figures are for the
+    page's; the search is Python's casefold, as SQLite's LIKE folds ASCII only (Ö, Å, Ä)."""
+    query = select(Agreement.id, Agreement.title, Agreement.key).order_by(Agreement.title, Agreement.key)
+    if agreement_ids is not None:
+        query = query.where(Agreement.id.in_(list(agreement_ids)))
+    wanted = search.casefold()
+    ids = [id_ for id_, title, key in session.execute(query) if wanted in f"{title}\n{key}".casefold()]
+    pages = max(1, -(-len(ids) // per_page))
+    page = min(max(1, page), pages)
+    shown = ids[(page - 1) * per_page : page * per_page]
+    first = (page - 1) * per_page + 1 if shown else 0
+    return OverviewPage(shown, page, pages, len(ids), first, first + len(shown) - 1 if shown else 0)
+
+
 @dataclass
 class AgreementOverview:
     """What the leadership sees of one agreement."""
@@ -60,6 +90,8 @@ def leadership_overview(
     session: Session, agreement_ids: Collection[int] | None, now: datetime
 ) -> list[AgreementOverview]:
     """The overview of the agreements `agreement_ids` (None: all) at `now`, each on its own local day."""
+    if agreement_ids is not None and not agreement_ids:
+        return []
     agreements = list(session.scalars(_agreements(agreement_ids)))
     if not agreements:
         return []
