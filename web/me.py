@@ -17,7 +17,7 @@ from web.context import db, now, signed_in_email, trygg, writing
 from web.errors import refused
 from workflow.answers.feeds import feed_ics, replace_feed
 from workflow.answers.links import LinkRefused
-from workflow.answers.mine import my_overview, people_of
+from workflow.answers.mine import MyOverview, my_overview, people_of
 from workflow.audit import UnitOfWork, person_actor
 from workflow.desk.home import desks_of
 from workflow.links.models import CalendarFeed
@@ -47,7 +47,7 @@ def overview():
         mine=mine,
         link=link,
         meeting_actions=MEETING_ACTIONS,
-        feed=_feed_addresses(email),
+        feed=_feed_addresses(mine),
         desks=desks_of(db(), current_access()),
     )
 
@@ -78,14 +78,14 @@ def calendar(token: str):
     )
 
 
-def _feed_addresses(email: str) -> dict[str, str] | None:
-    """My live feed's addresses (https and webcal), without making one: a GET changes nothing."""
-    people = people_of(db(), email)
-    if not people:
+def _feed_addresses(mine: MyOverview) -> dict[str, str] | None:
+    """My live feed's addresses (https and webcal), without making one: a GET changes nothing.
+    The feed is the first of my person records' (as `replace_feed` makes it)."""
+    if not mine.agreements:
         return None
     feed = db().scalar(
         select(CalendarFeed)
-        .where(CalendarFeed.person_id == people[0].id, CalendarFeed.revoked_at.is_(None))
+        .where(CalendarFeed.person_id == mine.agreements[0].person_id, CalendarFeed.revoked_at.is_(None))
         .order_by(CalendarFeed.id.desc())
         .limit(1)
     )

@@ -112,7 +112,9 @@ def desks_of(session: Session, access: Access | None) -> Desks:
         .where(Agreement.archived_at.is_(None))
         .order_by(Agreement.title)
     )
-    if ids is not None:
-        query = query.where(Agreement.id.in_(ids)) if ids else query.where(False)
     overview = access.admin or bool(access.agreement_ids(Role.MANAGEMENT.value))
+    if ids is not None and not ids:
+        return Desks([], overview)  # no desk of theirs: nothing to read
+    if ids is not None:
+        query = query.where(Agreement.id.in_(ids))
     return Desks([(key, title) for key, title in session.execute(query)], overview)

@@ -8,8 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.agreement.contacts import resolve_contacts
-from workflow.agreement.models import Organisation, Person, Role
-from workflow.agreement.roles import people_with_role
+from workflow.agreement.models import Organisation, Person, PersonRole, Role
 
 
 @dataclass(frozen=True)
@@ -29,22 +28,29 @@ class Directory:
 
 
 def directory(session: Session, agreement_id: int) -> Directory:
-    """Contacts inherit from the parent organisation when an organisation has none of its own."""
-    own: dict[int, list[int]] = {}
-    for person in session.scalars(
-        select(Person)
-        .where(Person.agreement_id == agreement_id, Person.is_contact, Person.active)
-        .order_by(Person.key)
+    """Contacts inherit from the parent organisation when an organisation has none of its own.
+
+    Two statements: the active people with their roles (in key order: the first coordinator signs
+    mails) and the organisations' parents."""
+    own: dict[int, dict[int, None]] = {}
+    held: dict[str, dict[int, None]] = {Role.COORDINATOR.value: {}, Role.MANAGEMENT.value: {}}
+    for person_id, organisation_id, is_contact, role in session.execute(
+        select(Person.id, Person.organisation_id, Person.is_contact, PersonRole.role)
+        .join(PersonRole, PersonRole.person_id == Person.id, isouter=True)
+        .where(Person.agreement_id == agreement_id, Person.active)
+        .order_by(Person.key, Person.id)
     ):
-        own.setdefault(person.organisation_id, []).append(person.id)
+        if is_contact:
+            own.setdefault(organisation_id, {})[person_id] = None
+        if role in held:
+            held[role][person_id] = None
     parents = dict(
         session.execute(
             select(Organisation.id, Organisation.parent_id).where(Organisation.agreement_id == agreement_id)
         ).all()
     )
-
     return Directory(
-        contacts=resolve_contacts(parents, own),
-        coordinators=people_with_role(session, agreement_id, Role.COORDINATOR),
-        management=people_with_role(session, agreement_id, Role.MANAGEMENT),
+        contacts=resolve_contacts(parents, {org: list(people) for org, people in own.items()}),
+        coordinators=tuple(held[Role.COORDINATOR.value]),
+        management=tuple(held[Role.MANAGEMENT.value]),
     )
