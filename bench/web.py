@@ -140,7 +140,7 @@ def _load_test(
         "TRYGG_BENCH_USERS": str(cookies),
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "tasks.cli", "web", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "tasks.cli", "web", "--host", "127.0.0.1", "--port", str(port), *os.environ.get("TRYGG_BENCH_SERVER", "--workers 2").split()],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=(folder / "server.log").open("wb"),
     )  # fmt: skip
     try:

@@ -158,16 +158,20 @@ def _as_date(value: date | str) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+# The date words are pure functions and the same days recur in every mail and page: remembered.
+@lru_cache(maxsize=4096)
 def _day(value: date | str, lang: str = "sv") -> str:
     """fredag 28 december 2012 / Friday 28 December 2012."""
     return format_date(_as_date(value), "EEEE d MMMM y", locale=_LOCALE[lang])
 
 
+@lru_cache(maxsize=4096)
 def _day_short(value: date | str, lang: str = "sv") -> str:
     """28 december 2012 / 28 December 2012."""
     return format_date(_as_date(value), "d MMMM y", locale=_LOCALE[lang])
 
 
+@lru_cache(maxsize=4096)
 def _moment(value: datetime | str, lang: str = "sv", tz: str = "Europe/Stockholm") -> str:
     """28 december 2012 kl. 08:00 / 28 December 2012 at 08:00, in the agreement's zone."""
     instant = datetime.fromisoformat(value) if isinstance(value, str) else value
@@ -175,12 +179,14 @@ def _moment(value: datetime | str, lang: str = "sv", tz: str = "Europe/Stockholm
     return babel_datetime(instant, pattern, tzinfo=tz, locale=_LOCALE[lang])
 
 
+@lru_cache(maxsize=4096)
 def _local_day(value: datetime | str, lang: str = "sv", tz: str = "Europe/Stockholm") -> str:
     """The local day of an instant, without its time: 3 maj 2012 / 3 May 2012."""
     instant = datetime.fromisoformat(value) if isinstance(value, str) else value
     return _day_short(instant.astimezone(ZoneInfo(tz)).date(), lang)
 
 
+@lru_cache(maxsize=4096)
 def _span(start: datetime | str, end: datetime | str, lang: str = "sv", tz: str = "Europe/Stockholm") -> str:
     """tisdag 14 februari 2012 kl. 13:00–15:00 / Tuesday 14 February 2012, 13:00–15:00."""
     first = datetime.fromisoformat(start) if isinstance(start, str) else start

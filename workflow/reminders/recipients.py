@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -28,29 +29,41 @@ class Directory:
 
 
 def directory(session: Session, agreement_id: int) -> Directory:
-    """Contacts inherit from the parent organisation when an organisation has none of its own.
+    """Contacts inherit from the parent organisation when an organisation has none of its own."""
+    return directories(session, [agreement_id])[agreement_id]
 
-    Two statements: the active people with their roles (in key order: the first coordinator signs
-    mails) and the organisations' parents."""
-    own: dict[int, dict[int, None]] = {}
-    held: dict[str, dict[int, None]] = {Role.COORDINATOR.value: {}, Role.MANAGEMENT.value: {}}
-    for person_id, organisation_id, is_contact, role in session.execute(
-        select(Person.id, Person.organisation_id, Person.is_contact, PersonRole.role)
+
+def directories(session: Session, agreement_ids: Collection[int]) -> dict[int, Directory]:
+    """The directory of each of these agreements, in two statements whatever their number: the active
+    people with their roles (in key order: the first coordinator signs mails) and the organisations'
+    parents."""
+    ids = list(agreement_ids)
+    own: dict[int, dict[int, dict[int, None]]] = {a: {} for a in ids}  # agreement -> organisation -> people
+    held: dict[int, dict[str, dict[int, None]]] = {
+        a: {Role.COORDINATOR.value: {}, Role.MANAGEMENT.value: {}} for a in ids
+    }
+    for agreement_id, person_id, organisation_id, is_contact, role in session.execute(
+        select(Person.agreement_id, Person.id, Person.organisation_id, Person.is_contact, PersonRole.role)
         .join(PersonRole, PersonRole.person_id == Person.id, isouter=True)
-        .where(Person.agreement_id == agreement_id, Person.active)
-        .order_by(Person.key, Person.id)
+        .where(Person.agreement_id.in_(ids), Person.active)
+        .order_by(Person.agreement_id, Person.key, Person.id)
     ):
         if is_contact:
-            own.setdefault(organisation_id, {})[person_id] = None
-        if role in held:
-            held[role][person_id] = None
-    parents = dict(
-        session.execute(
-            select(Organisation.id, Organisation.parent_id).where(Organisation.agreement_id == agreement_id)
-        ).all()
-    )
-    return Directory(
-        contacts=resolve_contacts(parents, {org: list(people) for org, people in own.items()}),
-        coordinators=tuple(held[Role.COORDINATOR.value]),
-        management=tuple(held[Role.MANAGEMENT.value]),
-    )
+            own[agreement_id].setdefault(organisation_id, {})[person_id] = None
+        if role in held[agreement_id]:
+            held[agreement_id][role][person_id] = None
+    parents: dict[int, dict[int, int | None]] = {a: {} for a in ids}
+    for agreement_id, organisation_id, parent_id in session.execute(
+        select(Organisation.agreement_id, Organisation.id, Organisation.parent_id)
+        .where(Organisation.agreement_id.in_(ids))
+        .order_by(Organisation.id)
+    ):
+        parents[agreement_id][organisation_id] = parent_id
+    return {
+        a: Directory(
+            contacts=resolve_contacts(parents[a], {org: list(people) for org, people in own[a].items()}),
+            coordinators=tuple(held[a][Role.COORDINATOR.value]),
+            management=tuple(held[a][Role.MANAGEMENT.value]),
+        )
+        for a in ids
+    }
