@@ -131,7 +131,8 @@ def _users(url: str, agreements: int, users: int) -> list[dict[str, str]]:
 def _load_test(
     url: str, folder: Path, cookies: Path, users: int, seconds: int
 ) -> tuple[list[dict], float, list[list], list[list]]:
-    """Serve with `trygg web` (2 workers: the machine's cores), run locust headless, read its CSV."""
+    """Serve with `trygg web` as it starts by default (two workers per core, two threads each), run
+    locust headless, read its CSV."""
     port = _free_port()
     env = {
         **os.environ,
@@ -140,7 +141,7 @@ def _load_test(
         "TRYGG_BENCH_USERS": str(cookies),
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "tasks.cli", "web", "--host", "127.0.0.1", "--port", str(port), *os.environ.get("TRYGG_BENCH_SERVER", "--workers 2").split()],
+        [sys.executable, "-m", "tasks.cli", "web", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=(folder / "server.log").open("wb"),
     )  # fmt: skip
     try:
@@ -203,8 +204,8 @@ def _body(rows, agreements, activities, people, users, seconds, loaded) -> str:
         [
             f"{agreements} agreements × {activities} activities × {people} people (`trygg synthetic --agreements "
             f"{agreements} --activities {activities} --people {people}`), loaded in {loaded:.0f} s ({LOADERS} processes); PostgreSQL; "
-            f"`trygg web` with 2 gunicorn workers × 4 threads (gthread); {users} concurrent signed-in users for {seconds} s with 1–3 s "
-            "think time (locust FastHttpUser, headless, on this machine): officers (/me), coordinators (/me, /overview, the desk "
+            f"`trygg web` with its defaults ({2 * (os.cpu_count() or 1)} gunicorn workers × 2 threads, gthread); {users} concurrent signed-in users for {seconds} s, each reading 1–3 s "
+            "before every page (locust FastHttpUser, headless, on this machine): officers (/me), coordinators (/me, /overview, the desk "
             "home and activities), municipal chairs (one agreement), regional police chiefs (ten agreements each) "
             f"and one administrator (all {agreements}). Target: p95 ≤ {TARGET * 1000:.0f} ms per page.",
             table(
@@ -225,7 +226,7 @@ def _warm(base: str, users: list[dict[str, str]]) -> None:
             request = urllib.request.Request(
                 base + page, headers={"Cookie": f"trygg_session={user['cookie']}"}
             )
-            for _ in range(2):  # both workers, most likely
+            for _ in range(2 * (os.cpu_count() or 1)):  # every worker, most likely
                 try:
                     urllib.request.urlopen(request, timeout=60).close()
                 except OSError:

@@ -24,7 +24,7 @@ from workflow.report.yearly import yearly_report
 
 bp = Blueprint("overview", __name__)
 
-PER_PAGE = 25  # agreements per page: a region's fit on one, a national deployment's 300 take twelve
+PER_PAGE = 20  # agreements per page: a region's fit on one, a national deployment's 300 take fifteen
 SEARCH_CHARS = 100
 
 

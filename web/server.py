@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from flask import Flask
@@ -20,17 +21,30 @@ def parse_bind(bind: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+def default_workers() -> int:
+    """Two worker processes per core (gunicorn's own rule is about 2 × cores + 1)."""
+    return 2 * (os.cpu_count() or 1)
+
+
 class Server(BaseApplication):
     """The web app under gunicorn: threaded workers, logs to stderr, tokens never logged.
 
-    A worker process per core, each with a few threads: a page spends part of its time waiting on
-    the database, and another request's Python runs meanwhile (a sync worker would sit idle);
-    more processes than cores would only trade places on the CPU. Each request has its own
-    database session (`web.context.db`), so threads share nothing but the engine's pool."""
+    Two processes per core, each with two threads: a page spends part of its time waiting on the
+    database, and meanwhile another request runs. More processes rather than more threads, because
+    a process's threads take turns on one interpreter lock: with 50 users on two cores, 2 × 4
+    threads gave /me a p50 of 58 ms and 4 × 2 one of 44 ms (docs/benchmarks.md, section 6). Each
+    request has its own database session (`web.context.db`), so threads share nothing but the
+    engine's pool."""
 
     def __init__(
-        self, make_app: Callable[[], Flask], host: str, port: int, workers: int = 2, threads: int = 4
+        self,
+        make_app: Callable[[], Flask],
+        host: str,
+        port: int,
+        workers: int | None = None,
+        threads: int = 2,
     ) -> None:
+        workers = workers or default_workers()
         self.make_app = make_app
         self.options = {
             "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",

@@ -31,7 +31,10 @@ DemoOpt = Annotated[
         "--demo", help=_l("allow a weak or empty TRYGG_SECRET_KEY (links signed with it can be forged)")
     ),
 ]
-WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=64, help=_l("gunicorn worker processes"))]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", min=1, max=64, help=_l("gunicorn worker processes (default: two per core)")),
+]
 ThreadsOpt = Annotated[
     int,
     typer.Option("--threads", min=1, max=64, help=_l("threads per worker (requests served at once by each)")),
@@ -42,8 +45,8 @@ def web(
     host: HostOpt = None,
     port: PortOpt = None,
     demo: DemoOpt = False,
-    workers: WorkersOpt = 2,
-    threads: ThreadsOpt = 4,
+    workers: WorkersOpt = None,
+    threads: ThreadsOpt = 2,
 ) -> None:
     """Serve the web with gunicorn."""
     require_secret(demo)
@@ -107,7 +110,7 @@ def bind_of(host: str | None, port: int | None) -> tuple[str, int]:
 
 
 def serve_web(
-    host: str, port: int, workers: int, kick: Callable[[], None] | None = None, *, threads: int = 4
+    host: str, port: int, workers: int | None, kick: Callable[[], None] | None = None, *, threads: int = 2
 ) -> None:
     """gunicorn in this process until it is stopped (SIGTERM, SIGINT)."""
     from web.server import Server

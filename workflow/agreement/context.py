@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -144,9 +145,14 @@ def timing_context(
 
 def work_calendar(tz: str, config: Mapping[str, Any] | None = None) -> WorkCalendar:
     """Working days in the agreement's zone; `config` is the agreement's `calendar`."""
-    return WorkCalendar(
-        tz=tz, deadline_shift=CalendarSpec.model_validate(dict(config or {})).deadline_on_day_off
-    )
+    return _shared_calendar(tz, CalendarSpec.model_validate(dict(config or {})).deadline_on_day_off)
+
+
+@lru_cache(maxsize=64)
+def _shared_calendar(tz: str, deadline_shift: str) -> WorkCalendar:
+    """One calendar per zone and rule in the process: a calendar never changes once made and keeps
+    what it has worked out, so every page and sweep after the first finds the days already known."""
+    return WorkCalendar(tz=tz, deadline_shift=deadline_shift)
 
 
 @dataclass(frozen=True)
