@@ -130,24 +130,28 @@ def activity_standing(session: Session, agreement: Agreement, now: datetime) -> 
 
 def _activities(session: Session, agreement: Agreement) -> list[tuple[Activity, Goal, PriorityArea]]:
     """The activities in plan order with their goals and areas (held here: the identity map is weak,
-    and `activity.goal.area` of a collected row would be a query per activity)."""
-    areas = session.scalars(
-        select(PriorityArea)
-        .where(PriorityArea.agreement_id == agreement.id, PriorityArea.active)
-        .order_by(PriorityArea.plan_position)
-        .options(
-            selectinload(PriorityArea.goals)
-            .selectinload(Goal.activities)
-            .options(selectinload(Activity.owners).selectinload(ActivityOwner.organisation))
+    and `activity.goal.area` of a collected row would be a query per activity). One statement for
+    the three, one for the owners with their organisations."""
+    rows = session.execute(
+        select(Activity, Goal, PriorityArea)
+        .join(Goal, Goal.id == Activity.goal_id)
+        .join(PriorityArea, PriorityArea.id == Goal.area_id)
+        .where(
+            PriorityArea.agreement_id == agreement.id,
+            PriorityArea.active,
+            Activity.state != ActivityState.WITHDRAWN,
         )
-    )
-    return [
-        (activity, goal, area)
-        for area in areas
-        for goal in area.goals
-        for activity in goal.activities
-        if activity.state != ActivityState.WITHDRAWN
-    ]
+        .order_by(
+            PriorityArea.plan_position,
+            PriorityArea.id,
+            Goal.position,
+            Goal.id,
+            Activity.position,
+            Activity.id,
+        )
+        .options(selectinload(Activity.owners).joinedload(ActivityOwner.organisation, innerjoin=True))
+    ).all()
+    return [(activity, goal, area) for activity, goal, area in rows]
 
 
 class _LadderFacts:
