@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from workflow.agreement.models import Person
+from workflow.agreement.models import Agreement, Person
 from workflow.answers.views import ActivityView, activity_views
 from workflow.meetings.models import Invitee, Meeting, MeetingStatus
 from workflow.plan.models import Activity, ActivityOwner, ActivityState, ActivityStatusChange, Goal
@@ -75,7 +75,13 @@ def people_of(session: Session, email: str) -> list[Person]:
             select(Person)
             .where(func.lower(Person.email) == address, Person.active)
             .order_by(Person.id)
-            .options(joinedload(Person.agreement), selectinload(Person.roles))
+            # Of the agreement only what the page names (its settings are JSON, parsed when read).
+            .options(
+                joinedload(Person.agreement).load_only(
+                    Agreement.id, Agreement.key, Agreement.title, Agreement.timezone
+                ),
+                selectinload(Person.roles),
+            )
         )
     )
 
