@@ -188,12 +188,18 @@ file) and the two yearly reports as PDF (WeasyPrint, on its own line), plus the 
 its imports. What would close 5 s: the same per-item work as the sweep's (plain rows), and the
 simulation's own bookkeeping (the next busy day, the weekly summary's check) read in one query a day.
 
-**Web (6).** One request at a time every page but the administrator's overview of all agreements costs
-the server 10–45 ms (`tests/test_sql_per_page.py` keeps the number of statements fixed as the plan grows).
-Under 50 users the requests queue: gunicorn (2 workers × 4 threads), PostgreSQL and locust share the two
-cores. What would close it: more cores for the server than the load generator takes (locust on another
-machine), and fewer statements per page (/me reads 23, of which a few twice: the person by address, the
-agreement's people).
+**Web (6).** Met on every page (stop 24). What it took: an index on `lower(people.email)` (every page
+found its person by reading every person); /me set-based across agreements (12 statements, not 23, and the
+same for a police chief's ten agreements as for one); the desk's activities in two statements, not six;
+the overview 20 agreements a page (the administrator's 300 had cost 640 ms a page); work calendars
+shared in the process; `trygg web` with two processes per core and two threads each (4 × 2 here, was
+2 × 4: one process's threads take turns on the interpreter lock). The harness: each user reads 1–3 s
+before every page (a coordinator had opened four pages back to back), the tables have the planner's
+statistics before the users come (this machine's PostgreSQL runs with autovacuum off; without them one
+person's meetings were a scan of all 7,200), and every worker has served each page before the
+measure. The run before the last two harness changes gave /me 160 ms and the administrator's overview
+190 ms (15 requests: its p95 is its second slowest), the others 85–110 ms. Still shared: locust, the
+server and PostgreSQL on the same two cores.
 """
 
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy.exc import DBAPIError
 
 from bench.common import ROOT, Section, command, database, machine, main_for, ms, parse_size, table, today
 from web.app import create_app
@@ -94,6 +95,10 @@ def _deploy(url: str, folder: Path, agreements: int, activities: int, people: in
     # tables (a full scan of every meeting for one person's next meetings).
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("ANALYZE")
+        try:  # the load's writes on disk before the users come (a superuser's or pg_checkpoint's right)
+            conn.exec_driver_sql("CHECKPOINT")
+        except DBAPIError:
+            pass
     engine.dispose()
     return time.perf_counter() - start
 
@@ -220,13 +225,21 @@ def _body(rows, agreements, activities, people, users, seconds, loaded) -> str:
 
 
 def _warm(base: str, users: list[dict[str, str]]) -> None:
-    """One request per role and page before measuring: each gunicorn worker compiles its templates once."""
-    for user in users[:8]:
-        for page in ("/me", "/overview"):
+    """Every page of every kind of user, a few times per gunicorn worker, before measuring: each worker
+    compiles its templates and works out its calendars once, and the measure is of the running server."""
+    kinds: dict[str, dict[str, str]] = {}
+    for user in users:
+        kinds.setdefault(user["role"] + user["email"].split("@")[0], user)  # one of each role and person
+    rounds = 3 * 2 * (os.cpu_count() or 1)  # workers: two per core
+    for user in kinds.values():
+        pages = ["/me", "/overview"]
+        if user["role"] == "coordinator":
+            pages += [f"/agreements/{user['agreement']}", f"/agreements/{user['agreement']}/activities"]
+        for page in pages:
             request = urllib.request.Request(
                 base + page, headers={"Cookie": f"trygg_session={user['cookie']}"}
             )
-            for _ in range(2 * (os.cpu_count() or 1)):  # every worker, most likely
+            for _ in range(rounds):
                 try:
                     urllib.request.urlopen(request, timeout=60).close()
                 except OSError:
