@@ -58,3 +58,24 @@ def test_a_pages_statements_do_not_grow_with_the_number_of_activities(page, worl
     if small is None:
         pytest.skip(f"{page} is not there yet (404)")
     assert large <= small + SLACK, f"{page}: {small} statements with 20 activities, {large} with 200"
+
+
+def test_my_tasks_read_the_same_statements_for_one_agreement_as_for_several(world, engine):
+    """A regional police chief leads every agreement of the region under one address: /me reads their
+    agreements together, not one round of statements each."""
+    client = world.client(deployment_email("chef-polis", 1))
+    assert "Syntetisk överenskommelse 002" in client.get("/me").text  # both agreements on the page
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    one = _count(world, engine, "/me", "ordforande", 1)  # the municipal chair: one agreement
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get("/me").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) <= one + SLACK, (
+        f"/me: {one} statements for one agreement, {len(statements)} for two"
+    )
