@@ -186,6 +186,35 @@ def test_my_tasks_redirects_to_sign_in_and_next_is_never_another_site(world):
         assert answer.headers["Location"] == "/"
 
 
+def test_signing_in_brings_the_person_back_to_the_page_they_asked_for(world):
+    """A desk link from a mail, opened signed out: sign in, open the mailed link in the same browser,
+    and the desk page opens, not Mina uppgifter. A next that is not this site's is never followed."""
+    from workflow.agreement.models import Person
+
+    person = world.people[Action.SIGN_IN]
+    with world.sessions() as session:
+        address = session.get(Person, person).email
+
+    def signed_in_after(next_: str | None) -> str:
+        client = world.app().test_client()
+        form = client.get("/sign-in" + (f"?next={next_}" if next_ else "")).text
+        asked = {"csrf_token": csrf_of(form), "email": address, "next": next_ or ""}
+        assert client.post("/sign-in", data=asked).status_code == 200
+        token = world.signer.sign(person, Action.SIGN_IN, person, NOW + timedelta(minutes=15))
+        link = f"/l/{token}"
+        answer = client.post(link, data={"csrf_token": csrf_of(client.get(link).text)})
+        assert answer.status_code == 303
+        with client.session_transaction() as kept:
+            assert "next" not in kept and kept["email"] == address  # a fresh session, used once
+        return answer.headers["Location"]
+
+    form = world.app().test_client().get("/sign-in?next=/agreements/harnosand/activities").text
+    assert 'name="next" value="/agreements/harnosand/activities"' in form
+    assert signed_in_after("/agreements/harnosand/activities") == "/agreements/harnosand/activities"
+    assert signed_in_after(None) == "/me"
+    assert signed_in_after("//evil.example/x") == "/me"
+
+
 def test_tokens_are_redacted_from_log_lines():
     line = '127.0.0.1 "GET /l/WzEsImRvbmUiXQ.abc-_ HTTP/1.1" 200 "GET /calendar/Wz.x.ics?x=1"'
     assert redact(line) == '127.0.0.1 "GET /l/[redacted] HTTP/1.1" 200 "GET /calendar/[redacted].ics?x=1"'

@@ -21,6 +21,7 @@ from flask import (
 from web.context import db, now, signed_in_email, trygg, writing
 from web.errors import refused
 from web.language import page_language
+from web.paths import local_path
 from web.uploads import UploadError, minutes_text
 from workflow import i18n
 from workflow.agreement.models import Person
@@ -122,13 +123,15 @@ def _again(token: str, problem: str | i18n.LazyText, status: int, form: dict | N
 
 
 def _signed_in(person_id: int, email: str):
-    """A fresh session for the address (no fixation), in the person's language, then Mina uppgifter."""
+    """A fresh session for the address (no fixation), in the person's language, then the page the
+    sign-in was asked for in this browser (a local path only), else Mina uppgifter."""
     person = db().get(Person, person_id)
     chosen = session.get("lang")
+    back = local_path(session.get("next"), url_for("me.overview"))
     session.clear()
     session["email"] = email
     session["person_lang"] = person.language if person is not None else None
     if chosen:
         session["lang"] = chosen
     session.permanent = True
-    return redirect(url_for("me.overview"), code=303)
+    return redirect(back, code=303)

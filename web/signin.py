@@ -41,13 +41,18 @@ def init(app: Flask) -> None:
 @bp.get("/sign-in")
 def form():
     if signed_in_email():
-        return redirect(url_for("me.overview"))
+        return redirect(local_path(request.args.get("next"), url_for("me.overview")))
     return render_template("sign_in.html", next=local_path(request.args.get("next"), ""))
 
 
 def ask():
     """POST /sign-in (registered by `init`, behind the limits)."""
     email = (request.form.get("email") or "").strip()
+    # Where the person was going: kept in this browser's session, so the mailed link, opened here,
+    # brings them back there (the mail itself carries no address of the site's but the link's).
+    back = local_path(request.form.get("next"), "")
+    if back:
+        session["next"] = back
     if email and "@" in email and len(email) <= 320:
         with writing() as db_session:
             request_sign_in(db_session, trygg().clock, email)
