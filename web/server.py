@@ -31,8 +31,8 @@ class Server(BaseApplication):
 
     Two processes per core, each with two threads: a page spends part of its time waiting on the
     database, and meanwhile another request runs. More processes rather than more threads, because
-    a process's threads take turns on one interpreter lock: with 50 users on two cores, 2 × 4
-    threads gave /me a p50 of 58 ms and 4 × 2 one of 44 ms (docs/benchmarks.md, section 6). Each
+    a process's threads take turns on one interpreter lock: with bench/web.py's 50 users on two
+    cores, 2 × 4 gave /me a p50 of 58 ms and 4 × 2 one of 44 ms, in back-to-back runs. Each
     request has its own database session (`web.context.db`), so threads share nothing but the
     engine's pool."""
 

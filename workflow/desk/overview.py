@@ -39,7 +39,7 @@ class Meetings:
 
 @dataclass(frozen=True)
 class OverviewPage:
-    """Which agreements one page of the overview shows: a national deployment's 300 in pages of 25."""
+    """Which agreements one page of the overview shows (a national deployment has 300)."""
 
     ids: list[int]  # this page's, in title order
     page: int
