@@ -186,11 +186,6 @@ def _my_activities(session: Session, people: list[Person]) -> dict[int, list[Act
     return {person.id: [a for a in activities if a.id in theirs[person.id]] for person in people}
 
 
-def my_meetings(session: Session, person: Person, now: datetime, limit: int = 10) -> list[MyMeeting]:
-    """The planned meetings ahead that I am invited to, with my answer."""
-    return _my_meetings(session, [person.id], now, limit).get(person.id, [])
-
-
 def _my_meetings(
     session: Session, person_ids: list[int], now: datetime, limit: int = 10
 ) -> dict[int, list[MyMeeting]]:
